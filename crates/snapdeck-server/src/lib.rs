@@ -1,0 +1,2 @@
+//! snapdeck-server: the Runloop API emulator (SQLite-backed), static serving of the built
+//! app, and proxy mode.
