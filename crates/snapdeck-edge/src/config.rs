@@ -1,0 +1,57 @@
+//! The worker's settings, read from its bindings (vars and secrets in wrangler.toml,
+//! `wrangler secret put`, or `.dev.vars` / `--env-file` locally).
+
+use worker::Env;
+
+/// The static-assets binding that serves the built app (`[assets] binding`).
+pub const ASSETS_BINDING: &str = "ASSETS";
+/// Where `/v1/*` goes when `UPSTREAM_URL` is not set.
+pub const DEFAULT_UPSTREAM: &str = "https://api.runloop.ai";
+
+/// Everything the proxy and the cleanup need. `Debug` is deliberately not derived:
+/// the struct holds the Runloop key and must never be printed.
+pub struct Settings {
+    pub upstream_url: String,
+    pub allowed_origins: String,
+    /// The Runloop API key (`RUNLOOP_API_KEY` secret).
+    pub api_key: String,
+    /// The portal access token (`SNAPDECK_ACCESS_TOKEN` secret).
+    pub access_token: String,
+}
+
+/// A required secret that is not set: the worker refuses to proxy rather than run open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing(pub &'static str);
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the edge worker is not configured: set the {} secret",
+            self.0
+        )
+    }
+}
+
+impl Settings {
+    /// Reads the settings; fails on a missing or empty secret.
+    pub fn from_env(env: &Env) -> Result<Self, Missing> {
+        let secret = |name: &'static str| string_binding(env, name).ok_or(Missing(name));
+        Ok(Self {
+            upstream_url: string_binding(env, "UPSTREAM_URL")
+                .unwrap_or_else(|| DEFAULT_UPSTREAM.to_owned()),
+            allowed_origins: string_binding(env, "ALLOWED_ORIGINS").unwrap_or_default(),
+            api_key: secret("RUNLOOP_API_KEY")?,
+            access_token: secret("SNAPDECK_ACCESS_TOKEN")?,
+        })
+    }
+}
+
+/// A string var or secret (both are plain strings to the worker); `None` when unset or
+/// blank.
+pub fn string_binding(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string().trim().to_owned())
+        .filter(|v| !v.is_empty())
+}

@@ -1,0 +1,173 @@
+//! The `fetch` side of the worker: `/v1/*` goes through the access check to the Runloop
+//! API with the key from the `RUNLOOP_API_KEY` secret; everything else is the built app,
+//! served by the static-assets binding.
+
+use worker::{
+    Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, console_log,
+    js_sys::Uint8Array, wasm_bindgen::JsValue,
+};
+
+use crate::access::{ALLOWED_REQUEST_HEADERS, AccessPolicy, Caller, Denied, TOKEN_HEADER};
+use crate::config::{self, Settings};
+use crate::forward::{forwards_request_header, forwards_response_header, redact, upstream_url};
+
+/// Entry point of every HTTP request.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+    if req.path() == "/v1" || req.path().starts_with("/v1/") {
+        return proxy(req, &env).await;
+    }
+    // `run_worker_first` only routes `/v1/*` here, so this is a fallback for requests
+    // the assets layer passed on (e.g. a deployment without that setting).
+    env.assets(config::ASSETS_BINDING)?.fetch_request(req).await
+}
+
+async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
+    let settings = match Settings::from_env(env) {
+        Ok(settings) => settings,
+        Err(missing) => {
+            console_log!("proxy refused: {missing}");
+            return json_error(503, &missing.to_string(), None);
+        }
+    };
+    let url = req.url()?;
+    let own_origin = url.origin().ascii_serialization();
+    let headers = req.headers();
+    let origin = headers.get("origin")?;
+    let policy = AccessPolicy::new(settings.access_token.as_str(), &settings.allowed_origins);
+    // A browser only sends `Origin` cross-origin or on non-GET requests; echoing it back
+    // is what lets an allowed portal page read the answer.
+    let cors_origin = origin
+        .as_deref()
+        .filter(|o| *o != own_origin && policy.origin_allowed(o, &own_origin));
+
+    if req.method() == Method::Options {
+        return preflight(origin.as_deref(), cors_origin, &own_origin, &policy);
+    }
+    let authorization = headers.get("authorization")?;
+    let token_header = headers.get(TOKEN_HEADER)?;
+    let caller = Caller {
+        origin: origin.as_deref(),
+        own_origin: &own_origin,
+        authorization: authorization.as_deref(),
+        token_header: token_header.as_deref(),
+    };
+    if let Err(denied) = policy.check(&caller) {
+        console_log!(
+            "proxy denied {} {}: {}",
+            req.method(),
+            url.path(),
+            denied.status()
+        );
+        return deny(&denied, cors_origin);
+    }
+
+    let upstream_headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        if forwards_request_header(&name) {
+            upstream_headers.set(&name, &value)?;
+        }
+    }
+    upstream_headers.set("authorization", &format!("Bearer {}", settings.api_key))?;
+    let mut init = RequestInit::new();
+    init.with_method(req.method())
+        .with_headers(upstream_headers)
+        // A redirect is passed back rather than followed with the key attached.
+        .with_redirect(RequestRedirect::Manual);
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        let body = req.bytes().await?;
+        if !body.is_empty() {
+            init.with_body(Some(JsValue::from(Uint8Array::from(body.as_slice()))));
+        }
+    }
+    let target = upstream_url(&settings.upstream_url, url.path(), url.query());
+    let started = worker::Date::now().as_millis();
+    let mut upstream = match Fetch::Request(Request::new_with_init(&target, &init)?)
+        .send()
+        .await
+    {
+        Ok(resp) => resp,
+        Err(err) => {
+            console_log!(
+                "proxy {} {}: upstream unreachable: {err}",
+                req.method(),
+                url.path()
+            );
+            return json_error(502, "the Runloop API could not be reached", cors_origin);
+        }
+    };
+    let status = upstream.status_code();
+    let body = upstream.bytes().await?;
+    let body = redact(&body, &settings.api_key).into_owned();
+    console_log!(
+        "proxy {} {} -> {status} ({} ms)",
+        req.method(),
+        url.path(),
+        worker::Date::now().as_millis().saturating_sub(started)
+    );
+
+    let out_headers = Headers::new();
+    for (name, value) in upstream.headers().entries() {
+        if forwards_response_header(&name) {
+            out_headers.set(&name, &value)?;
+        }
+    }
+    out_headers.set("cache-control", "no-store")?;
+    add_cors(&out_headers, cors_origin)?;
+    Ok(Response::from_bytes(body)?
+        .with_status(status)
+        .with_headers(out_headers))
+}
+
+/// Answers a CORS preflight: allowed origins learn what they may send, others get 403.
+fn preflight(
+    origin: Option<&str>,
+    cors_origin: Option<&str>,
+    own_origin: &str,
+    policy: &AccessPolicy,
+) -> worker::Result<Response> {
+    match origin {
+        Some(o) if o != own_origin && !policy.origin_allowed(o, own_origin) => {
+            deny(&Denied::ForeignOrigin(o.to_owned()), None)
+        }
+        _ => {
+            let headers = Headers::new();
+            add_cors(&headers, cors_origin)?;
+            headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+            headers.set("access-control-allow-headers", ALLOWED_REQUEST_HEADERS)?;
+            headers.set("access-control-max-age", "600")?;
+            Ok(Response::empty()?.with_status(204).with_headers(headers))
+        }
+    }
+}
+
+fn deny(denied: &Denied, cors_origin: Option<&str>) -> worker::Result<Response> {
+    let resp = json_error(denied.status(), &denied.message(), cors_origin)?;
+    if denied.status() == 401 {
+        resp.headers()
+            .set("www-authenticate", "Bearer realm=\"snapdeck\"")?;
+    }
+    Ok(resp)
+}
+
+/// The same `{"message": …}` body the emulator sends, so the client decodes it alike.
+fn json_error(status: u16, message: &str, cors_origin: Option<&str>) -> worker::Result<Response> {
+    let resp = Response::from_json(&snapdeck_api::ErrorBody {
+        message: message.to_owned(),
+    })?
+    .with_status(status);
+    resp.headers().set("cache-control", "no-store")?;
+    add_cors(resp.headers(), cors_origin)?;
+    Ok(resp)
+}
+
+fn add_cors(headers: &Headers, cors_origin: Option<&str>) -> worker::Result<()> {
+    headers.set("vary", "Origin")?;
+    if let Some(origin) = cors_origin {
+        headers.set("access-control-allow-origin", origin)?;
+        headers.set(
+            "access-control-expose-headers",
+            "retry-after, retry-after-ms, x-should-retry, x-request-id",
+        )?;
+    }
+    Ok(())
+}
