@@ -1,0 +1,107 @@
+//! `fetch`-based transport for browsers, dedicated Web Workers and edge workers.
+//!
+//! Everything goes through *global* bindings (`fetch`, `setTimeout`), never through
+//! `window`, so the same code runs in a page, in a worker and in an edge runtime.
+
+use std::time::Duration;
+
+use gloo_net::http::{Method as GlooMethod, RequestBuilder};
+use web_sys::AbortSignal;
+
+use crate::error::TransportError;
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::transport::Transport;
+
+/// The browser/worker transport. Optionally bound to an [`AbortSignal`]: when the
+/// signal aborts (e.g. the page that started the work goes away), in-flight and later
+/// requests fail with [`TransportError::Aborted`], which the client never retries.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserTransport {
+    signal: Option<AbortSignal>,
+}
+
+impl BrowserTransport {
+    /// A transport with no abort signal.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A transport whose requests are cancelled when `signal` aborts.
+    pub fn with_signal(signal: AbortSignal) -> Self {
+        Self {
+            signal: Some(signal),
+        }
+    }
+
+    /// The abort signal, if any.
+    pub fn signal(&self) -> Option<&AbortSignal> {
+        self.signal.as_ref()
+    }
+
+    fn aborted(&self) -> bool {
+        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    async fn fetch(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let method = match req.method {
+            Method::Get => GlooMethod::GET,
+            Method::Post => GlooMethod::POST,
+        };
+        let mut builder = RequestBuilder::new(&req.url)
+            .method(method)
+            .abort_signal(self.signal.as_ref());
+        for (name, value) in &req.headers {
+            builder = builder.header(name, value);
+        }
+        let request = match &req.body {
+            Some(bytes) => builder.body(js_sys::Uint8Array::from(bytes.as_slice())),
+            None => builder.build(),
+        }
+        .map_err(|e| TransportError::Network(format!("could not build the request: {e}")))?;
+        let resp = request.send().await.map_err(|e| self.network_error(e))?;
+        let status = resp.status();
+        let headers = resp.headers().entries().collect();
+        let body = resp.binary().await.map_err(|e| self.network_error(e))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn network_error(&self, e: gloo_net::Error) -> TransportError {
+        if self.aborted() {
+            return TransportError::Aborted;
+        }
+        // fetch gives no detail on purpose ("Failed to fetch"); name the usual causes.
+        TransportError::Network(format!(
+            "{e} (the API may be down, unreachable, or refusing cross-origin requests)"
+        ))
+    }
+}
+
+impl Transport for BrowserTransport {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        if self.aborted() {
+            return Err(TransportError::Aborted);
+        }
+        self.fetch(req).await
+    }
+
+    async fn sleep(&self, d: Duration) {
+        // gloo-timers binds the global `setTimeout` (not `window.setTimeout`), so this
+        // works in workers too. Clamp to what setTimeout accepts.
+        let ms = u32::try_from(d.as_millis())
+            .unwrap_or(u32::MAX)
+            .min(i32::MAX as u32);
+        gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
+
+    fn random_u64(&self) -> u64 {
+        // Math.random has ~52 random bits; two draws fill 64 bits well enough for
+        // jitter and idempotency keys (which only need to be unique per client).
+        let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        (hi << 32) | lo
+    }
+}
