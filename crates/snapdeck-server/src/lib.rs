@@ -1,2 +1,125 @@
-//! snapdeck-server: the Runloop API emulator (SQLite-backed), static serving of the built
-//! app, and proxy mode.
+//! snapdeck-server: a faithful, persistent local emulator of the Runloop API (the part
+//! snapdeck uses: devboxes, disk snapshots, blueprints, file contents), plus static
+//! serving of the built dashboard — the "embedded default" that the product and every
+//! test run against when no Runloop account is configured.
+//!
+//! * [`app`] builds the whole router; `main.rs` only parses flags and serves it.
+//! * [`store`] holds the account and its lifecycles (see its doc for how work in flight
+//!   survives a restart); [`db`] is the SQLite copy.
+//! * One module per resource ([`devboxes`], [`snapshots`], [`blueprints`], [`files`]),
+//!   each with its own `router()`; [`control`] is the `/_emulator` test surface.
+//! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
+//!
+//! Behaviour the reference leaves open, and what this emulator chose, is listed in the
+//! crate's README.md ("Choices where the API is silent").
+
+pub mod blueprints;
+pub mod control;
+pub mod db;
+pub mod devboxes;
+pub mod error;
+pub mod faults;
+pub mod files;
+pub mod middleware;
+pub mod seed;
+pub mod serve;
+pub mod snapshots;
+pub mod state;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::time::Duration;
+
+use axum::http::{HeaderName, Method};
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+pub use error::Error;
+pub use faults::Faults;
+pub use state::{AppState, Config};
+pub use store::{Store, Timings};
+
+/// The whole HTTP surface: `/healthz`, `/_emulator`, the `/v1` API, and (with
+/// `--dist`) the single-page app with `index.html` for every other path.
+pub fn app(state: AppState) -> Router {
+    // Layers run outermost-last-added: faults, then auth, then idempotency, so injected
+    // faults and refused keys never reach (or get remembered by) the handlers.
+    let v1 = Router::new()
+        .merge(devboxes::router())
+        .merge(snapshots::router())
+        .merge(blueprints::router())
+        .merge(files::router())
+        .fallback(|| async { Error::NotFound("no such API endpoint".into()) })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(from_fn_with_state(state.clone(), middleware::idempotency))
+        .layer(from_fn_with_state(state.clone(), middleware::auth))
+        .layer(from_fn_with_state(state.clone(), middleware::faults));
+
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/_emulator", control::router())
+        .nest("/v1", v1);
+    let router = match &state.config().dist {
+        // Unknown non-API paths get index.html (status 200) so client-side routes load.
+        Some(dist) => router.fallback_service(
+            ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))),
+        ),
+        None => router.fallback(|| async {
+            Error::NotFound("not found (this server was started without --dist)".into())
+        }),
+    };
+    router
+        .layer(cors())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Permissive CORS so the dashboard can call the emulator from another origin. Headers
+/// are mirrored rather than `*`, because a wildcard does not cover `Authorization`.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("retry-after"),
+            HeaderName::from_static("x-should-retry"),
+            HeaderName::from_static("x-idempotent-replay"),
+        ])
+        .max_age(Duration::from_secs(86_400))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({
+        "ok": true,
+        "mode": "emulator",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+/// Applies due transitions in the background, so the database (and anything reading it
+/// directly) catches up even when nobody calls the API. Reads apply them lazily anyway;
+/// this only bounds how stale the stored rows can get.
+pub fn spawn_ticker(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let next = match state.with(|s, _| Ok(s.next_due())) {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ticker");
+                    None
+                }
+            };
+            let wait = next
+                .map_or(Duration::from_secs(1), state::until)
+                .clamp(Duration::from_millis(5), Duration::from_secs(1));
+            tokio::time::sleep(wait).await;
+        }
+    })
+}

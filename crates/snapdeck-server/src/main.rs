@@ -1,1 +1,186 @@
-fn main() {}
+//! `snapdeck-server`: parses flags, opens the database, seeds it, and serves.
+//! Everything else lives in the library (see `snapdeck_server::app`).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use snapdeck_server::db::Db;
+use snapdeck_server::{AppState, Config, Faults, Store, Timings, app, seed, serve, spawn_ticker};
+
+/// A faithful, persistent local emulator of the Runloop API, serving the snapdeck app.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (printed on the first stdout line).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "SNAPDECK_LISTEN")]
+    listen: SocketAddr,
+    /// Directory of the SQLite database (created if missing).
+    #[arg(long, default_value = "./data", env = "SNAPDECK_DATA")]
+    data: PathBuf,
+    /// Keep everything in memory (nothing is written to --data).
+    #[arg(long)]
+    ephemeral: bool,
+    /// Data for a new (empty) database: `demo` (the default) or `none`. An existing
+    /// database is never re-seeded; use `POST /_emulator/reset?seed=demo` for that.
+    #[arg(long, value_enum)]
+    seed: Option<SeedMode>,
+    /// Accept only `Authorization: Bearer <KEY>` (otherwise any non-empty key).
+    #[arg(long, env = "SNAPDECK_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Serve the built single-page app from DIR (index.html for unknown paths).
+    #[arg(long, value_name = "DIR")]
+    dist: Option<PathBuf>,
+    /// Write the bound address (`127.0.0.1:PORT`) to PATH once listening.
+    #[arg(long, value_name = "PATH")]
+    port_file: Option<PathBuf>,
+
+    /// Devbox boot time, `provisioning` to `running`.
+    #[arg(long, default_value_t = 1500)]
+    boot_duration_ms: u32,
+    /// `suspending` to `suspended`.
+    #[arg(long, default_value_t = 1000)]
+    suspend_duration_ms: u32,
+    /// `resuming` to `running`.
+    #[arg(long, default_value_t = 1000)]
+    resume_duration_ms: u32,
+    /// Disk snapshot time, `in_progress` to `complete`.
+    #[arg(long, default_value_t = 3000)]
+    snapshot_duration_ms: u32,
+    /// Blueprint build time, `queued` to `build_complete`.
+    #[arg(long, default_value_t = 4000)]
+    blueprint_build_ms: u32,
+
+    /// Extra latency before every /v1 request.
+    #[arg(long, default_value_t = 0)]
+    fault_latency_ms: u64,
+    /// Share (0–1) of /v1 requests answered 503.
+    #[arg(long, default_value_t = 0.0)]
+    fault_5xx_rate: f64,
+    /// Share (0–1) of /v1 requests answered 429 with Retry-After.
+    #[arg(long, default_value_t = 0.0)]
+    fault_429_rate: f64,
+    /// Retry-After of injected 429s, in seconds.
+    #[arg(long, default_value_t = 1)]
+    fault_retry_after_s: u64,
+    /// Share (0–1) of /v1 requests whose connection is dropped without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    fault_drop_rate: f64,
+    /// Share (0–1) of snapshots that end in `error`.
+    #[arg(long, default_value_t = 0.0)]
+    snapshot_failure_rate: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeedMode {
+    Demo,
+    None,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "snapdeck_server=info".into()),
+        )
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("snapdeck-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let faults = Faults {
+        fault_latency_ms: args.fault_latency_ms,
+        fault_5xx_rate: args.fault_5xx_rate,
+        fault_429_rate: args.fault_429_rate,
+        fault_retry_after_s: args.fault_retry_after_s,
+        fault_drop_rate: args.fault_drop_rate,
+        snapshot_failure_rate: args.snapshot_failure_rate,
+        fail_next_snapshots: 0,
+    };
+    faults.validate()?;
+    let timings = Timings {
+        boot_ms: args.boot_duration_ms.into(),
+        suspend_ms: args.suspend_duration_ms.into(),
+        resume_ms: args.resume_duration_ms.into(),
+        snapshot_ms: args.snapshot_duration_ms.into(),
+        blueprint_build_ms: args.blueprint_build_ms.into(),
+    };
+
+    let db = Db::open((!args.ephemeral).then_some(args.data.as_path()))
+        .map_err(|e| format!("opening the database: {e}"))?;
+    let mut store = Store::open(db, timings).map_err(|e| format!("loading the database: {e}"))?;
+    let now = snapdeck_server::state::now_ms();
+    store.prune_requests(now).map_err(|e| e.to_string())?;
+    if store.is_empty() && args.seed != Some(SeedMode::None) {
+        seed::demo(&mut store, now).map_err(|e| format!("seeding: {e}"))?;
+        tracing::info!("seeded the demo data");
+    }
+    let config = Config {
+        api_key: args.api_key,
+        dist: args.dist,
+    };
+    tracing::info!(
+        ?config,
+        ephemeral = args.ephemeral,
+        data = %args.data.display(),
+        ?timings,
+        "starting"
+    );
+    let state = AppState::new(store, config, faults);
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // The first stdout line is the contract with scripts and tests: they read the URL
+    // (and so the port, when --listen asked for port 0) from it.
+    println!("snapdeck-server listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+    if let Some(path) = &args.port_file {
+        write_atomically(path, &addr.to_string())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+
+    spawn_ticker(state.clone());
+    serve::serve(listener, app(state.clone()), state, shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Writes then renames, so a reader polling for the file never sees half of it.
+fn write_atomically(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents)?;
+    std::fs::rename(tmp, path)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,136 @@
+//! `/v1/devboxes`: create, list, get, update, shutdown, suspend, resume, keep_alive and
+//! the `wait_for_status` long poll.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use snapdeck_api::{CreateDevbox, Devbox, DevboxList, DevboxStatus, UpdateDevbox, WaitForStatus};
+use tokio::time::Instant;
+
+use crate::error::{Error, Id, JsonBody, OptionalJsonBody, Params, Result};
+use crate::state::{AppState, until};
+
+/// Routes, relative to `/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/devboxes", get(list_devboxes).post(create_devbox))
+        .route("/devboxes/{id}", get(get_devbox).post(update_devbox))
+        .route("/devboxes/{id}/shutdown", post(shutdown_devbox))
+        .route("/devboxes/{id}/suspend", post(suspend_devbox))
+        .route("/devboxes/{id}/resume", post(resume_devbox))
+        .route("/devboxes/{id}/keep_alive", post(keep_alive_devbox))
+        .route("/devboxes/{id}/wait_for_status", post(wait_for_status))
+}
+
+async fn list_devboxes(State(state): State<AppState>, params: Params) -> Result<Json<DevboxList>> {
+    state.with(|s, _| s.list_devboxes(&params)).map(Json)
+}
+
+async fn get_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {
+    state.with(|s, _| s.get_devbox(&id)).map(Json)
+}
+
+async fn create_devbox(
+    State(state): State<AppState>,
+    OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
+) -> Result<Json<Devbox>> {
+    state.with(|s, now| s.create_devbox(req, now)).map(Json)
+}
+
+async fn update_devbox(
+    State(state): State<AppState>,
+    Id(id): Id,
+    OptionalJsonBody(req): OptionalJsonBody<UpdateDevbox>,
+) -> Result<Json<Devbox>> {
+    state.with(|s, _| s.update_devbox(&id, req)).map(Json)
+}
+
+/// `force` is a query parameter (typed as a string by the SDKs), not a body field.
+async fn shutdown_devbox(
+    State(state): State<AppState>,
+    Id(id): Id,
+    params: Params,
+) -> Result<Json<Devbox>> {
+    let force = params.bool("force", false)?;
+    state
+        .with(|s, now| s.shutdown_devbox(&id, force, now))
+        .map(Json)
+}
+
+async fn suspend_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {
+    state.with(|s, now| s.suspend_devbox(&id, now)).map(Json)
+}
+
+async fn resume_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {
+    state.with(|s, now| s.resume_devbox(&id, now)).map(Json)
+}
+
+async fn keep_alive_devbox(
+    State(state): State<AppState>,
+    Id(id): Id,
+) -> Result<Json<serde_json::Value>> {
+    state.with(|s, _| s.keep_alive(&id))?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// Default and maximum hold of `wait_for_status`, as the SDKs assume.
+const DEFAULT_HOLD: f64 = 10.0;
+const MAX_HOLD: f64 = 30.0;
+
+fn status_matches(status: DevboxStatus, wanted: &[DevboxStatus]) -> bool {
+    // `scheduled` is the deprecated name of `queued`: either spelling matches either.
+    let alias = match status {
+        DevboxStatus::Queued => Some(DevboxStatus::Scheduled),
+        DevboxStatus::Scheduled => Some(DevboxStatus::Queued),
+        _ => None,
+    };
+    wanted.contains(&status) || alias.is_some_and(|a| wanted.contains(&a))
+}
+
+/// Long poll: 200 with the devbox as soon as its status is one of `statuses`, 408 when
+/// the hold (`timeout_seconds`, float, default 10 s, at most 30 s) runs out. Never 200
+/// with another status: the SDKs' await helpers would take it as final.
+async fn wait_for_status(
+    State(state): State<AppState>,
+    Id(id): Id,
+    JsonBody(req): JsonBody<WaitForStatus>,
+) -> Result<Json<Devbox>> {
+    if req.statuses.is_empty() {
+        return Err(Error::BadRequest("statuses must not be empty".into()));
+    }
+    if req.statuses.contains(&DevboxStatus::Unknown) {
+        return Err(Error::BadRequest(
+            "statuses contains an unknown status".into(),
+        ));
+    }
+    let hold = req.timeout_seconds.unwrap_or(DEFAULT_HOLD);
+    if !hold.is_finite() {
+        return Err(Error::BadRequest("timeout_seconds must be a number".into()));
+    }
+    let deadline = Instant::now() + Duration::from_secs_f64(hold.clamp(0.0, MAX_HOLD));
+    let mut changes = state.subscribe();
+    loop {
+        // Mark the current version seen *before* reading, so a change that lands after
+        // the read still wakes us.
+        changes.borrow_and_update();
+        let (devbox, due) = state.with(|s, _| s.devbox_and_due(&id))?;
+        if status_matches(devbox.status, &req.statuses) {
+            return Ok(Json(devbox));
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "Timeout waiting for status: devbox {id} is {}",
+                devbox.status
+            )));
+        }
+        // Wake at the devbox's next due transition (the store applies it lazily), on any
+        // change (e.g. a suspend), or at the deadline.
+        let wake = due.map_or(deadline, |d| deadline.min(Instant::now() + until(d)));
+        tokio::select! {
+            _ = changes.changed() => {}
+            () = tokio::time::sleep_until(wake) => {}
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Fault injection: latency, 5xx, 429 with `Retry-After`, dropped connections, and failed
+//! snapshots. All off by default; set by flags at start and by `/_emulator/faults` while
+//! running. They apply to `/v1` only, never to `/healthz` or `/_emulator`.
+
+use serde::{Deserialize, Serialize};
+
+/// The fault knobs. Field names match the command-line flags (`--fault-5xx-rate` is
+/// `fault_5xx_rate`), so a test can read one and set the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Extra delay before every `/v1` request is handled.
+    pub fault_latency_ms: u64,
+    /// Share of `/v1` requests answered 503 (0.0–1.0).
+    pub fault_5xx_rate: f64,
+    /// Share of `/v1` requests answered 429 with `Retry-After`.
+    pub fault_429_rate: f64,
+    /// The `Retry-After` of injected 429s, in seconds.
+    pub fault_retry_after_s: u64,
+    /// Share of `/v1` requests whose connection is closed without an answer.
+    pub fault_drop_rate: f64,
+    /// Share of new snapshots that end in `error`.
+    pub snapshot_failure_rate: f64,
+    /// The next N snapshots end in `error`, whatever the rate.
+    pub fail_next_snapshots: u32,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            fault_latency_ms: 0,
+            fault_5xx_rate: 0.0,
+            fault_429_rate: 0.0,
+            fault_retry_after_s: 1,
+            fault_drop_rate: 0.0,
+            snapshot_failure_rate: 0.0,
+            fail_next_snapshots: 0,
+        }
+    }
+}
+
+/// A partial update from `POST /_emulator/faults`: given fields change, others stay.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsPatch {
+    pub fault_latency_ms: Option<u64>,
+    pub fault_5xx_rate: Option<f64>,
+    pub fault_429_rate: Option<f64>,
+    pub fault_retry_after_s: Option<u64>,
+    pub fault_drop_rate: Option<f64>,
+    pub snapshot_failure_rate: Option<f64>,
+    pub fail_next_snapshots: Option<u32>,
+}
+
+/// What the fault layer decided for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    ServerError,
+    RateLimited,
+}
+
+impl Faults {
+    /// Checks that every rate is a probability.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, rate) in [
+            ("fault_5xx_rate", self.fault_5xx_rate),
+            ("fault_429_rate", self.fault_429_rate),
+            ("fault_drop_rate", self.fault_drop_rate),
+            ("snapshot_failure_rate", self.snapshot_failure_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("{name} must be between 0 and 1, got {rate}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a patch, validating the result; on error nothing changes.
+    pub fn apply(&mut self, patch: FaultsPatch) -> Result<(), String> {
+        let mut next = self.clone();
+        macro_rules! set {
+            ($($field:ident),*) => {$(if let Some(v) = patch.$field { next.$field = v; })*};
+        }
+        set!(
+            fault_latency_ms,
+            fault_5xx_rate,
+            fault_429_rate,
+            fault_retry_after_s,
+            fault_drop_rate,
+            snapshot_failure_rate,
+            fail_next_snapshots
+        );
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Rolls the dice for one request (after the latency).
+    pub fn verdict(&self) -> Verdict {
+        if self.fault_5xx_rate > 0.0 && fastrand::f64() < self.fault_5xx_rate {
+            Verdict::ServerError
+        } else if self.fault_429_rate > 0.0 && fastrand::f64() < self.fault_429_rate {
+            Verdict::RateLimited
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// Whether to drop this connection.
+    pub fn drop_connection(&self) -> bool {
+        self.fault_drop_rate > 0.0 && fastrand::f64() < self.fault_drop_rate
+    }
+
+    /// Whether the next snapshot fails; consumes one forced failure.
+    pub fn take_snapshot_failure(&mut self) -> Option<String> {
+        let fail = if self.fail_next_snapshots > 0 {
+            self.fail_next_snapshots -= 1;
+            true
+        } else {
+            self.snapshot_failure_rate > 0.0 && fastrand::f64() < self.snapshot_failure_rate
+        };
+        fail.then(|| "disk snapshot failed: I/O error while copying the disk (emulated)".into())
+    }
+}

@@ -1,0 +1,107 @@
+//! Disk snapshots: `snapshot_disk` (waits), `snapshot_disk_async`, and
+//! `/v1/devboxes/disk_snapshots` (list, update, `/status`, `/delete`).
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use snapdeck_api::{Snapshot, SnapshotList, SnapshotParams, SnapshotStatus, SnapshotStatusView};
+use tokio::time::Instant;
+
+use crate::error::{Error, Id, OptionalJsonBody, Params, Result};
+use crate::state::{AppState, until};
+
+/// Routes, relative to `/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/devboxes/{id}/snapshot_disk", post(snapshot_disk))
+        .route(
+            "/devboxes/{id}/snapshot_disk_async",
+            post(snapshot_disk_async),
+        )
+        .route("/devboxes/disk_snapshots", get(list_disk_snapshots))
+        .route("/devboxes/disk_snapshots/{id}", post(update_disk_snapshot))
+        .route(
+            "/devboxes/disk_snapshots/{id}/status",
+            get(query_disk_snapshot_status),
+        )
+        .route(
+            "/devboxes/disk_snapshots/{id}/delete",
+            post(delete_disk_snapshot),
+        )
+}
+
+fn start_snapshot(state: &AppState, devbox_id: &str, params: SnapshotParams) -> Result<Snapshot> {
+    // Decided before taking the store lock: the fault knobs have their own.
+    let will_fail = state.take_snapshot_failure();
+    state.with(|s, now| s.snapshot_disk(devbox_id, params, will_fail, now))
+}
+
+/// Starts a snapshot and answers at once; `/status` reports its progress.
+async fn snapshot_disk_async(
+    State(state): State<AppState>,
+    Id(id): Id,
+    OptionalJsonBody(params): OptionalJsonBody<SnapshotParams>,
+) -> Result<Json<Snapshot>> {
+    start_snapshot(&state, &id, params).map(Json)
+}
+
+/// Starts a snapshot and answers when it is done: 200 with the snapshot, or a 500 with
+/// the failure (sent with `x-should-retry: false`: a retry would start another snapshot).
+async fn snapshot_disk(
+    State(state): State<AppState>,
+    Id(id): Id,
+    OptionalJsonBody(params): OptionalJsonBody<SnapshotParams>,
+) -> Result<Json<Snapshot>> {
+    let snapshot = start_snapshot(&state, &id, params)?;
+    let mut changes = state.subscribe();
+    loop {
+        changes.borrow_and_update();
+        let (view, due) = state.with(|s, _| s.snapshot_status_and_due(&snapshot.id))?;
+        match view.status {
+            SnapshotStatus::Complete => return Ok(Json(view.snapshot.unwrap_or(snapshot))),
+            SnapshotStatus::InProgress => {}
+            _ => {
+                return Err(Error::Failed(format!(
+                    "Snapshot {} failed: {}",
+                    snapshot.id,
+                    view.error_message.as_deref().unwrap_or("unknown error")
+                )));
+            }
+        }
+        let wake = Instant::now() + due.map_or(std::time::Duration::from_millis(50), until);
+        tokio::select! {
+            _ = changes.changed() => {}
+            () = tokio::time::sleep_until(wake) => {}
+        }
+    }
+}
+
+async fn list_disk_snapshots(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Json<SnapshotList>> {
+    state.with(|s, _| s.list_snapshots(&params)).map(Json)
+}
+
+async fn update_disk_snapshot(
+    State(state): State<AppState>,
+    Id(id): Id,
+    OptionalJsonBody(params): OptionalJsonBody<SnapshotParams>,
+) -> Result<Json<Snapshot>> {
+    state.with(|s, _| s.update_snapshot(&id, params)).map(Json)
+}
+
+async fn query_disk_snapshot_status(
+    State(state): State<AppState>,
+    Id(id): Id,
+) -> Result<Json<SnapshotStatusView>> {
+    state.with(|s, _| s.snapshot_status(&id)).map(Json)
+}
+
+async fn delete_disk_snapshot(
+    State(state): State<AppState>,
+    Id(id): Id,
+) -> Result<Json<serde_json::Value>> {
+    state.with(|s, _| s.delete_snapshot(&id))?;
+    Ok(Json(serde_json::json!({})))
+}

@@ -1,0 +1,1 @@
+//! In-process test transport (filled in once the snapdeck-api client lands).
