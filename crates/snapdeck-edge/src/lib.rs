@@ -12,7 +12,10 @@
 
 pub mod access;
 pub mod forward;
+pub mod plan;
 
+#[cfg(target_arch = "wasm32")]
+mod cleanup;
 #[cfg(target_arch = "wasm32")]
 mod config;
 #[cfg(target_arch = "wasm32")]
@@ -20,7 +23,7 @@ mod proxy;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
-    use worker::{Context, Env, Request, Response, event};
+    use worker::{Context, Env, Request, Response, ScheduleContext, ScheduledEvent, event};
 
     #[event(start)]
     fn start() {
@@ -30,5 +33,10 @@ mod entry {
     #[event(fetch)]
     async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
         crate::proxy::handle(req, env).await
+    }
+
+    #[event(scheduled)]
+    async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+        crate::cleanup::run(&env, &event.cron()).await;
     }
 }
