@@ -232,7 +232,7 @@ pub struct DevboxList {
 }
 
 /// `DevboxSnapshotView` (spec: `DevboxDiskSnapshotView`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub id: String,
     pub create_time_ms: i64,

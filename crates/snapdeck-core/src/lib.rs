@@ -1,2 +1,22 @@
 //! Pure domain logic for snapdeck: no I/O, no clock, no randomness (time and ids are
 //! passed in), so every rule here is reachable by plain `cargo test`.
+//!
+//! * [`watch`]: the poll schedule of an async snapshot, resumable after a reload.
+//! * [`status_cache`]: which snapshot statuses to fetch, how many at once, on-screen first.
+//! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
+//! * [`validate`]: checks of names, metadata and commit messages people type.
+//! * [`format`]: relative times, sizes, stopwatch durations, shortened ids.
+
+pub mod format;
+pub mod retention;
+pub mod status_cache;
+pub mod validate;
+pub mod watch;
+
+pub use retention::{
+    CleanupPlan, Decision, DeleteReason, KeepReason, PlanItem, RetentionPolicy, Scope, is_pinned,
+};
+pub use snapdeck_api::PINNED_KEY;
+pub use status_cache::{CachedStatus, StatusCache};
+pub use validate::ValidationError;
+pub use watch::{SnapshotWatch, WatchStep};
