@@ -1,7 +1,21 @@
-//! The snapdeck dashboard (Leptos CSR).
-use leptos::prelude::*;
+//! The snapdeck dashboard (Leptos CSR): devboxes, their disk-snapshot timelines,
+//! snapshot-and-poll, rollback and bulk cleanup, against the Runloop API.
+//!
+//! `main.rs` only mounts; everything else lives here so tests can mount pieces:
+//! [`app`] (router and providers), [`routes`] (the one place URLs are built),
+//! [`api`] (the one door to the API client, `use_api()`), [`pages`], [`components`]
+//! and [`hooks`].
 
-/// Mounts the app on `<body>`.
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod fmt;
+pub mod hooks;
+pub mod pages;
+pub mod routes;
+pub mod storage;
+
+/// Mounts the whole app on `<body>`.
 pub fn mount() {
-    leptos::mount::mount_to_body(|| view! { <p>"snapdeck"</p> });
+    leptos::mount::mount_to_body(app::App);
 }

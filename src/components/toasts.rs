@@ -1,0 +1,35 @@
+//! The toast stack, top-right.
+
+use leptos::prelude::*;
+
+use crate::hooks::use_toasts::use_toasts;
+
+/// Renders the current toasts in a polite live region.
+#[component]
+pub fn ToastStack() -> impl IntoView {
+    let toasts = use_toasts();
+    view! {
+        <div class="sd-toasts" role="status" aria-live="polite">
+            <For
+                each=move || toasts.list().get()
+                key=|t| t.id
+                children=move |t| {
+                    let id = t.id;
+                    view! {
+                        <div class=format!("sd-toast sd-toast--{}", t.tone.as_str())>
+                            <span class="sd-toast__text">{t.text}</span>
+                            <button
+                                type="button"
+                                class="sd-iconbtn"
+                                aria-label="Dismiss"
+                                on:click=move |_| toasts.dismiss(id)
+                            >
+                                "×"
+                            </button>
+                        </div>
+                    }
+                }
+            />
+        </div>
+    }
+}

@@ -1,0 +1,405 @@
+//! `/devboxes`: the fleet at a glance. Status chips with counts, search (`/`), paging,
+//! all in the URL; refreshes itself every 2 s while any devbox is changing state.
+//!
+//! The list endpoint filters by one status only and has no name search, and the chips
+//! need counts for every status, so the page loads the whole list (paged through the
+//! API) and filters and pages it here.
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use snapdeck_api::{Devbox, DevboxStatus};
+
+use crate::api::use_api;
+use crate::components::status_badge::devbox_tone;
+use crate::components::{
+    Chip, Chips, EmptyState, ErrorState, IdCell, Pager, RelTime, SkeletonRows, StatusBadge,
+};
+use crate::hooks::limiter::limited;
+use crate::hooks::use_interval::use_interval;
+use crate::routes::{DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
+
+/// True when `d` matches the search text (name or id, case-insensitive).
+pub fn matches_search(d: &Devbox, q: &str) -> bool {
+    let q = q.trim().to_lowercase();
+    q.is_empty()
+        || d.id.to_lowercase().contains(&q)
+        || d.name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase().contains(&q))
+}
+
+/// The chips for a list: `all`, then every status present (and the selected one).
+pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
+    let searched: Vec<&Devbox> = list
+        .iter()
+        .filter(|d| matches_search(d, &query.q))
+        .collect();
+    let href = |status: Option<DevboxStatus>| {
+        Page::Devboxes(DevboxesQuery {
+            status,
+            q: query.q.clone(),
+            page: 1,
+        })
+        .href()
+    };
+    let mut chips = vec![Chip {
+        label: "all".into(),
+        count: searched.len(),
+        href: href(None),
+        active: query.status.is_none(),
+        tone: None,
+    }];
+    for s in DevboxStatus::ALL {
+        let count = searched.iter().filter(|d| d.status == s).count();
+        if count > 0 || query.status == Some(s) {
+            chips.push(Chip {
+                label: s.as_str().into(),
+                count,
+                href: href(Some(s)),
+                active: query.status == Some(s),
+                tone: Some(devbox_tone(s)),
+            });
+        }
+    }
+    chips
+}
+
+/// The devbox list page.
+#[component]
+pub fn DevboxesPage() -> impl IntoView {
+    let api = use_api();
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| query_map.with(DevboxesQuery::from_params));
+    let navigate = use_navigate();
+
+    let devboxes = LocalResource::new(move || {
+        let _config = api.track();
+        async move {
+            let mut list = api.list_devboxes().await?;
+            list.sort_by(|a, b| b.create_time_ms.cmp(&a.create_time_ms));
+            Ok(list)
+        }
+    });
+
+    // Poll quickly while something moves, slowly otherwise.
+    let ticks = StoredValue::new(0u32);
+    use_interval(2000, move || {
+        let moving = devboxes.with_untracked(|r| {
+            matches!(r, Some(Ok(list)) if list.iter().any(|d: &Devbox| d.status.is_transitional()))
+        });
+        ticks.update_value(|t| *t += 1);
+        if moving || ticks.get_value() % 15 == 0 {
+            devboxes.refetch();
+        }
+    });
+
+    let filtered = Memo::new(move |_| {
+        let q = query.get();
+        devboxes.with(|r| match r {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|d| q.status.is_none_or(|s| d.status == s) && matches_search(d, &q.q))
+                .cloned()
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    });
+    let chips = Signal::derive(move || {
+        let q = query.get();
+        devboxes.with(|r| match r {
+            Some(Ok(list)) => status_chips(list, &q),
+            _ => Vec::new(),
+        })
+    });
+    let visible = Memo::new(move |_| {
+        let page = query.with(|q| q.page);
+        filtered.with(|f| {
+            let start = (page - 1) * PAGE_SIZE;
+            f.iter()
+                .skip(start)
+                .take(PAGE_SIZE)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+
+    // `/` focuses the search box (unless typing somewhere already).
+    let search_ref = NodeRef::<leptos::html::Input>::new();
+    let handle = window_event_listener(ev::keydown, move |e| {
+        if e.key() == "/" && !typing_in_field(&e) {
+            if let Some(input) = search_ref.get() {
+                e.prevent_default();
+                let _ = input.focus();
+            }
+        }
+    });
+    on_cleanup(move || handle.remove());
+
+    let on_search = {
+        let navigate = navigate.clone();
+        move |ev: ev::Event| {
+            let text = event_target_value(&ev);
+            let q = query.get_untracked();
+            let href = Page::Devboxes(DevboxesQuery {
+                q: text,
+                page: 1,
+                ..q
+            })
+            .href();
+            navigate(
+                &href,
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+    let page_href = Callback::new(move |page: usize| {
+        Page::Devboxes(DevboxesQuery {
+            page,
+            ..query.get_untracked()
+        })
+        .href()
+    });
+
+    view! {
+        <section class="sd-page">
+            <div class="sd-pagehead">
+                <h1 class="sd-h1">"Devboxes"</h1>
+                <div class="sd-search">
+                    <label class="sd-visually-hidden" for="sd-devbox-search">
+                        "Search devboxes by name or id"
+                    </label>
+                    <input
+                        id="sd-devbox-search"
+                        class="sd-input sd-search__input"
+                        type="search"
+                        placeholder="Search name or id"
+                        autocomplete="off"
+                        node_ref=search_ref
+                        prop:value=move || query.with(|q| q.q.clone())
+                        on:input=on_search
+                    />
+                    <kbd class="sd-kbd sd-search__hint" aria-hidden="true">"/"</kbd>
+                </div>
+            </div>
+            <Chips label="Filter by status" chips=chips />
+            {move || match devboxes.get() {
+                None => view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true /> }.into_any(),
+                Some(Err(e)) => {
+                    view! { <ErrorState error=e on_retry=move |_| devboxes.refetch() /> }.into_any()
+                }
+                Some(Ok(all)) if all.is_empty() => {
+                    view! {
+                        <EmptyState title="No devboxes yet.">
+                            <p>
+                                "Create one with the Runloop CLI ("
+                                <code>"rli devbox create"</code>
+                                ") or SDK; it will show up here."
+                            </p>
+                        </EmptyState>
+                    }
+                        .into_any()
+                }
+                Some(Ok(_)) => {
+                    view! {
+                        <Show
+                            when=move || filtered.with(|f| !f.is_empty())
+                            fallback=move || view! { <NoMatch query=query /> }
+                        >
+                            <DevboxTable rows=visible loading=false />
+                            <Pager
+                                page=Signal::derive(move || query.with(|q| q.page))
+                                per_page=PAGE_SIZE
+                                total=Signal::derive(move || filtered.with(Vec::len))
+                                href=page_href
+                                noun="devboxes"
+                            />
+                        </Show>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// True when a key event comes from a text field (so `/` types a slash there).
+fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.has_attribute("contenteditable")
+        })
+}
+
+/// The empty state when filters hide everything.
+#[component]
+fn NoMatch(
+    /// Current filters.
+    query: Memo<DevboxesQuery>,
+) -> impl IntoView {
+    let q = query.get_untracked();
+    let title = match (&q.status, q.q.trim()) {
+        (Some(s), "") => format!("No {s} devboxes."),
+        (None, text) => format!("No devbox matches “{text}”."),
+        (Some(s), text) => format!("No {s} devbox matches “{text}”."),
+    };
+    view! {
+        <EmptyState title=title>
+            <a class="sd-btn sd-btn--ghost" href=Page::devboxes().href()>
+                "Show all devboxes"
+            </a>
+        </EmptyState>
+    }
+}
+
+/// The devbox table (or its skeleton).
+#[component]
+fn DevboxTable(
+    /// Rows on this page.
+    #[prop(into)]
+    rows: Signal<Vec<Devbox>>,
+    /// Show skeleton rows instead.
+    loading: bool,
+) -> impl IntoView {
+    view! {
+        <div class="sd-tablewrap">
+            <table class="sd-table" aria-busy=loading.then_some("true")>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col" class="sd-col-hide-xs">"ID"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="sd-col-hide-sm">"Source"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col" class="sd-num sd-col-hide-sm">"Snapshots"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {loading.then(|| view! { <SkeletonRows cols=6 /> })}
+                    <For
+                        each=move || rows.get()
+                        key=|d| (d.id.clone(), d.status, d.name.clone())
+                        children=|d| view! { <DevboxRow devbox=d /> }
+                    />
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// One devbox row; clicking anywhere opens the devbox.
+#[component]
+fn DevboxRow(
+    /// The devbox.
+    devbox: Devbox,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let href = Page::devbox(&devbox.id).href();
+    let open = {
+        let href = href.clone();
+        move |_| navigate(&href, NavigateOptions::default())
+    };
+    let name = devbox.name.clone().filter(|n| !n.is_empty());
+    let status = devbox.status;
+    view! {
+        <tr class="sd-rowlink" data-testid="devbox-row" data-status=status.as_str() on:click=open>
+            <td class="sd-cell-name">
+                <a href=href on:click=|e| e.stop_propagation()>
+                    {match name {
+                        Some(n) => view! { <span>{n}</span> }.into_any(),
+                        None => view! { <span class="sd-muted">"(unnamed)"</span> }.into_any(),
+                    }}
+                </a>
+            </td>
+            <td class="sd-col-hide-xs">
+                <IdCell id=devbox.id.clone() />
+            </td>
+            <td>
+                <StatusBadge status=Signal::stored(status) />
+            </td>
+            <td class="sd-col-hide-sm">
+                <SourceCell devbox=devbox.clone() />
+            </td>
+            <td>
+                <RelTime ms=devbox.create_time_ms />
+            </td>
+            <td class="sd-num sd-col-hide-sm">
+                <SnapshotCount devbox_id=devbox.id.clone() />
+            </td>
+        </tr>
+    }
+}
+
+/// Where a devbox came from: a snapshot or a blueprint, linked to its snapshots.
+#[component]
+pub fn SourceCell(
+    /// The devbox.
+    devbox: Devbox,
+) -> impl IntoView {
+    let stop = |e: ev::MouseEvent| e.stop_propagation();
+    if let Some(snap) = devbox.snapshot_id {
+        let href = Page::Snapshots(SnapshotsQuery {
+            q: snap.clone(),
+            page: 1,
+            ..Default::default()
+        })
+        .href();
+        view! {
+            <span class="sd-source">
+                <span class="sd-source__kind">"snapshot"</span>
+                <a class="sd-mono" href=href title=snap.clone() on:click=stop>
+                    {crate::fmt::middle_truncate(&snap)}
+                </a>
+            </span>
+        }
+        .into_any()
+    } else if let Some(bp) = devbox.blueprint_id {
+        let href = Page::Snapshots(SnapshotsQuery {
+            blueprint: Some(bp.clone()),
+            page: 1,
+            ..Default::default()
+        })
+        .href();
+        view! {
+            <span class="sd-source">
+                <span class="sd-source__kind">"blueprint"</span>
+                <a class="sd-mono" href=href title=bp.clone() on:click=stop>
+                    {crate::fmt::middle_truncate(&bp)}
+                </a>
+            </span>
+        }
+        .into_any()
+    } else {
+        view! { <span class="sd-muted">"default image"</span> }.into_any()
+    }
+}
+
+/// The number of snapshots of a devbox, fetched for visible rows only.
+#[component]
+fn SnapshotCount(
+    /// The devbox.
+    devbox_id: String,
+) -> impl IntoView {
+    let api = use_api();
+    let id = StoredValue::new(devbox_id);
+    let count = LocalResource::new(move || {
+        let id = id.get_value();
+        async move { limited(api.count_snapshots(&id)).await }
+    });
+    move || match count.get() {
+        None => view! { <span class="sd-skeleton sd-skeleton--num" aria-label="loading"></span> }
+            .into_any(),
+        Some(Ok(n)) => view! { <span class="sd-mono">{n}</span> }.into_any(),
+        Some(Err(_)) => {
+            view! { <span class="sd-muted" title="Could not count">"–"</span> }.into_any()
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! `/settings`: API base URL, API key (session or remembered), theme.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::use_api;
+use crate::hooks::use_settings::{Settings, Theme, use_settings};
+use crate::hooks::use_toasts::{Tone, use_toasts};
+
+/// The settings form. Saving applies at once; every page refetches with the new
+/// connection.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let ctx = use_settings();
+    let api = use_api();
+    let toasts = use_toasts();
+    let current = ctx.settings.get_untracked();
+    let base_url = RwSignal::new(current.base_url.clone());
+    let key = RwSignal::new(ctx.api_key.get_untracked().unwrap_or_default());
+    let remember = RwSignal::new(current.remember_key);
+    let theme = RwSignal::new(current.theme);
+    let show_key = RwSignal::new(false);
+
+    let url_error = move || {
+        let u = base_url.get();
+        let u = u.trim();
+        (!u.is_empty() && !(u.starts_with("http://") || u.starts_with("https://"))).then_some(
+            "Use a full URL starting with http:// or https://, or leave empty for this origin.",
+        )
+    };
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if url_error().is_some() {
+            return;
+        }
+        let settings = Settings {
+            base_url: base_url
+                .get_untracked()
+                .trim()
+                .trim_end_matches('/')
+                .to_string(),
+            theme: theme.get_untracked(),
+            remember_key: remember.get_untracked(),
+        };
+        let k = key.get_untracked().trim().to_string();
+        ctx.save(settings, (!k.is_empty()).then_some(k));
+        spawn_local(async move {
+            match api.check().await {
+                Ok(()) => toasts.push(Tone::Ok, "Settings saved — the API accepts the key."),
+                Err(e) => toasts.push(Tone::Err, format!("Settings saved, but: {e}")),
+            }
+        });
+    };
+
+    view! {
+        <section class="sd-page sd-page--narrow">
+            <h1 class="sd-h1">"Settings"</h1>
+            <form class="sd-form" on:submit=on_submit>
+                <fieldset class="sd-fieldset">
+                    <legend>"Connection"</legend>
+                    <div class="sd-field">
+                        <label for="sd-base-url">"API base URL"</label>
+                        <input
+                            id="sd-base-url"
+                            class="sd-input"
+                            type="url"
+                            placeholder="same origin (emulator or proxy)"
+                            prop:value=move || base_url.get()
+                            on:input=move |e| base_url.set(event_target_value(&e))
+                            aria-describedby="sd-base-url-help"
+                        />
+                        <p id="sd-base-url-help" class="sd-help">
+                            {move || {
+                                url_error()
+                                    .unwrap_or(
+                                        "Leave empty to use the server this page came from (snapdeck-server or the edge worker). Or e.g. https://api.runloop.ai — the API must allow this origin (CORS).",
+                                    )
+                            }}
+                        </p>
+                    </div>
+                    <div class="sd-field">
+                        <label for="sd-api-key">"API key"</label>
+                        <div class="sd-row">
+                            <input
+                                id="sd-api-key"
+                                class="sd-input sd-grow"
+                                type=move || if show_key.get() { "text" } else { "password" }
+                                autocomplete="off"
+                                spellcheck="false"
+                                prop:value=move || key.get()
+                                on:input=move |e| key.set(event_target_value(&e))
+                            />
+                            <button
+                                type="button"
+                                class="sd-btn sd-btn--ghost"
+                                aria-pressed=move || show_key.get().to_string()
+                                on:click=move |_| show_key.update(|s| *s = !*s)
+                            >
+                                {move || if show_key.get() { "Hide" } else { "Show" }}
+                            </button>
+                        </div>
+                        <label class="sd-check">
+                            <input
+                                type="checkbox"
+                                prop:checked=move || remember.get()
+                                on:change=move |e| remember.set(event_target_checked(&e))
+                            />
+                            "Remember on this device"
+                        </label>
+                        <p class="sd-help">
+                            "Without this the key lives only as long as this tab (sessionStorage). With it, the key is kept in this browser's localStorage."
+                        </p>
+                    </div>
+                </fieldset>
+                <fieldset class="sd-fieldset">
+                    <legend>"Theme"</legend>
+                    <div class="sd-radios">
+                        {[Theme::System, Theme::Light, Theme::Dark]
+                            .into_iter()
+                            .map(|t| {
+                                view! {
+                                    <label class="sd-check">
+                                        <input
+                                            type="radio"
+                                            name="sd-theme"
+                                            prop:checked=move || theme.get() == t
+                                            on:change=move |_| {
+                                                theme.set(t);
+                                                ctx.set_theme(t);
+                                            }
+                                        />
+                                        {t.label()}
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                </fieldset>
+                <div class="sd-row">
+                    <button type="submit" class="sd-btn sd-btn--primary">"Save"</button>
+                </div>
+            </form>
+        </section>
+    }
+}

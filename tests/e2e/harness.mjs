@@ -1,0 +1,142 @@
+// Shared e2e plumbing: start snapdeck-server on a free port, launch the system
+// Chromium through playwright-core, open the app with a key, and save screenshots.
+//
+// Every test file starts its own server (ephemeral, demo seed, short durations) so
+// files can run in parallel and never see each other's data.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SERVER_BIN =
+  process.env.SNAPDECK_SERVER_BIN || join(ROOT, 'target', 'debug', 'snapdeck-server');
+export const DIST = process.env.SNAPDECK_DIST || join(ROOT, 'dist');
+export const SCREENSHOTS = join(ROOT, 'artifacts', 'screenshots');
+export const KEY = 'e2e-key';
+
+/**
+ * Starts snapdeck-server and resolves with `{ url, stop, api }` once it prints the
+ * bound URL. `args` are extra flags (e.g. `['--api-key', 'k']`).
+ */
+export async function startServer(args = []) {
+  const argv = [
+    '--listen', '127.0.0.1:0', '--ephemeral', '--seed', 'demo', '--dist', DIST,
+    '--snapshot-duration-ms', '1500',
+    ...args,
+  ];
+  const proc = spawn(SERVER_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const url = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${log}`)), 20_000);
+    const onData = (buf) => {
+      log += buf.toString();
+      const m = log.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1].replace(/\/$/, ''));
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (b) => { log += b.toString(); });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited with ${code}:\n${log}`));
+    });
+  });
+  const stop = async () => {
+    if (proc.exitCode !== null) return;
+    const done = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+    await done;
+    clearTimeout(t);
+  };
+  return { url, stop, api: apiClient(url), log: () => log };
+}
+
+/** A tiny fetch wrapper for checking state behind the UI's back. */
+export function apiClient(url, key = KEY) {
+  const call = async (method, path, body) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, json, text };
+  };
+  return {
+    get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body),
+    /** Every devbox, all pages. */
+    async devboxes() {
+      const r = await call('GET', '/v1/devboxes?limit=5000');
+      return r.json.devboxes;
+    },
+    async snapshots(query = '') {
+      const r = await call('GET', `/v1/devboxes/disk_snapshots?limit=5000${query}`);
+      return r.json.snapshots;
+    },
+    faults: (patch) => fetch(`${url}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(patch),
+    }).then((r) => r.json()),
+  };
+}
+
+/** Launches the system Chromium, headless. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Opens a fresh context (own storage) with the API key in sessionStorage, as the
+ * settings page would store it. `key: null` opens without a key.
+ */
+export async function openApp(browser, url, path = '/', opts = {}) {
+  const { colorScheme = 'light', key = KEY, viewport = { width: 1280, height: 800 } } = opts;
+  const context = await browser.newContext({ colorScheme, viewport });
+  if (key !== null) {
+    await context.addInitScript((k) => {
+      if (!window.sessionStorage.getItem('snapdeck.api_key')) {
+        window.sessionStorage.setItem('snapdeck.api_key', k);
+      }
+    }, key);
+  }
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(url + path);
+  return { context, page, errors };
+}
+
+/** Saves a full-page screenshot as artifacts/screenshots/<name>.png. */
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Screenshots the current URL in light and dark (same storage, new contexts). */
+export async function screenshotBoth(browser, url, path, name, ready) {
+  for (const colorScheme of ['light', 'dark']) {
+    const { context, page } = await openApp(browser, url, path, { colorScheme });
+    await ready(page);
+    await screenshot(page, `${name}-${colorScheme}`);
+    await context.close();
+  }
+}
