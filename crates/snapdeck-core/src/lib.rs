@@ -4,15 +4,19 @@
 //! * [`watch`]: the poll schedule of an async snapshot, resumable after a reload.
 //! * [`status_cache`]: which snapshot statuses to fetch, how many at once, on-screen first.
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
+//! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking each
+//!   snapshot before deleting it.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
 //! * [`format`]: relative times, sizes, stopwatch durations, shortened ids.
 
+pub mod bulk;
 pub mod format;
 pub mod retention;
 pub mod status_cache;
 pub mod validate;
 pub mod watch;
 
+pub use bulk::{BulkRun, Confirmed, Counts, Fresh, ItemState, SkipReason, Verdict};
 pub use retention::{
     CleanupPlan, Decision, DeleteReason, KeepReason, PlanItem, RetentionPolicy, Scope, is_pinned,
 };
