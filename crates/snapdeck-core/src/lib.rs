@@ -3,6 +3,7 @@
 //!
 //! * [`watch`]: the poll schedule of an async snapshot, resumable after a reload.
 //! * [`status_cache`]: which snapshot statuses to fetch, how many at once, on-screen first.
+//! * [`lineage`]: a devbox's snapshot timeline and the devbox/snapshot forest.
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
 //! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking each
 //!   snapshot before deleting it.
@@ -11,12 +12,14 @@
 
 pub mod bulk;
 pub mod format;
+pub mod lineage;
 pub mod retention;
 pub mod status_cache;
 pub mod validate;
 pub mod watch;
 
 pub use bulk::{BulkRun, Confirmed, Counts, Fresh, ItemState, SkipReason, Verdict};
+pub use lineage::{DevboxNode, Lineage, Origin, SnapshotNode, TimelineEntry};
 pub use retention::{
     CleanupPlan, Decision, DeleteReason, KeepReason, PlanItem, RetentionPolicy, Scope, is_pinned,
 };

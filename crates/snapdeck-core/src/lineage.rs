@@ -1,0 +1,404 @@
+//! Timelines and lineage: which snapshots a devbox has, which devboxes were started
+//! from each snapshot, and where each devbox came from — as one forest across all
+//! devboxes.
+//!
+//! The API gives the edges: a snapshot's `source_devbox_id` (devbox → snapshot) and a
+//! devbox's `snapshot_id` / `blueprint_id` (snapshot or blueprint → devbox). Devboxes
+//! that no longer appear in the list (shut down long ago) still show up as nodes when
+//! a snapshot names them, marked `known: false`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use snapdeck_api::{Devbox, DevboxStatus, Metadata, Snapshot, SnapshotStatus};
+
+use crate::retention::is_pinned;
+
+/// One row of a devbox's snapshot timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub id: String,
+    pub name: Option<String>,
+    pub commit_message: Option<String>,
+    pub create_time_ms: i64,
+    pub size_bytes: Option<u64>,
+    pub metadata: Metadata,
+    /// `None` while not fetched.
+    pub status: Option<SnapshotStatus>,
+    pub pinned: bool,
+    /// Devboxes started from this snapshot, oldest first.
+    pub children: Vec<String>,
+}
+
+/// Where a devbox came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The snapshot it was started from.
+    pub snapshot_id: Option<String>,
+    /// That snapshot's devbox, when the snapshot is known.
+    pub snapshot_source_devbox_id: Option<String>,
+    /// The blueprint it was started from (directly, or the snapshot's source blueprint).
+    pub blueprint_id: Option<String>,
+}
+
+/// A devbox in the forest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevboxNode {
+    pub devbox_id: String,
+    /// False when only snapshots mention this devbox.
+    pub known: bool,
+    pub name: Option<String>,
+    pub status: Option<DevboxStatus>,
+    pub origin: Origin,
+    /// Its snapshots, newest first, each with the devboxes started from it.
+    pub snapshots: Vec<SnapshotNode>,
+}
+
+/// A snapshot in the forest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotNode {
+    pub snapshot_id: String,
+    pub name: Option<String>,
+    pub create_time_ms: i64,
+    pub children: Vec<DevboxNode>,
+}
+
+/// The lineage graph, indexed for lookups both ways.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lineage {
+    devboxes: BTreeMap<String, Devbox>,
+    snapshots: BTreeMap<String, Snapshot>,
+    /// devbox id → its snapshot ids, newest first.
+    snapshots_of: BTreeMap<String, Vec<String>>,
+    /// snapshot id → devbox ids started from it, oldest first.
+    children_of: BTreeMap<String, Vec<String>>,
+}
+
+fn newest_first(a: &Snapshot, b: &Snapshot) -> std::cmp::Ordering {
+    b.create_time_ms
+        .cmp(&a.create_time_ms)
+        .then_with(|| b.id.cmp(&a.id))
+}
+
+impl Lineage {
+    /// Indexes devboxes and snapshots (ids are assumed unique; a later duplicate wins).
+    pub fn build(devboxes: &[Devbox], snapshots: &[Snapshot]) -> Self {
+        let devboxes: BTreeMap<String, Devbox> =
+            devboxes.iter().map(|d| (d.id.clone(), d.clone())).collect();
+        let snapshots: BTreeMap<String, Snapshot> = snapshots
+            .iter()
+            .map(|s| (s.id.clone(), s.clone()))
+            .collect();
+
+        let mut by_devbox: BTreeMap<String, Vec<&Snapshot>> = BTreeMap::new();
+        for s in snapshots.values() {
+            by_devbox
+                .entry(s.source_devbox_id.clone())
+                .or_default()
+                .push(s);
+        }
+        let snapshots_of = by_devbox
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by(|a, b| newest_first(a, b));
+                (k, v.into_iter().map(|s| s.id.clone()).collect())
+            })
+            .collect();
+
+        let mut kids: BTreeMap<String, Vec<&Devbox>> = BTreeMap::new();
+        for d in devboxes.values() {
+            if let Some(sid) = &d.snapshot_id {
+                kids.entry(sid.clone()).or_default().push(d);
+            }
+        }
+        let children_of = kids
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by(|a, b| {
+                    a.create_time_ms
+                        .cmp(&b.create_time_ms)
+                        .then_with(|| a.id.cmp(&b.id))
+                });
+                (k, v.into_iter().map(|d| d.id.clone()).collect())
+            })
+            .collect();
+
+        Self {
+            devboxes,
+            snapshots,
+            snapshots_of,
+            children_of,
+        }
+    }
+
+    /// Snapshot ids of a devbox, newest first.
+    pub fn snapshots_of(&self, devbox_id: &str) -> &[String] {
+        self.snapshots_of.get(devbox_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Devboxes started from a snapshot, oldest first.
+    pub fn children_of(&self, snapshot_id: &str) -> &[String] {
+        self.children_of.get(snapshot_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Where a devbox came from (`None` if the devbox is not in the list).
+    pub fn origin(&self, devbox_id: &str) -> Option<Origin> {
+        let d = self.devboxes.get(devbox_id)?;
+        let snap = d
+            .snapshot_id
+            .as_deref()
+            .and_then(|id| self.snapshots.get(id));
+        Some(Origin {
+            snapshot_id: d.snapshot_id.clone(),
+            snapshot_source_devbox_id: snap.map(|s| s.source_devbox_id.clone()),
+            blueprint_id: d
+                .blueprint_id
+                .clone()
+                .or_else(|| snap.and_then(|s| s.source_blueprint_id.clone())),
+        })
+    }
+
+    /// The parent devbox (the source of the snapshot it was started from), if known.
+    pub fn parent_devbox(&self, devbox_id: &str) -> Option<&str> {
+        let sid = self.devboxes.get(devbox_id)?.snapshot_id.as_deref()?;
+        self.snapshots.get(sid).map(|s| s.source_devbox_id.as_str())
+    }
+
+    /// Ancestor devboxes, nearest first, stopping at a root (or a cycle, which real data
+    /// cannot have but a bad fixture could).
+    pub fn ancestors(&self, devbox_id: &str) -> Vec<String> {
+        let mut seen = BTreeSet::from([devbox_id.to_owned()]);
+        let mut out = Vec::new();
+        let mut at = devbox_id;
+        while let Some(p) = self.parent_devbox(at) {
+            if !seen.insert(p.to_owned()) {
+                break;
+            }
+            out.push(p.to_owned());
+            at = p;
+        }
+        out
+    }
+
+    /// A devbox's timeline: its snapshots newest first with status, pin and children.
+    pub fn timeline(
+        &self,
+        devbox_id: &str,
+        statuses: &BTreeMap<String, SnapshotStatus>,
+    ) -> Vec<TimelineEntry> {
+        self.snapshots_of(devbox_id)
+            .iter()
+            .filter_map(|id| self.snapshots.get(id))
+            .map(|s| TimelineEntry {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                commit_message: s.commit_message.clone(),
+                create_time_ms: s.create_time_ms,
+                size_bytes: s.size_bytes,
+                metadata: s.metadata.clone(),
+                status: statuses.get(&s.id).copied(),
+                pinned: is_pinned(s),
+                children: self.children_of(&s.id).to_vec(),
+            })
+            .collect()
+    }
+
+    /// Every devbox (listed or named by a snapshot) as one forest: roots are devboxes
+    /// without a known parent, newest first; each node lists its snapshots newest
+    /// first and, under each, the devboxes started from it.
+    pub fn forest(&self) -> Vec<DevboxNode> {
+        let mut all: BTreeSet<&str> = self.devboxes.keys().map(String::as_str).collect();
+        all.extend(self.snapshots.values().map(|s| s.source_devbox_id.as_str()));
+
+        let mut roots: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|d| self.parent_devbox(d).is_none())
+            .collect();
+        roots.sort_by_key(|d| std::cmp::Reverse((self.sort_time(d), d.to_string())));
+
+        let mut visited = BTreeSet::new();
+        let mut forest: Vec<DevboxNode> =
+            roots.iter().map(|d| self.node(d, &mut visited)).collect();
+        // Anything not reached sits on a cycle: break it at its oldest member.
+        let mut rest: Vec<&str> = all.into_iter().filter(|d| !visited.contains(*d)).collect();
+        rest.sort_by_key(|d| (self.sort_time(d), d.to_string()));
+        for d in rest {
+            if !visited.contains(d) {
+                forest.push(self.node(d, &mut visited));
+            }
+        }
+        forest
+    }
+
+    /// Creation time of a devbox, or its oldest snapshot's for devboxes not listed.
+    fn sort_time(&self, devbox_id: &str) -> i64 {
+        self.devboxes.get(devbox_id).map_or_else(
+            || {
+                self.snapshots_of(devbox_id)
+                    .iter()
+                    .filter_map(|s| self.snapshots.get(s))
+                    .map(|s| s.create_time_ms)
+                    .min()
+                    .unwrap_or(0)
+            },
+            |d| d.create_time_ms,
+        )
+    }
+
+    fn node(&self, devbox_id: &str, visited: &mut BTreeSet<String>) -> DevboxNode {
+        visited.insert(devbox_id.to_owned());
+        let d = self.devboxes.get(devbox_id);
+        let mut snapshots = Vec::new();
+        for s in self
+            .snapshots_of(devbox_id)
+            .iter()
+            .filter_map(|sid| self.snapshots.get(sid))
+        {
+            let mut children = Vec::new();
+            for c in self.children_of(&s.id) {
+                // Checked per child: an earlier sibling's subtree may have reached it.
+                if !visited.contains(c) {
+                    children.push(self.node(c, visited));
+                }
+            }
+            snapshots.push(SnapshotNode {
+                snapshot_id: s.id.clone(),
+                name: s.name.clone(),
+                create_time_ms: s.create_time_ms,
+                children,
+            });
+        }
+        DevboxNode {
+            devbox_id: devbox_id.to_owned(),
+            known: d.is_some(),
+            name: d.and_then(|d| d.name.clone()),
+            status: d.map(|d| d.status),
+            origin: self.origin(devbox_id).unwrap_or_default(),
+            snapshots,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn devbox(id: &str, t: i64, from_snapshot: Option<&str>, blueprint: Option<&str>) -> Devbox {
+        let mut d: Devbox = serde_json::from_value(serde_json::json!({
+            "id": id, "status": "running", "create_time_ms": t
+        }))
+        .expect("devbox");
+        d.snapshot_id = from_snapshot.map(Into::into);
+        d.blueprint_id = blueprint.map(Into::into);
+        d
+    }
+
+    fn snap(id: &str, devbox: &str, t: i64) -> Snapshot {
+        Snapshot {
+            id: id.into(),
+            create_time_ms: t,
+            metadata: Metadata::new(),
+            source_devbox_id: devbox.into(),
+            name: Some(format!("name of {id}")),
+            commit_message: None,
+            size_bytes: None,
+            source_blueprint_id: Some("bpt_base".into()),
+        }
+    }
+
+    /// base (from blueprint) → s1, s2; s1 → fork1 → s3 → fork2; s2 → fork3.
+    fn sample() -> Lineage {
+        Lineage::build(
+            &[
+                devbox("base", 1, None, Some("bpt_base")),
+                devbox("fork1", 20, Some("s1"), None),
+                devbox("fork2", 40, Some("s3"), None),
+                devbox("fork3", 50, Some("s2"), None),
+                devbox("lonely", 60, Some("snp_gone"), None),
+            ],
+            &[
+                snap("s1", "base", 10),
+                snap("s2", "base", 15),
+                snap("s3", "fork1", 30),
+                snap("s_old", "shut_down_long_ago", 5),
+            ],
+        )
+    }
+
+    #[test]
+    fn timeline_is_newest_first_with_status_and_children() {
+        let l = sample();
+        let statuses = [("s1".to_owned(), SnapshotStatus::Complete)]
+            .into_iter()
+            .collect();
+        let t = l.timeline("base", &statuses);
+        let ids: Vec<&str> = t.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["s2", "s1"]);
+        assert_eq!(t[1].status, Some(SnapshotStatus::Complete));
+        assert_eq!(t[0].status, None);
+        assert_eq!(t[1].children, ["fork1"]);
+    }
+
+    #[test]
+    fn origin_names_the_snapshot_its_devbox_and_the_blueprint() {
+        let l = sample();
+        assert_eq!(
+            l.origin("fork1"),
+            Some(Origin {
+                snapshot_id: Some("s1".into()),
+                snapshot_source_devbox_id: Some("base".into()),
+                blueprint_id: Some("bpt_base".into()),
+            })
+        );
+        assert_eq!(l.ancestors("fork2"), ["fork1", "base"]);
+        // Started from a snapshot we cannot see: the snapshot id is still reported.
+        let o = l.origin("lonely").expect("listed");
+        assert_eq!(o.snapshot_id.as_deref(), Some("snp_gone"));
+        assert_eq!(o.snapshot_source_devbox_id, None);
+    }
+
+    #[test]
+    fn forest_nests_devboxes_under_the_snapshots_they_came_from() {
+        let f = sample().forest();
+        let roots: Vec<(&str, bool)> = f.iter().map(|n| (n.devbox_id.as_str(), n.known)).collect();
+        assert_eq!(
+            roots,
+            [
+                ("lonely", true),
+                // Not listed: placed by its oldest snapshot's time (5), after base (1).
+                ("shut_down_long_ago", false),
+                ("base", true),
+            ]
+        );
+        let base = &f[2];
+        assert_eq!(base.snapshots[0].snapshot_id, "s2");
+        assert_eq!(base.snapshots[0].children[0].devbox_id, "fork3");
+        let fork1 = &base.snapshots[1].children[0];
+        assert_eq!(fork1.devbox_id, "fork1");
+        assert_eq!(fork1.snapshots[0].children[0].devbox_id, "fork2");
+    }
+
+    #[test]
+    fn every_devbox_appears_once_even_with_a_cycle() {
+        // Impossible in real data, but a corrupt fixture must not hang or drop nodes.
+        let l = Lineage::build(
+            &[
+                devbox("a", 1, Some("sb"), None),
+                devbox("b", 2, Some("sa"), None),
+            ],
+            &[snap("sa", "a", 3), snap("sb", "b", 4)],
+        );
+        let f = l.forest();
+        fn count(n: &DevboxNode) -> usize {
+            1 + n
+                .snapshots
+                .iter()
+                .flat_map(|s| &s.children)
+                .map(count)
+                .sum::<usize>()
+        }
+        assert_eq!(f.iter().map(count).sum::<usize>(), 2);
+        assert_eq!(l.ancestors("a"), ["b"]);
+    }
+}
