@@ -7,10 +7,12 @@
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
 //! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking each
 //!   snapshot before deleting it.
+//! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
 //! * [`format`]: relative times, sizes, stopwatch durations, shortened ids.
 
 pub mod bulk;
+pub mod edit;
 pub mod format;
 pub mod lineage;
 pub mod retention;
