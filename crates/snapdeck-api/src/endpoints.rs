@@ -5,7 +5,7 @@
 //!
 //! Names follow the operation (`ListDevboxes`, `SnapshotDiskAsync`, …). Three of them
 //! share a name with the body type they carry ([`CreateDevbox`] wraps
-//! [`types::CreateDevbox`](crate::types::CreateDevbox), likewise [`UpdateDevbox`] and
+//! [`types::CreateDevbox`], likewise [`UpdateDevbox`] and
 //! [`CreateBlueprint`]), so this module is not glob re-exported at the crate root:
 //! write `endpoints::CreateDevbox`. Most callers use the [`Client`](crate::Client)
 //! methods instead.

@@ -6,8 +6,8 @@
 //!   read its answer — built and tested without a network.
 //! * [`Client`]: base URL, Bearer key, [`RetryPolicy`], pagination as a stream, over
 //!   any [`Transport`]. Errors are one [`ApiError`].
-//! * Transports: [`BrowserTransport`] (feature `browser`: global `fetch`, so it works in a
-//!   window, a dedicated worker and edge workers) and [`NativeTransport`] (feature
+//! * Transports: `BrowserTransport` (feature `browser`: global `fetch`, so it works in a
+//!   window, a dedicated worker and edge workers) and `NativeTransport` (feature
 //!   `native`: reqwest + tokio). Tests implement [`Transport`] themselves.
 
 pub mod client;

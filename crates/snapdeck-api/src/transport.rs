@@ -12,8 +12,8 @@ use crate::http::{HttpRequest, HttpResponse};
 /// are `!Send`. The [`Client`](crate::Client) itself is `Send + Sync` whenever the
 /// transport is.
 ///
-/// Implementations live behind features ([`BrowserTransport`](crate::BrowserTransport)
-/// with `browser`, [`NativeTransport`](crate::NativeTransport) with `native`); tests
+/// Implementations live behind features (`BrowserTransport`
+/// with `browser`, `NativeTransport` with `native`); tests
 /// implement it on their own types (the server crate drives its axum router in-process).
 pub trait Transport {
     /// Performs one HTTP exchange. Any status is `Ok`; `Err` means no response.

@@ -9,7 +9,7 @@
 //!   snapshot before deleting it.
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
-//! * [`format`]: relative times, sizes, stopwatch durations, shortened ids.
+//! * [`format`](mod@format): relative times, sizes, stopwatch durations, shortened ids.
 
 pub mod bulk;
 pub mod edit;
