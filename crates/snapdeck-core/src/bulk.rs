@@ -353,12 +353,19 @@ impl BulkRun {
         }
     }
 
-    /// Records the delete's result.
+    /// Records the delete's result. A success counts only for an item whose delete was
+    /// cleared by [`on_recheck`](Self::on_recheck); anything else is ignored.
     pub fn on_result(&mut self, id: &str, result: Result<(), ApiError>, now_ms: i64) {
         match result {
             Ok(()) => {
                 if let Some(item) = self.item_mut(id)
-                    && matches!(item.state, ItemState::Running { .. })
+                    && matches!(
+                        item.state,
+                        ItemState::Running {
+                            phase: Phase::Deleting,
+                            ..
+                        }
+                    )
                 {
                     item.attempts += 1;
                     item.state = ItemState::Done {
@@ -776,10 +783,15 @@ mod tests {
     }
 
     #[test]
-    fn a_result_without_a_recheck_is_ignored_unless_running() {
+    fn a_success_without_a_passed_recheck_is_ignored() {
         let mut r = run(&["a"]);
         r.on_result("a", Ok(()), 0);
         assert_eq!(r.counts().done, 0, "a was never started");
+        // Regression (found by bulk_props): a success reported while the item was still
+        // being re-checked used to mark it deleted.
+        r.next_to_start(0);
+        r.on_result("a", Ok(()), 0);
+        assert_eq!(r.counts().done, 0, "a was not verified yet");
     }
 
     #[test]
