@@ -16,6 +16,10 @@ use crate::state::{AppState, until};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/devboxes", get(list_devboxes).post(create_devbox))
+        .route(
+            "/devboxes/create_and_await_running",
+            post(create_and_await_running),
+        )
         .route("/devboxes/{id}", get(get_devbox).post(update_devbox))
         .route("/devboxes/{id}/shutdown", post(shutdown_devbox))
         .route("/devboxes/{id}/suspend", post(suspend_devbox))
@@ -37,6 +41,60 @@ async fn create_devbox(
     OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
 ) -> Result<Json<Devbox>> {
     state.with(|s, now| s.create_devbox(req, now)).map(Json)
+}
+
+/// Longest `create_and_await_running` holds before answering a devbox that is still
+/// booting: under the SDKs' 30 s default request timeout.
+const CREATE_AND_AWAIT_HOLD: Duration = Duration::from_secs(20);
+
+/// `POST /v1/devboxes/create_and_await_running` (SDK 3.0 calls this instead of create
+/// followed by `wait_for_status`): creates, then holds until the devbox is `running` (or
+/// `failure` or `shutdown`). If the hold runs out it answers the devbox as it is, with 200 — the
+/// SDK then goes on with its own `await_running` loop.
+async fn create_and_await_running(
+    State(state): State<AppState>,
+    OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
+) -> Result<Json<Devbox>> {
+    let created = state.with(|s, now| s.create_devbox(req, now))?;
+    let wanted = [
+        DevboxStatus::Running,
+        DevboxStatus::Failure,
+        DevboxStatus::Shutdown,
+    ];
+    let deadline = Instant::now() + CREATE_AND_AWAIT_HOLD;
+    match await_status(&state, &created.id, &wanted, deadline).await? {
+        Ok(devbox) | Err(devbox) => Ok(Json(devbox)),
+    }
+}
+
+/// Waits until the devbox's status is one of `wanted` (`Ok`) or the deadline passes
+/// (`Err` with the devbox as it is then).
+async fn await_status(
+    state: &AppState,
+    id: &str,
+    wanted: &[DevboxStatus],
+    deadline: Instant,
+) -> Result<std::result::Result<Devbox, Devbox>> {
+    let mut changes = state.subscribe();
+    loop {
+        // Mark the current version seen *before* reading, so a change that lands after
+        // the read still wakes us.
+        changes.borrow_and_update();
+        let (devbox, due) = state.with(|s, _| s.devbox_and_due(id))?;
+        if status_matches(devbox.status, wanted) {
+            return Ok(Ok(devbox));
+        }
+        if Instant::now() >= deadline {
+            return Ok(Err(devbox));
+        }
+        // Wake at the devbox's next due transition (the store applies it lazily), on any
+        // change (e.g. a suspend), or at the deadline.
+        let wake = due.map_or(deadline, |d| deadline.min(Instant::now() + until(d)));
+        tokio::select! {
+            _ = changes.changed() => {}
+            () = tokio::time::sleep_until(wake) => {}
+        }
+    }
 }
 
 async fn update_devbox(
@@ -110,27 +168,11 @@ async fn wait_for_status(
         return Err(Error::BadRequest("timeout_seconds must be a number".into()));
     }
     let deadline = Instant::now() + Duration::from_secs_f64(hold.clamp(0.0, MAX_HOLD));
-    let mut changes = state.subscribe();
-    loop {
-        // Mark the current version seen *before* reading, so a change that lands after
-        // the read still wakes us.
-        changes.borrow_and_update();
-        let (devbox, due) = state.with(|s, _| s.devbox_and_due(&id))?;
-        if status_matches(devbox.status, &req.statuses) {
-            return Ok(Json(devbox));
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "Timeout waiting for status: devbox {id} is {}",
-                devbox.status
-            )));
-        }
-        // Wake at the devbox's next due transition (the store applies it lazily), on any
-        // change (e.g. a suspend), or at the deadline.
-        let wake = due.map_or(deadline, |d| deadline.min(Instant::now() + until(d)));
-        tokio::select! {
-            _ = changes.changed() => {}
-            () = tokio::time::sleep_until(wake) => {}
-        }
+    match await_status(&state, &id, &req.statuses, deadline).await? {
+        Ok(devbox) => Ok(Json(devbox)),
+        Err(devbox) => Err(Error::Timeout(format!(
+            "Timeout waiting for status: devbox {id} is {}",
+            devbox.status
+        ))),
     }
 }

@@ -333,6 +333,21 @@ async fn create_echoes_name_metadata_and_launch_parameters_and_boots_through_eac
 }
 
 #[tokio::test]
+async fn create_and_await_running_answers_once_the_devbox_runs() {
+    // SDK 3.0 calls this endpoint instead of create + wait_for_status.
+    let emu = Emu::new();
+    let reply = emu
+        .post(
+            "/v1/devboxes/create_and_await_running",
+            json!({"name": "quick"}),
+        )
+        .await;
+    let dbx = emu.ok(reply).await;
+    assert_eq!(dbx["status"], "running");
+    assert_eq!(dbx["name"], "quick");
+}
+
+#[tokio::test]
 async fn list_is_newest_first_with_a_cursor_has_more_and_total_count() {
     let emu = Emu::new();
     for i in 0..5 {
