@@ -2,9 +2,7 @@
 //! of a snapshot and of a boot. After it starts again the snapshot completes, the devbox
 //! finishes booting, and every row, file and idempotency key is still there.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use snapdeck_api::endpoints::{ListDevboxes, ListSnapshots};
@@ -12,64 +10,31 @@ use snapdeck_api::{
     Client, CreateDevbox, DevboxStatus, NativeTransport, SnapshotParams, SnapshotStatus,
 };
 
-/// The server process; killed when dropped so a failing test leaves nothing behind.
-struct Server {
-    child: Child,
-    url: String,
+mod common;
+use common::Server;
+
+fn start(data: &Path, extra: &[&str]) -> Server {
+    let mut args = vec![
+        std::ffi::OsStr::new("--data"),
+        data.as_os_str(),
+        std::ffi::OsStr::new("--boot-duration-ms"),
+        std::ffi::OsStr::new("1500"),
+        std::ffi::OsStr::new("--snapshot-duration-ms"),
+        std::ffi::OsStr::new("2000"),
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    Server::start(&args)
 }
 
-impl Server {
-    fn start(data: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_snapdeck-server"))
-            .args(["--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .args([
-                "--boot-duration-ms",
-                "1500",
-                "--snapshot-duration-ms",
-                "2000",
-            ])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn snapdeck-server");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("first line");
-        let url = line
-            .trim()
-            .strip_prefix("snapdeck-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-
-    fn client(&self) -> Client<NativeTransport> {
-        Client::new(NativeTransport::default(), self.url.clone()).with_api_key("restart-test")
-    }
-
-    /// SIGKILL: no chance to flush anything, the harshest stop.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn client_of(server: &Server) -> Client<NativeTransport> {
+    Client::new(NativeTransport::default(), server.url.clone()).with_api_key("restart-test")
 }
 
 #[tokio::test]
 async fn a_snapshot_in_progress_when_the_server_is_killed_completes_after_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = Server::start(dir.path(), &["--seed", "none"]);
-    let client = first.client();
+    let first = start(dir.path(), &["--seed", "none"]);
+    let client = client_of(&first);
 
     let dbx = client
         .create_devbox(&CreateDevbox {
@@ -131,8 +96,8 @@ async fn a_snapshot_in_progress_when_the_server_is_killed_completes_after_restar
     first.kill();
 
     // Default --seed: an existing database must not be re-seeded.
-    let second = Server::start(dir.path(), &[]);
-    let client = second.client();
+    let second = start(dir.path(), &[]);
+    let client = client_of(&second);
     let mut status = SnapshotStatus::InProgress;
     for _ in 0..100 {
         status = client

@@ -1,0 +1,95 @@
+//! The real binary on a real socket: HTTP/1.1 and h2c on one port, dropped connections,
+//! the single-page app from `--dist`, the port file.
+
+use std::time::Duration;
+
+mod common;
+use common::Server;
+
+#[tokio::test]
+async fn http1_and_h2c_prior_knowledge_are_served_on_the_same_port() {
+    let server = Server::start(args!["--ephemeral", "--seed", "none"]);
+    for client in [
+        reqwest::Client::builder()
+            .http1_only()
+            .build()
+            .expect("client"),
+        reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .build()
+            .expect("client"),
+    ] {
+        let res = client
+            .get(format!("{}/v1/devboxes", server.url))
+            .bearer_auth("k")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body["total_count"], 0);
+    }
+}
+
+#[tokio::test]
+async fn the_drop_fault_closes_api_connections_without_an_answer() {
+    let server = Server::start(args!["--ephemeral", "--fault-drop-rate", "1"]);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let err = client
+        .get(format!("{}/v1/devboxes", server.url))
+        .bearer_auth("k")
+        .send()
+        .await
+        .expect_err("dropped");
+    assert!(!err.is_timeout(), "dropped, not hung: {err}");
+    let health = client
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .expect("healthz is never faulted");
+    assert_eq!(health.status(), 200);
+    // The control endpoint turns it off again.
+    client
+        .delete(format!("{}/_emulator/faults", server.url))
+        .send()
+        .await
+        .expect("clear");
+    let res = client
+        .get(format!("{}/v1/devboxes", server.url))
+        .bearer_auth("k")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn dist_serves_files_and_index_html_for_client_routes_but_not_for_the_api() {
+    let dist = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dist.path().join("index.html"), "<html>snapdeck</html>").expect("write");
+    std::fs::write(dist.path().join("app.js"), "console.log(1)").expect("write");
+    let port_file = dist.path().join("port");
+    let server = Server::start(args![
+        "--ephemeral",
+        "--dist",
+        dist.path().as_os_str(),
+        "--port-file",
+        port_file.as_os_str(),
+    ]);
+    let get = |path: &str| reqwest::get(format!("{}{path}", server.url));
+    let js = get("/app.js").await.expect("app.js");
+    assert_eq!(js.status(), 200);
+    assert_eq!(js.text().await.expect("text"), "console.log(1)");
+    for route in ["/", "/devboxes/dbx_1/snapshots", "/settings"] {
+        let page = get(route).await.expect("page");
+        assert_eq!(page.status(), 200, "{route}");
+        assert_eq!(page.text().await.expect("text"), "<html>snapdeck</html>");
+    }
+    let api = get("/v1/nope").await.expect("api");
+    assert_eq!(api.status(), 401, "API paths never fall back to the app");
+    let port = std::fs::read_to_string(&port_file).expect("port file");
+    assert_eq!(format!("http://{port}"), server.url);
+}
