@@ -55,3 +55,23 @@ pub fn string_binding(env: &Env, name: &str) -> Option<String> {
         .map(|v| v.to_string().trim().to_owned())
         .filter(|v| !v.is_empty())
 }
+
+/// A var holding JSON, as text: wrangler.toml may give it as a table or array (the
+/// worker sees an object) or as a string (`--var`, `.dev.vars`, the dashboard).
+pub fn json_binding(env: &Env, name: &str) -> Option<String> {
+    use worker::{js_sys, wasm_bindgen::JsValue};
+    let value = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?;
+    if value.is_undefined() || value.is_null() {
+        return None;
+    }
+    match value.as_string() {
+        Some(text) => Some(text),
+        None => js_sys::JSON::stringify(&value).ok()?.as_string(),
+    }
+}
+
+/// A boolean var: `true`, `1` or `yes` (any case) mean true; anything else, false.
+pub fn flag_binding(env: &Env, name: &str) -> bool {
+    string_binding(env, name)
+        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+}

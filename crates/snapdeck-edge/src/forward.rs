@@ -60,6 +60,15 @@ pub fn redact<'a>(body: &'a [u8], secret: &str) -> Cow<'a, [u8]> {
     Cow::Owned(out)
 }
 
+/// [`redact`] for log lines.
+pub fn redact_text(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(secret, "[redacted]")
+    }
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -134,6 +143,15 @@ mod tests {
             redact(body, "ak_123").as_ref(),
             br#"{"message":"bad key [redacted], [redacted]"}"#
         );
+    }
+
+    #[test]
+    fn log_lines_lose_the_key_too() {
+        assert_eq!(
+            redact_text("401 for ak_123", "ak_123"),
+            "401 for [redacted]"
+        );
+        assert_eq!(redact_text("nothing", ""), "nothing");
     }
 
     #[test]

@@ -113,9 +113,13 @@ async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
     }
     out_headers.set("cache-control", "no-store")?;
     add_cors(&out_headers, cors_origin)?;
-    Ok(Response::from_bytes(body)?
-        .with_status(status)
-        .with_headers(out_headers))
+    // A Response with a null-body status (204, 304, …) must not be given a body at all.
+    let resp = if matches!(status, 101 | 204 | 205 | 304) {
+        Response::empty()?
+    } else {
+        Response::from_bytes(body)?
+    };
+    Ok(resp.with_status(status).with_headers(out_headers))
 }
 
 /// Answers a CORS preflight: allowed origins learn what they may send, others get 403.
