@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/devboxes/{id}/shutdown", post(shutdown_devbox))
         .route("/devboxes/{id}/suspend", post(suspend_devbox))
         .route("/devboxes/{id}/resume", post(resume_devbox))
-        .route("/devboxes/{id}/keep_alive", post(keep_alive_devbox))
+        .route("/devboxes/{id}/keep_alive", post(keep_alive))
         .route("/devboxes/{id}/wait_for_status", post(wait_for_status))
 }
 
@@ -125,7 +125,7 @@ async fn resume_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json
     state.with(|s, now| s.resume_devbox(&id, now)).map(Json)
 }
 
-async fn keep_alive_devbox(
+async fn keep_alive(
     State(state): State<AppState>,
     Id(id): Id,
 ) -> Result<Json<serde_json::Value>> {

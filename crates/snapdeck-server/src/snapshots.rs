@@ -18,15 +18,15 @@ pub fn router() -> Router<AppState> {
             "/devboxes/{id}/snapshot_disk_async",
             post(snapshot_disk_async),
         )
-        .route("/devboxes/disk_snapshots", get(list_disk_snapshots))
-        .route("/devboxes/disk_snapshots/{id}", post(update_disk_snapshot))
+        .route("/devboxes/disk_snapshots", get(list_snapshots))
+        .route("/devboxes/disk_snapshots/{id}", post(update_snapshot))
         .route(
             "/devboxes/disk_snapshots/{id}/status",
-            get(query_disk_snapshot_status),
+            get(snapshot_status),
         )
         .route(
             "/devboxes/disk_snapshots/{id}/delete",
-            post(delete_disk_snapshot),
+            post(delete_snapshot),
         )
 }
 
@@ -76,14 +76,14 @@ async fn snapshot_disk(
     }
 }
 
-async fn list_disk_snapshots(
+async fn list_snapshots(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<SnapshotList>> {
     state.with(|s, _| s.list_snapshots(&params)).map(Json)
 }
 
-async fn update_disk_snapshot(
+async fn update_snapshot(
     State(state): State<AppState>,
     Id(id): Id,
     OptionalJsonBody(params): OptionalJsonBody<SnapshotParams>,
@@ -91,14 +91,14 @@ async fn update_disk_snapshot(
     state.with(|s, _| s.update_snapshot(&id, params)).map(Json)
 }
 
-async fn query_disk_snapshot_status(
+async fn snapshot_status(
     State(state): State<AppState>,
     Id(id): Id,
 ) -> Result<Json<SnapshotStatusView>> {
     state.with(|s, _| s.snapshot_status(&id)).map(Json)
 }
 
-async fn delete_disk_snapshot(
+async fn delete_snapshot(
     State(state): State<AppState>,
     Id(id): Id,
 ) -> Result<Json<serde_json::Value>> {
