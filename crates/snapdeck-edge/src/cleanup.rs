@@ -2,24 +2,12 @@
 //! snapdeck-api's client (over the runtime's global `fetch`), plans with snapdeck-core's
 //! planner, deletes with snapdeck-core's bulk runner, and logs the report.
 
-use futures::stream::{self, FuturesUnordered};
-use futures::{StreamExt, TryStreamExt};
-use snapdeck_api::{
-    ApiError, BrowserTransport, Client, SnapshotStatusView, Transport, endpoints::ListSnapshots,
-};
-use snapdeck_core::bulk::{BulkRun, Fresh, Verdict};
-use std::time::Duration;
+use snapdeck_api::{BrowserTransport, Client};
 use worker::{Env, console_error, console_log};
 
 use crate::config::{self, Settings};
 use crate::forward::redact_text;
-use crate::plan::{self, SnapshotState};
-
-/// Status requests in flight at once while taking the inventory: the API has no batch
-/// status call, and a worker invocation has a bounded number of open connections.
-const STATUS_CONCURRENCY: usize = 6;
-
-type Api = Client<BrowserTransport>;
+use crate::{plan, run};
 
 /// Runs the configured retention policies once; every outcome goes to the log, with
 /// any copy of the key redacted.
@@ -32,14 +20,11 @@ pub async fn run(env: &Env, cron: &str) {
         }
     };
     let log = |line: &str| console_log!("{}", redact_text(line, &settings.api_key));
-    match run_policies(env, &settings, cron, &log).await {
-        Ok(()) => {}
-        Err(message) => {
-            console_error!(
-                "retention: failed: {}",
-                redact_text(&message, &settings.api_key)
-            );
-        }
+    if let Err(message) = run_policies(env, &settings, cron, &log).await {
+        console_error!(
+            "retention: failed: {}",
+            redact_text(&message, &settings.api_key)
+        );
     }
 }
 
@@ -69,91 +54,21 @@ async fn run_policies(
     }
     let client = Client::new(BrowserTransport::new(), settings.upstream_url.as_str())
         .with_api_key(settings.api_key.as_str());
-    let snapshots = inventory(&client)
+    let snapshots = run::inventory(&client)
         .await
         .map_err(|e| format!("could not list the snapshots and their statuses: {e}"))?;
     let combined = plan::combine(&policies, &snapshots, now_ms());
-    let run = if dry_run {
+    let bulk = if dry_run {
         None
     } else {
-        let mut run = plan::bulk_run(&combined);
-        drive(&client, &mut run).await;
-        Some(run)
+        let mut bulk = plan::bulk_run(&combined);
+        run::drive(&client, &mut bulk, now_ms).await;
+        Some(bulk)
     };
-    for line in plan::report(&policies, &combined, run.as_ref()) {
+    for line in plan::report(&policies, &combined, bulk.as_ref()) {
         log(&line);
     }
     Ok(())
-}
-
-/// Every snapshot, page after page, each with its current status.
-async fn inventory(client: &Api) -> Result<Vec<SnapshotState>, ApiError> {
-    let query = ListSnapshots {
-        limit: Some(100),
-        ..ListSnapshots::default()
-    };
-    let snapshots: Vec<_> = client.snapshots(query).try_collect().await?;
-    stream::iter(snapshots)
-        .map(|snapshot| async move {
-            let view = client.snapshot_status(&snapshot.id).await?;
-            Ok::<_, ApiError>(SnapshotState {
-                snapshot,
-                status: view.status,
-            })
-        })
-        .buffered(STATUS_CONCURRENCY)
-        .try_collect()
-        .await
-}
-
-/// What came back for one item of the run.
-enum Event {
-    Rechecked(String, Result<SnapshotStatusView, ApiError>),
-    Deleted(String, Result<(), ApiError>),
-}
-
-/// Drives the bulk run to the end: re-check each snapshot, then delete it, as the state
-/// machine says; it bounds concurrency and schedules retries, this only does the I/O.
-async fn drive(client: &Api, run: &mut BulkRun) {
-    let mut in_flight = FuturesUnordered::new();
-    loop {
-        for id in run.next_to_start(now_ms()) {
-            in_flight.push(futures::future::Either::Left(async move {
-                let result = client.snapshot_status(&id).await;
-                Event::Rechecked(id, result)
-            }));
-        }
-        if run.is_finished() {
-            return;
-        }
-        let Some(event) = in_flight.next().await else {
-            // Nothing in flight but items left: they wait out a retry backoff. (No
-            // pending item either would be a state machine bug: stop, and the report
-            // lists what did not finish.)
-            let Some(wake_at) = run.next_wake_at() else {
-                return;
-            };
-            let wait = wake_at.saturating_sub(now_ms()).clamp(10, 60_000);
-            client
-                .transport()
-                .sleep(Duration::from_millis(wait.unsigned_abs()))
-                .await;
-            continue;
-        };
-        match event {
-            Event::Rechecked(id, Ok(view)) => {
-                if run.on_recheck(&id, Fresh::from_status_view(&view), now_ms()) == Verdict::Proceed
-                {
-                    in_flight.push(futures::future::Either::Right(async move {
-                        let result = client.delete_snapshot(&id).await;
-                        Event::Deleted(id, result)
-                    }));
-                }
-            }
-            Event::Rechecked(id, Err(e)) => run.on_error(&id, &e, now_ms()),
-            Event::Deleted(id, result) => run.on_result(&id, result, now_ms()),
-        }
-    }
 }
 
 /// Wall-clock milliseconds, as snapdeck-core takes time: passed in.

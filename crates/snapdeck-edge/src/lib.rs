@@ -13,6 +13,7 @@
 pub mod access;
 pub mod forward;
 pub mod plan;
+pub mod run;
 
 #[cfg(target_arch = "wasm32")]
 mod cleanup;

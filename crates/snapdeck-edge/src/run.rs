@@ -1,0 +1,335 @@
+//! The cleanup's I/O, over any [`Transport`]: taking the inventory, and driving
+//! snapdeck-core's bulk run to its end. Generic so native tests drive it through a fake
+//! API; the worker uses the fetch-based `BrowserTransport`.
+
+use std::time::Duration;
+
+use futures::future::Either;
+use futures::stream::{self, FuturesUnordered};
+use futures::{StreamExt, TryStreamExt};
+use snapdeck_api::{ApiError, Client, SnapshotStatusView, Transport, endpoints::ListSnapshots};
+use snapdeck_core::bulk::{BulkRun, Fresh, Verdict};
+
+use crate::plan::SnapshotState;
+
+/// Status requests in flight at once while taking the inventory: the API has no batch
+/// status call, and a worker invocation has a bounded number of open connections.
+const STATUS_CONCURRENCY: usize = 6;
+/// Snapshots per list page.
+const PAGE_SIZE: u32 = 100;
+
+/// Every snapshot, page after page, each with its current status.
+pub async fn inventory<T: Transport>(client: &Client<T>) -> Result<Vec<SnapshotState>, ApiError> {
+    let query = ListSnapshots {
+        limit: Some(PAGE_SIZE),
+        ..ListSnapshots::default()
+    };
+    let snapshots: Vec<_> = client.snapshots(query).try_collect().await?;
+    stream::iter(snapshots)
+        .map(|snapshot| async move {
+            let view = client.snapshot_status(&snapshot.id).await?;
+            Ok::<_, ApiError>(SnapshotState {
+                snapshot,
+                status: view.status,
+            })
+        })
+        .buffered(STATUS_CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// What came back for one item of the run.
+enum Event {
+    Rechecked(String, Result<SnapshotStatusView, ApiError>),
+    Deleted(String, Result<(), ApiError>),
+}
+
+/// Drives `run` to the end: each snapshot is re-checked, then deleted, when the state
+/// machine says so. The machine bounds concurrency and schedules retries; this only
+/// does the I/O and the waiting. `now_ms` is the clock (the runtime's, or a test's).
+pub async fn drive<T: Transport>(client: &Client<T>, run: &mut BulkRun, now_ms: impl Fn() -> i64) {
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        for id in run.next_to_start(now_ms()) {
+            in_flight.push(Either::Left(async move {
+                let result = client.snapshot_status(&id).await;
+                Event::Rechecked(id, result)
+            }));
+        }
+        if run.is_finished() {
+            return;
+        }
+        let Some(event) = in_flight.next().await else {
+            // Nothing in flight but items left: they wait out a retry backoff. (No
+            // pending item either would be a state machine bug: stop, and the report
+            // lists what did not finish.)
+            let Some(wake_at) = run.next_wake_at() else {
+                return;
+            };
+            let wait = wake_at.saturating_sub(now_ms()).clamp(10, 60_000);
+            client
+                .transport()
+                .sleep(Duration::from_millis(wait.unsigned_abs()))
+                .await;
+            continue;
+        };
+        match event {
+            Event::Rechecked(id, Ok(view)) => {
+                if run.on_recheck(&id, Fresh::from_status_view(&view), now_ms()) == Verdict::Proceed
+                {
+                    in_flight.push(Either::Right(async move {
+                        let result = client.delete_snapshot(&id).await;
+                        Event::Deleted(id, result)
+                    }));
+                }
+            }
+            Event::Rechecked(id, Err(e)) => run.on_error(&id, &e, now_ms()),
+            Event::Deleted(id, result) => run.on_result(&id, result, now_ms()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use futures::executor::block_on;
+    use snapdeck_api::{
+        HttpRequest, HttpResponse, Method, PINNED_KEY, RetryPolicy, Snapshot, SnapshotStatus,
+        TransportError,
+    };
+    use snapdeck_core::bulk::ItemState;
+    use snapdeck_core::retention::RetentionPolicy;
+
+    use super::*;
+    use crate::plan;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    /// An in-memory disk-snapshot API: lists in pages of two (so paging is exercised),
+    /// answers `/status`, deletes only complete snapshots (409 otherwise, like Runloop),
+    /// and can fail chosen deletes. Its clock moves only when someone sleeps.
+    #[derive(Default)]
+    struct FakeApi {
+        snapshots: RefCell<Vec<(Snapshot, SnapshotStatus)>>,
+        /// Statuses to answer to the next deletes of a snapshot, in order.
+        delete_failures: RefCell<BTreeMap<String, Vec<u16>>>,
+        deleted: RefCell<Vec<String>>,
+        clock: Cell<i64>,
+    }
+
+    impl FakeApi {
+        fn with(snapshots: Vec<(Snapshot, SnapshotStatus)>) -> Self {
+            let api = Self::default();
+            api.snapshots.replace(snapshots);
+            api.clock.set(NOW);
+            api
+        }
+
+        fn json(status: u16, value: serde_json::Value) -> HttpResponse {
+            HttpResponse::new(status, value.to_string())
+        }
+
+        fn handle(&self, req: &HttpRequest) -> HttpResponse {
+            let (path, query) = req.url.split_once('?').unwrap_or((req.url.as_str(), ""));
+            let path = path.trim_start_matches("http://fake");
+            let query: BTreeMap<&str, &str> = query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .collect();
+            let rest = path.strip_prefix("/v1/devboxes/disk_snapshots");
+            let mut snapshots = self.snapshots.borrow_mut();
+            match (req.method, rest) {
+                (Method::Get, Some("")) => {
+                    let live: Vec<&Snapshot> = snapshots
+                        .iter()
+                        .filter(|(_, st)| *st != SnapshotStatus::Deleted)
+                        .map(|(s, _)| s)
+                        .collect();
+                    let start = query.get("starting_after").map_or(0, |after| {
+                        live.iter()
+                            .position(|s| s.id == *after)
+                            .map_or(0, |i| i + 1)
+                    });
+                    let page: Vec<&&Snapshot> = live.iter().skip(start).take(2).collect();
+                    let has_more = start + page.len() < live.len();
+                    Self::json(
+                        200,
+                        serde_json::json!({"snapshots": page, "has_more": has_more}),
+                    )
+                }
+                (Method::Get, Some(rest)) if rest.ends_with("/status") => {
+                    let id = rest.trim_start_matches('/').trim_end_matches("/status");
+                    match snapshots.iter().find(|(s, _)| s.id == id) {
+                        Some((s, st)) => {
+                            Self::json(200, serde_json::json!({"status": st, "snapshot": s}))
+                        }
+                        None => Self::json(404, serde_json::json!({"message": "not found"})),
+                    }
+                }
+                (Method::Post, Some(rest)) if rest.ends_with("/delete") => {
+                    let id = rest.trim_start_matches('/').trim_end_matches("/delete");
+                    if let Some(status) = self
+                        .delete_failures
+                        .borrow_mut()
+                        .get_mut(id)
+                        .and_then(|fails| (!fails.is_empty()).then(|| fails.remove(0)))
+                    {
+                        return Self::json(status, serde_json::json!({"message": "injected"}));
+                    }
+                    match snapshots.iter_mut().find(|(s, _)| s.id == id) {
+                        Some((_, st)) if *st == SnapshotStatus::Complete => {
+                            *st = SnapshotStatus::Deleted;
+                            self.deleted.borrow_mut().push(id.to_owned());
+                            Self::json(200, serde_json::json!({}))
+                        }
+                        Some(_) => Self::json(
+                            409,
+                            serde_json::json!({"message": "Only successfully created snapshots can be deleted."}),
+                        ),
+                        None => Self::json(404, serde_json::json!({"message": "not found"})),
+                    }
+                }
+                _ => Self::json(404, serde_json::json!({"message": "no route"})),
+            }
+        }
+    }
+
+    impl Transport for FakeApi {
+        fn send(
+            &self,
+            req: HttpRequest,
+        ) -> impl Future<Output = Result<HttpResponse, TransportError>> {
+            std::future::ready(Ok(self.handle(&req)))
+        }
+
+        fn sleep(&self, d: Duration) -> impl Future<Output = ()> {
+            self.clock
+                .set(self.clock.get() + i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            std::future::ready(())
+        }
+
+        fn random_u64(&self) -> u64 {
+            4
+        }
+    }
+
+    fn snap(id: &str, devbox: &str, minutes_ago: i64) -> Snapshot {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "create_time_ms": NOW - minutes_ago * 60_000,
+            "metadata": {},
+            "source_devbox_id": devbox,
+            "size_bytes": 10,
+        }))
+        .unwrap()
+    }
+
+    /// dbx_a: five complete snapshots and an errored one; dbx_b: two complete ones.
+    fn history() -> Vec<(Snapshot, SnapshotStatus)> {
+        use SnapshotStatus::{Complete, Error};
+        vec![
+            (snap("a1", "dbx_a", 1), Complete),
+            (snap("a2", "dbx_a", 2), Complete),
+            (snap("a3", "dbx_a", 3), Complete),
+            (snap("a4", "dbx_a", 4), Error),
+            (snap("a5", "dbx_a", 5), Complete),
+            (snap("a6", "dbx_a", 6), Complete),
+            (snap("b1", "dbx_b", 1), Complete),
+            (snap("b2", "dbx_b", 2), Complete),
+        ]
+    }
+
+    /// The client the worker builds, minus its own retries, so the bulk run's show.
+    fn client(api: &FakeApi) -> Client<&FakeApi> {
+        Client::new(api, "http://fake")
+            .with_api_key("key")
+            .with_retry_policy(RetryPolicy::none())
+            .with_timeout(None)
+    }
+
+    /// Plans with `policy` over the fake's inventory and returns the run to drive.
+    fn planned_run(api: &FakeApi, policy: RetentionPolicy) -> (Vec<plan::Combined>, BulkRun) {
+        let inventory = block_on(inventory(&client(api))).unwrap();
+        let combined = plan::combine(&[policy], &inventory, NOW);
+        let run = plan::bulk_run(&combined);
+        (combined, run)
+    }
+
+    fn keep_two() -> RetentionPolicy {
+        RetentionPolicy {
+            keep_newest: 2,
+            ..RetentionPolicy::default()
+        }
+    }
+
+    #[test]
+    fn the_inventory_reads_every_page_and_every_status() {
+        let api = FakeApi::with(history());
+        let got = block_on(inventory(&client(&api))).unwrap();
+        let ids: Vec<&str> = got.iter().map(|s| s.snapshot.id.as_str()).collect();
+        assert_eq!(ids, ["a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2"]);
+        assert_eq!(got[3].status, SnapshotStatus::Error);
+    }
+
+    #[test]
+    fn the_run_deletes_exactly_the_planned_snapshots() {
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_two());
+        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        let deleted: BTreeSet<String> = api.deleted.borrow().iter().cloned().collect();
+        assert_eq!(deleted, ["a3", "a5", "a6"].map(String::from).into());
+        assert!(run.is_finished());
+        assert_eq!(run.counts().done, 3);
+    }
+
+    #[test]
+    fn a_transient_failure_is_retried_after_a_backoff() {
+        let api = FakeApi::with(history());
+        api.delete_failures
+            .borrow_mut()
+            .insert("a5".into(), vec![503]);
+        let (_, mut run) = planned_run(&api, keep_two());
+        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        assert!(api.deleted.borrow().contains(&"a5".to_owned()));
+        assert_eq!(run.counts().done, 3);
+        assert!(api.clock.get() > NOW, "the retry waited");
+    }
+
+    #[test]
+    fn a_refused_delete_fails_alone_and_the_run_still_ends() {
+        let api = FakeApi::with(history());
+        api.delete_failures
+            .borrow_mut()
+            .insert("a3".into(), vec![409]);
+        let (_, mut run) = planned_run(&api, keep_two());
+        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        assert!(matches!(
+            run.item("a3").map(|i| &i.state),
+            Some(ItemState::Failed { .. })
+        ));
+        assert_eq!(run.counts().done, 2);
+        assert!(run.is_finished());
+    }
+
+    #[test]
+    fn a_snapshot_pinned_after_planning_is_not_deleted() {
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_two());
+        if let Some((s, _)) = api
+            .snapshots
+            .borrow_mut()
+            .iter_mut()
+            .find(|(s, _)| s.id == "a6")
+        {
+            s.metadata.insert(PINNED_KEY.into(), "true".into());
+        }
+        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        assert!(!api.deleted.borrow().contains(&"a6".to_owned()));
+        assert!(matches!(
+            run.item("a6").map(|i| &i.state),
+            Some(ItemState::Skipped { .. })
+        ));
+    }
+}
