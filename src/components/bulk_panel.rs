@@ -1,0 +1,189 @@
+//! The progress and outcomes of a bulk delete: a bar with done / failed / skipped /
+//! left (announced politely), one row per snapshot with its outcome, and Retry failed,
+//! Cancel and Dismiss.
+
+use leptos::prelude::*;
+use snapdeck_core::BulkRun;
+use snapdeck_core::bulk::{BulkItem, ItemState, Phase};
+
+use crate::components::icon::{Icon, IconKind};
+use crate::fmt::{bytes, middle_truncate};
+
+/// How an item is doing, for its row: (css tone, short label, detail).
+pub fn outcome(item: &BulkItem) -> (&'static str, &'static str, Option<String>) {
+    match &item.state {
+        ItemState::Pending {
+            not_before_ms: 0, ..
+        } => ("muted", "waiting", None),
+        ItemState::Pending { .. } => ("busy", "retrying soon", None),
+        ItemState::Running {
+            phase: Phase::Recheck,
+            ..
+        } => ("busy", "checking", None),
+        ItemState::Running { .. } => ("busy", "deleting", None),
+        ItemState::Done { already_gone: true } => {
+            ("ok", "deleted", Some("It was already gone when we looked again.".into()))
+        }
+        ItemState::Done { .. } => ("ok", "deleted", None),
+        ItemState::Failed { message, .. } => ("err", "failed", Some(message.clone())),
+        ItemState::Skipped { reason } => ("warn", "skipped", Some(reason.to_string())),
+    }
+}
+
+/// Progress and outcomes of the run in `run`.
+#[component]
+pub fn BulkPanel(
+    /// The run as last published.
+    #[prop(into)]
+    run: Signal<BulkRun>,
+    /// What the run is ("Delete 3 snapshots").
+    #[prop(into)]
+    title: Signal<String>,
+    /// Retry failed was pressed.
+    #[prop(into)]
+    on_retry: Callback<()>,
+    /// Cancel was pressed.
+    #[prop(into)]
+    on_cancel: Callback<()>,
+    /// Dismiss was pressed (only offered once finished).
+    #[prop(into)]
+    on_dismiss: Callback<()>,
+) -> impl IntoView {
+    let counts = Memo::new(move |_| run.with(BulkRun::counts));
+    let finished = Memo::new(move |_| run.with(BulkRun::is_finished));
+    let retryable = Memo::new(move |_| {
+        run.with(|r| {
+            r.items
+                .iter()
+                .filter(|i| matches!(i.state, ItemState::Failed { retryable: true, .. }))
+                .count()
+        })
+    });
+    let pct = move || {
+        let c = counts.get();
+        if c.total == 0 {
+            100.0
+        } else {
+            (c.total - c.left) as f64 * 100.0 / c.total as f64
+        }
+    };
+    let summary = move || {
+        let c = counts.get();
+        let mut s = format!(
+            "{} deleted · {} failed · {} skipped · {} left",
+            c.done, c.failed, c.skipped, c.left
+        );
+        if c.bytes_freed > 0 {
+            s.push_str(&format!(" · {} freed", bytes(c.bytes_freed)));
+        }
+        s
+    };
+    let rows = Memo::new(move |_| run.with(|r| r.items.clone()));
+    view! {
+        <section class="sd-bulk" aria-label="Delete progress" data-testid="bulk-panel">
+            <div class="sd-bulk__head">
+                <h2 class="sd-h2 sd-grow">
+                    {move || if finished.get() { "Finished: " } else { "Running: " }}
+                    {title}
+                </h2>
+                <Show when=move || !finished.get()>
+                    <button type="button" class="sd-btn sd-btn--sm" on:click=move |_| on_cancel.run(())>
+                        "Cancel"
+                    </button>
+                </Show>
+                <Show when=move || { finished.get() && retryable.get() > 0 }>
+                    <button
+                        type="button"
+                        class="sd-btn sd-btn--sm sd-btn--primary"
+                        on:click=move |_| on_retry.run(())
+                    >
+                        {move || format!("Retry failed ({})", retryable.get())}
+                    </button>
+                </Show>
+                <Show when=move || finished.get()>
+                    <button type="button" class="sd-btn sd-btn--sm sd-btn--ghost" on:click=move |_| on_dismiss.run(())>
+                        "Dismiss"
+                    </button>
+                </Show>
+            </div>
+            <div
+                class="sd-progress"
+                role="progressbar"
+                aria-label="Snapshots processed"
+                aria-valuemin="0"
+                aria-valuemax=move || counts.get().total
+                aria-valuenow=move || { let c = counts.get(); c.total - c.left }
+            >
+                <span class="sd-progress__ok" style=move || {
+                    let c = counts.get();
+                    format!("width:{}%", share(c.done, c.total))
+                }></span>
+                <span class="sd-progress__err" style=move || {
+                    let c = counts.get();
+                    format!("width:{}%", share(c.failed, c.total))
+                }></span>
+                <span class="sd-progress__skip" style=move || {
+                    let c = counts.get();
+                    format!("width:{}%", share(c.skipped, c.total))
+                }></span>
+            </div>
+            <p class="sd-bulk__counts" aria-live="polite" data-testid="bulk-counts">
+                {summary}
+                <span class="sd-visually-hidden">{move || format!(" ({:.0}% processed)", pct())}</span>
+            </p>
+            <ul class="sd-bulk__list">
+                <For
+                    each=move || rows.get()
+                    key=|i| (i.confirmed.snapshot_id.clone(), format!("{:?}", i.state))
+                    children=|item| view! { <BulkRow item=item /> }
+                />
+            </ul>
+        </section>
+    }
+}
+
+fn share(n: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / total as f64
+    }
+}
+
+/// One snapshot's outcome.
+#[component]
+fn BulkRow(
+    /// The item.
+    item: BulkItem,
+) -> impl IntoView {
+    let (tone, label, detail) = outcome(&item);
+    let c = &item.confirmed;
+    let name = c
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "(unnamed)".into());
+    let icon = match tone {
+        "ok" => IconKind::Check,
+        "err" => IconKind::Cross,
+        "busy" => IconKind::Spinner,
+        _ => IconKind::ChevronDown,
+    };
+    view! {
+        <li
+            class=format!("sd-bulk__row sd-bulk__row--{tone}")
+            data-testid="bulk-row"
+            data-id=c.snapshot_id.clone()
+            data-outcome=label
+        >
+            <span class=format!("sd-bulk__icon sd-tone-{tone}")>
+                {(tone != "muted" && tone != "warn").then(|| view! { <Icon kind=icon /> })}
+                {(tone == "warn").then_some("–")}
+            </span>
+            <span class="sd-bulk__name">{name}</span>
+            <code class="sd-bulk__id" title=c.snapshot_id.clone()>{middle_truncate(&c.snapshot_id)}</code>
+            <span class=format!("sd-badge sd-badge--{tone}")>{label}</span>
+            {detail.map(|d| view! { <span class="sd-bulk__detail">{d}</span> })}
+        </li>
+    }
+}
