@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use gloo_net::http::{Method as GlooMethod, RequestBuilder};
+use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use crate::error::TransportError;
@@ -89,12 +90,16 @@ impl Transport for BrowserTransport {
     }
 
     async fn sleep(&self, d: Duration) {
-        // gloo-timers binds the global `setTimeout` (not `window.setTimeout`), so this
-        // works in workers too. Clamp to what setTimeout accepts.
+        // Clamp to what setTimeout accepts.
         let ms = u32::try_from(d.as_millis())
             .unwrap_or(u32::MAX)
             .min(i32::MAX as u32);
-        gloo_timers::future::TimeoutFuture::new(ms).await;
+        match &self.signal {
+            // gloo-timers binds the global `setTimeout` (not `window.setTimeout`), so
+            // this works in workers too.
+            None => gloo_timers::future::TimeoutFuture::new(ms).await,
+            Some(signal) => abortable_sleep(signal, ms).await,
+        }
     }
 
     fn random_u64(&self) -> u64 {
@@ -103,5 +108,34 @@ impl Transport for BrowserTransport {
         let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
         let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
         (hi << 32) | lo
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `setTimeout` (window, worker or edge runtime alike).
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: i32) -> JsValue;
+}
+
+/// Sleeps `ms`, or less if `signal` aborts first: a page that goes away should not
+/// keep a retry backoff alive for seconds.
+async fn abortable_sleep(signal: &AbortSignal, ms: u32) {
+    if signal.aborted() {
+        return;
+    }
+    let mut wake: Option<js_sys::Function> = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        set_timeout(&resolve, ms as i32);
+        wake = Some(resolve);
+    });
+    if let Some(wake) = &wake {
+        // Resolving twice is a no-op, so the timer and the abort may both fire.
+        let _ = signal.add_event_listener_with_callback("abort", wake);
+    }
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    if let Some(wake) = &wake {
+        // Long-lived signals would otherwise collect one listener per sleep.
+        let _ = signal.remove_event_listener_with_callback("abort", wake);
     }
 }

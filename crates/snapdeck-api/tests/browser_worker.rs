@@ -82,3 +82,30 @@ async fn an_aborted_signal_cancels_without_retrying() {
         .expect_err("aborted");
     assert_eq!(err, ApiError::Aborted);
 }
+
+#[wasm_bindgen_test]
+async fn aborting_cuts_a_backoff_sleep_short() {
+    let controller = web_sys::AbortController::new().expect("AbortController exists in workers");
+    let transport = BrowserTransport::with_signal(controller.signal());
+    let started = js_sys::Date::now();
+    // Abort 30 ms into a 5 s sleep.
+    let abort_later = async {
+        BrowserTransport::new()
+            .sleep(Duration::from_millis(30))
+            .await;
+        controller.abort();
+    };
+    futures::join!(transport.sleep(Duration::from_secs(5)), abort_later);
+    let waited = js_sys::Date::now() - started;
+    assert!(waited < 2_000.0, "slept {waited} ms despite the abort");
+}
+
+#[wasm_bindgen_test]
+async fn a_sleep_with_a_live_signal_waits_its_time() {
+    let controller = web_sys::AbortController::new().expect("AbortController exists in workers");
+    let started = js_sys::Date::now();
+    BrowserTransport::with_signal(controller.signal())
+        .sleep(Duration::from_millis(50))
+        .await;
+    assert!(js_sys::Date::now() - started >= 45.0);
+}
