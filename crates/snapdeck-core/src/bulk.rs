@@ -391,16 +391,8 @@ impl BulkRun {
         else {
             return;
         };
-        let sent_delete = phase == Phase::Deleting;
-        if sent_delete {
-            item.attempts += 1;
-        }
-        // Whether a delete of ours may have reached the server.
-        let may_have_run = may_have_run || (sent_delete && !error.is_not_found());
-        if error.is_not_found() {
-            item.state = gone(may_have_run || sent_delete);
-            return;
-        }
+        // Once a delete was sent it may have reached the server, whatever came back.
+        let may_have_run = may_have_run || phase == Phase::Deleting;
         if *error == ApiError::Aborted {
             // The page went away mid-flight: not a failure; look again next time.
             item.state = ItemState::Pending {
@@ -409,11 +401,13 @@ impl BulkRun {
             };
             return;
         }
-        // A failed fetch costs no attempt but counts toward the bound, so a dead API
-        // cannot keep a run alive forever.
-        if !sent_delete {
-            item.attempts += 1;
+        if error.is_not_found() {
+            item.state = gone(may_have_run);
+            return;
         }
+        // A failed re-check counts as an attempt too, so a dead API cannot keep a run
+        // alive forever.
+        item.attempts += 1;
         if error.is_retryable() && item.attempts < max_attempts {
             let backoff =
                 (RETRY_BASE_MS << (item.attempts.saturating_sub(1)).min(10)).min(RETRY_MAX_MS);

@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(restored, w);
         // Reloaded 4 s in: next poll at 5.5 s, not at 0.25 s.
         assert_eq!(restored.next_poll(T0 + 4_000), WatchStep::PollIn(1_500));
-        // Reloaded an hour... well, 10 min in: already in the 5 s cadence.
+        // Reloaded 10 min in: already in the 5 s cadence, aligned to the start.
         let at = 600_000;
         let WatchStep::PollIn(d) = restored.next_poll(T0 + at) else {
             panic!()
