@@ -13,11 +13,16 @@ use crate::forward::{forwards_request_header, forwards_response_header, redact, 
 
 /// Entry point of every HTTP request.
 pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
-    if req.path() == "/v1" || req.path().starts_with("/v1/") {
+    let path = req.path();
+    if path == "/v1" || path.starts_with("/v1/") {
         return proxy(req, &env).await;
     }
-    // `run_worker_first` only routes `/v1/*` here, so this is a fallback for requests
-    // the assets layer passed on (e.g. a deployment without that setting).
+    if path == "/healthz" {
+        // What the app's API-target pill asks a same-origin server; says nothing secret.
+        return Response::from_json(&serde_json::json!({ "ok": true, "mode": "proxy" }));
+    }
+    // `run_worker_first` routes only these paths here, so this is a fallback for
+    // requests the assets layer passed on (e.g. a deployment without that setting).
     env.assets(config::ASSETS_BINDING)?.fetch_request(req).await
 }
 

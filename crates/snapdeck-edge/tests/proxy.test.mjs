@@ -15,6 +15,26 @@ test("the app's index.html loads through the worker", async () => {
   assert.equal(res.text, index, "the worker serves dist/index.html as built");
 });
 
+test("the app's scripts and wasm load through the worker", async () => {
+  const index = await env.distIndex();
+  const assets = [...index.matchAll(/(?:href|src|module_or_path:)\s*=?\s*['"](\/[^'"]+\.(?:js|wasm|css))['"]/g)]
+    .map((m) => m[1]);
+  assert.ok(assets.some((a) => a.endsWith(".wasm")), `no wasm referenced in index.html: ${assets}`);
+  for (const asset of new Set(assets)) {
+    const res = await edge(asset);
+    assert.equal(res.status, 200, asset);
+    if (asset.endsWith(".wasm")) {
+      assert.equal(res.headers.get("content-type"), "application/wasm");
+    }
+  }
+});
+
+test("/healthz tells the app it talks to a proxy, without a token", async () => {
+  const res = await edge("/healthz");
+  assert.equal(res.status, 200);
+  assert.equal(JSON.parse(res.text).mode, "proxy");
+});
+
 test("a deep link into the app also loads index.html", async () => {
   const res = await edge("/devboxes/some-devbox", { headers: { accept: "text/html" } });
   assert.equal(res.status, 200);

@@ -1,0 +1,62 @@
+// The real dashboard, in headless Chromium, served by the worker and talking to the
+// Runloop API (snapdeck-server) only through it, with the portal access token where it
+// asks for an API key. Needs playwright-core (tests/e2e's node_modules) and Chromium;
+// skipped, saying why, when either is missing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { env, upstreamJson } from "./helpers.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const PLAYWRIGHT = path.join(ROOT, "tests", "e2e", "node_modules", "playwright-core", "index.mjs");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const missing = !existsSync(PLAYWRIGHT)
+  ? "playwright-core is not installed in tests/e2e"
+  : !existsSync(CHROMIUM)
+    ? `no Chromium at ${CHROMIUM}`
+    : null;
+
+test("the app lists devboxes through the worker, and the page never sees the key", { skip: missing ?? false }, async () => {
+  const { chromium } = await import(pathToFileURL(PLAYWRIGHT).href);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
+  try {
+    const context = await browser.newContext();
+    // Where the settings page keeps what the person typed as "API key".
+    await context.addInitScript((token) => {
+      window.sessionStorage.setItem("snapdeck.api_key", token);
+    }, env.token);
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e));
+    const seen = [];
+    page.on("response", async (res) => {
+      const body = await res.text().catch(() => "");
+      seen.push({ url: res.url(), headers: await res.allHeaders(), body });
+    });
+
+    await page.goto(`${env.edgeUrl}/devboxes`);
+    const rows = page.locator('[data-testid="devbox-row"]');
+    await rows.first().waitFor({ timeout: 20_000 });
+    const all = (await upstreamJson("/v1/devboxes?limit=5000")).devboxes;
+    assert.equal(await rows.count(), Math.min(all.length, 50));
+    await page.locator('[data-testid="api-target"][data-health="ok"]').waitFor();
+
+    assert.ok(seen.some((r) => new URL(r.url).pathname.startsWith("/v1/")), "the app called /v1");
+    for (const r of seen) {
+      assert.ok(r.url.startsWith(env.edgeUrl), `the page went elsewhere: ${r.url}`);
+      assert.ok(!r.body.includes(env.apiKey), `the key is in ${r.url}`);
+      assert.ok(!JSON.stringify(r.headers).includes(env.apiKey), `the key is in headers of ${r.url}`);
+    }
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+    assert.ok(!stored.includes(env.apiKey), "the key is in the page's storage");
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+});
