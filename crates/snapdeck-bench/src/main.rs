@@ -107,6 +107,9 @@ enum Cmd {
         /// The tool's own plan (JSON array of ids), compared with the expectation.
         #[arg(long)]
         plan: Option<PathBuf>,
+        /// A snapshot (created after `before`) that must still be listed in `after`.
+        #[arg(long)]
+        kept: Option<String>,
     },
 }
 
@@ -165,7 +168,15 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             devbox,
             keep,
             plan,
-        } => verify::verify(&before, &after, &devbox, keep, plan.as_deref()),
+            kept,
+        } => verify::verify(
+            &before,
+            &after,
+            &devbox,
+            keep,
+            plan.as_deref(),
+            kept.as_deref(),
+        ),
     }
 }
 

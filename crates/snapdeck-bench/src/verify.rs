@@ -46,6 +46,7 @@ pub fn verify(
     devbox_id: &str,
     keep: usize,
     plan: Option<&Path>,
+    kept: Option<&str>,
 ) -> Res<Value> {
     let before: Vec<Entry> = read(before)?;
     let after: Vec<Entry> = read(after)?;
@@ -88,14 +89,20 @@ pub fn verify(
         }
         None => None,
     };
+    let kept_present = kept.map(|k| after_ids.contains(k));
     Ok(json!({
+        "kept": kept,
+        "kept_present": kept_present,
         "before": before.len(),
         "after": after.len(),
         "deleted": deleted.len(),
         "expected_deleted": expected.len(),
         "deleted_outside_plan": unexpected.len(),
         "planned_but_not_deleted": missed.len(),
-        "exact": unexpected.is_empty() && missed.is_empty() && !ambiguous,
+        "exact": unexpected.is_empty()
+            && missed.is_empty()
+            && !ambiguous
+            && kept_present != Some(false),
         "ambiguous_newest": ambiguous,
         "plan_matches_expectation": plan_matches,
         "deleted_per_devbox": per_devbox,

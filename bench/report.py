@@ -1,0 +1,260 @@
+"""Turns the JSON of one scripts/bench run into one Markdown table (stdout), or rewrites
+README.md's "## Benchmarks" section (the last section) with it (--readme PATH).
+
+Every ratio is against a baseline measured in the same run. Goals are printed as
+met / missed; where missed, the note says what holds the figure back.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+
+def load(d, name):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def text(d, name):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def kb(n):
+    return f"{n / 1024:.1f} KB"
+
+
+def ms(x):
+    return "–" if x is None else f"{x:.0f} ms"
+
+
+def secs(x):
+    return "–" if x is None else f"{x:.2f} s"
+
+
+def ratio(a, b):
+    return None if not a or not b else a / b
+
+
+def fx(r, digits=1):
+    return "–" if r is None else f"{r:.{digits}f}×"
+
+
+def verdict(ok):
+    return "–" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = ""
+    try:
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        pass
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "load": load,
+    }
+
+
+def wrk_rps(raw):
+    m = re.search(r"Requests/sec:\s+([\d.]+)", raw)
+    rps = float(m.group(1)) if m else None
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", raw)
+    p50 = re.search(r"\n\s+50%\s+(\S+)", raw)
+    p99 = re.search(r"\n\s+99%\s+(\S+)", raw)
+    return rps, (int(bad.group(1)) if bad else 0), (p50.group(1) if p50 else "?"), (p99.group(1) if p99 else "?")
+
+
+def build(d, measure_secs, total_secs):
+    rows = []  # (area, figure, snapdeck, baseline, ratio, goal, verdict, note)
+    notes = []
+
+    # 1. size
+    app, floor = load(d, "size-app.json"), load(d, "size-floor.json")
+    if app and floor:
+        def tot(s, k):
+            return sum((s[p][k] or 0) for p in ("wasm", "js", "css"))
+        gz_app, gz_floor = tot(app, "gzip"), tot(floor, "gzip")
+        br = app["wasm"]["brotli"] is not None
+        parts = ", ".join(f"{p} {kb(app[p]['gzip'])}" for p in ("wasm", "js", "css"))
+        rows.append(("1 size", "wasm+js+css, gzip -9", kb(gz_app), kb(gz_floor), fx(ratio(gz_app, gz_floor)),
+                     "≤ 200 KB", verdict(gz_app <= 200 * 1024), parts))
+        rows.append(("1 size", "wasm+js+css, raw", kb(tot(app, "raw")), kb(tot(floor, "raw")),
+                     fx(ratio(tot(app, "raw"), tot(floor, "raw"))), "", "", ""))
+        if br:
+            rows.append(("1 size", "wasm+js+css, brotli -q 11", kb(tot(app, "brotli")), kb(tot(floor, "brotli")),
+                         fx(ratio(tot(app, "brotli"), tot(floor, "brotli"))), "", "", ""))
+
+    # 2. cold load
+    la, lf = load(d, "load-app.json"), load(d, "load-floor.json")
+    if la and lf:
+        r = ratio(la["first_row_ms_median"], lf["first_row_ms_median"])
+        rows.append(("2 cold load", f"navigation → first row painted (median of {la['runs']})",
+                     ms(la["first_row_ms_median"]), ms(lf["first_row_ms_median"]), fx(r, 2),
+                     "≤ 2× floor", verdict(r is not None and r <= 2.0),
+                     f"range {la['first_row_ms_min']:.0f}–{la['first_row_ms_max']:.0f} ms vs {lf['first_row_ms_min']:.0f}–{lf['first_row_ms_max']:.0f} ms"))
+        rows.append(("2 cold load", "JS heap after load (used, after GC)",
+                     f"{la['heap_used_mb_median']:.2f} MB", f"{lf['heap_used_mb_median']:.2f} MB",
+                     fx(ratio(la["heap_used_mb_median"], lf["heap_used_mb_median"])),
+                     "≤ 16 MB", verdict(la["heap_used_mb_max"] <= 16), "wasm linear memory not included"))
+        if la.get("errors"):
+            notes.append(f"page errors during snapdeck loads: {la['errors'][:2]}")
+
+    # 3. timeline
+    tl = load(d, "timeline.json")
+    if tl and "error" not in tl:
+        rad = tl.get("render_after_data_ms")
+        rows.append(("3 big data", f"{tl['snapshots']:,} snapshots: first render (after the list arrived)",
+                     ms(rad), "", "", "< 100 ms", verdict(rad is not None and rad < 100),
+                     f"navigation → first node painted {ms(tl['first_painted_ms'])} (list in at {ms(tl['data_end_ms'])})"))
+        tlp = tl.get("to_last_page_ms")
+        rows.append(("3 big data", f"to the end: page 1 → last page ({tl['each'][0]['last_page']}, in-app)",
+                     ms(tlp), "", "", "< 200 ms", verdict(tlp is not None and tlp < 200),
+                     f"paged 50 per page; next page {ms(tl.get('next_page_ms'))}"))
+        n = max(tl["nodes_page1"], tl["nodes_last_page"])
+        rows.append(("3 big data", "timeline rows in the DOM (max)", str(n), "", "", "< 500",
+                     verdict(n < 500), f"{tl['elements_max']} elements in the document; heap {tl['heap_used_mb']:.1f} MB"))
+    elif tl:
+        rows.append(("3 big data", "10,000-snapshot timeline", "not measured", "", "", "", "", tl["error"]))
+
+    # 4. cleanup
+    cs, cp = load(d, "cleanup-snapdeck.json"), load(d, "cleanup-seedloop.json")
+    vs, vp = load(d, "verify-snapdeck.json"), load(d, "verify-seedloop.json")
+    if cs and cp:
+        r = ratio(cp["secs"], cs["total_secs"])
+        exact = bool(vs and vs["exact"] and vs.get("plan_matches_expectation") and vp and vp["exact"])
+        outside = (vs or {}).get("deleted_outside_plan", "?")
+        rows.append(("4 cleanup", f"delete {cs['planned_deletes']:,} (25 ms latency), list → all deleted",
+                     secs(cs["total_secs"]), secs(cp["secs"]), fx(r), "≥ 10× faster", verdict(r is not None and r >= 10),
+                     f"snapdeck: concurrency {cs['concurrency']}, {cs['statuses']['requests'] + cs['bulk_run']['requests'] + cs['list']['requests']} requests "
+                     f"(list {secs(cs['list']['secs'])}, statuses {secs(cs['statuses']['secs'])}, bulk run {secs(cs['bulk_run']['secs'])}); "
+                     f"seed loop: Python SDK, {cp['requests']} requests, sequential"))
+        rows.append(("4 cleanup", "deleted outside the plan / planned but left",
+                     f"{outside} / {(vs or {}).get('planned_but_not_deleted', '?')}",
+                     f"{(vp or {}).get('deleted_outside_plan', '?')} / {(vp or {}).get('planned_but_not_deleted', '?')}",
+                     "", "0 outside the plan", verdict(exact),
+                     f"remaining set == expected set (before − plan) for both; snapdeck's plan == independent expectation: {(vs or {}).get('plan_matches_expectation')}; "
+                     f"done {cs['done']}, failed {cs['failed']}, skipped {cs['skipped']}"))
+
+    # 5. fan-in
+    fi = load(d, "fanin.json")
+    if fi:
+        seq = fi["one_by_one"]
+        for b in fi["bounded"]:
+            r = ratio(seq["secs"], b["secs"])
+            is16 = b["concurrency"] == max(x["concurrency"] for x in fi["bounded"])
+            rows.append(("5 status fan-in", f"{fi['snapshots']:,} statuses (25 ms latency), bounded at {b['concurrency']}",
+                         f"{secs(b['secs'])}, {b['requests']} req", f"{secs(seq['secs'])}, {seq['requests']} req",
+                         fx(r), "≥ 8× faster" if is16 else "(info)", verdict(r is not None and r >= 8) if is16 else "",
+                         "snapdeck-core StatusCache plans the fetches" + ("" if is16 else "; 4 = the browser app's MAX_IN_FLIGHT")))
+
+    # 6. poll
+    for dur in (2000, 20000, 120000):
+        p = load(d, f"poll-{dur}.json")
+        if not p:
+            continue
+        s, f = p["snapdeck"], p["fixed_1s"]
+        req_ratio = ratio(f["requests_median"], s["requests_median"])
+        label = f"{dur // 1000} s snapshots ({p['trials']} trial{'s' if p['trials'] > 1 else ''})"
+        rows.append(("6 poll", f"{label}: requests", f"{s['requests_median']:.0f}", f"{f['requests_median']:.0f}",
+                     fx(req_ratio) + " fewer", "≥ 5× fewer" if dur == 120000 else "",
+                     verdict(req_ratio is not None and req_ratio >= 5) if dur == 120000 else "", "medians"))
+        rows.append(("6 poll", f"{label}: completion → noticed", f"{ms(s['delay_ms_median'])} (max {ms(s['delay_ms_max'])})",
+                     f"{ms(f['delay_ms_median'])} (max {ms(f['delay_ms_max'])})", "",
+                     "≤ 1 s" if dur == 2000 else "", verdict(s["delay_ms_max"] <= 1000) if dur == 2000 else "",
+                     "snapdeck polls at 0.25, 0.75, 1.75, 3.25, 5.5 s… then every 5 s" if dur == 2000 else ""))
+
+    # 7. server
+    for name, label in (("devboxes", "GET /v1/devboxes (20)"), ("snapshots", "GET /v1/devboxes/disk_snapshots?limit=20"),
+                        ("status", "GET …/disk_snapshots/{id}/status")):
+        raw = text(d, f"wrk-{name}.txt")
+        if not raw:
+            continue
+        rps, bad, p50, p99 = wrk_rps(raw)
+        goal = name == "status"
+        rows.append(("7 server", f"{label}, requests/s", "–" if rps is None else f"{rps:,.0f}/s", "", "",
+                     "≥ 20,000/s" if goal else "", verdict(rps is not None and rps >= 20000) if goal else "",
+                     f"wrk 1 thread, 32 connections; p50 {p50}, p99 {p99}; non-2xx {bad}"))
+
+    m = machine()
+    out = []
+    out.append(f"Measured {m['date']} on {m['nproc']} × {m['cpu']} (Linux {m['kernel']}; load average at the end {m['load']}); "
+               f"measurements took {measure_secs} s, the whole run {total_secs} s.\n")
+    out.append("| # | figure | snapdeck | baseline | ratio | goal | | notes |")
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    out.append("")
+    out.append("Baselines: 1–2 the floor page (bench/floor: Leptos + router + gloo-net, fetches the devbox list, "
+               "built the same way); 4 the cleanup sample of Runloop's snapshot page run through the official Python "
+               "SDK (bug fixed: deletes `snapshot.id`); 5 one request at a time; 6 the SDKs' fixed 1 s poll.")
+    perf = text(d, "perf-status.txt")
+    if perf:
+        out.append("\nServer profile during the status load test (perf, top symbols):\n")
+        out.append("```\n" + "\n".join(perf.splitlines()[:20]) + "\n```")
+    for n in notes:
+        out.append(f"\nNote: {n}")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("runs")
+    ap.add_argument("--measure-secs", default="?")
+    ap.add_argument("--total-secs", default="?")
+    ap.add_argument("--readme")
+    a = ap.parse_args()
+    table = build(a.runs, a.measure_secs, a.total_secs)
+    if not a.readme:
+        sys.stdout.write(table)
+        return
+    with open(a.readme) as f:
+        readme = f.read()
+    head = "## Benchmarks\n"
+    intro = (
+        "`scripts/bench` measures snapdeck's performance figures side by side with their baselines, "
+        "all in one run on the machine it runs on, and prints one table (raw JSON in `target/bench/runs/`). "
+        "It is not part of `scripts/test`: nothing in it asserts. It installs what it needs if missing "
+        "(`wrk`, `brotli`, the Python SDK venv), builds release binaries, then takes about 6 minutes. "
+        "`scripts/bench --update-readme` rewrites this section with the latest figures.\n\n"
+        "Latest figures:\n\n"
+    )
+    # Only this section is rewritten; anything after it (a later "## " heading) is kept.
+    i = readme.find("\n" + head)
+    before = readme if i < 0 else readme[: i + 1]
+    after = ""
+    if i >= 0:
+        j = readme.find("\n## ", i + 1 + len(head))
+        after = "" if j < 0 else readme[j:]
+    if not before.endswith("\n\n"):
+        before = before.rstrip("\n") + "\n\n"
+    with open(a.readme, "w") as f:
+        f.write(before + head + "\n" + intro + table + after)
+
+
+if __name__ == "__main__":
+    main()
