@@ -18,6 +18,20 @@ use crate::types::{
 /// Header carrying the idempotency key; the server treats a repeat as the same operation.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// What to wait for after creating or resuming a devbox: running, or a final status.
+pub const AWAIT_RUNNING: [DevboxStatus; 3] = [
+    DevboxStatus::Running,
+    DevboxStatus::Failure,
+    DevboxStatus::Shutdown,
+];
+
+/// What to wait for after suspending a devbox: suspended, or a final status.
+pub const AWAIT_SUSPENDED: [DevboxStatus; 3] = [
+    DevboxStatus::Suspended,
+    DevboxStatus::Failure,
+    DevboxStatus::Shutdown,
+];
+
 /// Default per-attempt timeout, as in the SDKs.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -319,6 +333,35 @@ impl<T: Transport> Client<T> {
             },
         })
         .await
+    }
+
+    /// Waits for the devbox to reach one of `statuses` by repeated long polls of up to
+    /// 30 s each, like the SDKs' `await_running`: a 408 (hold elapsed) polls again at
+    /// once; a transport error polls again after a backoff. Gives up with `Ok(None)`
+    /// after `max_polls` polls; any API error (404, 401…) ends the wait.
+    ///
+    /// Pass the terminal statuses too (e.g. [`AWAIT_RUNNING`]) so a devbox that fails
+    /// while booting ends the wait instead of running out the polls.
+    pub async fn await_devbox_status(
+        &self,
+        id: &str,
+        statuses: &[DevboxStatus],
+        max_polls: u32,
+    ) -> Result<Option<Devbox>, ApiError> {
+        let mut transport_failures = 0;
+        for _ in 0..max_polls {
+            match self.wait_for_status(id, statuses, Some(30.0)).await {
+                Ok(Some(devbox)) => return Ok(Some(devbox)),
+                Ok(None) => transport_failures = 0,
+                Err(ApiError::Transport(_)) => {
+                    let delay = self.retry.backoff(transport_failures, self.jitter());
+                    self.transport.sleep(delay).await;
+                    transport_failures += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
     }
 
     // ----------------------------------------------------------------------------
@@ -721,6 +764,36 @@ mod tests {
             }
         }
         assert_send_sync::<Client<SyncTransport>>();
+    }
+
+    #[test]
+    fn await_devbox_status_polls_through_holds_and_network_errors() {
+        let fake = Fake::answering(vec![
+            Ok(HttpResponse::new(408, "{}")),
+            Err(TransportError::Network("reset".into())),
+            Ok(HttpResponse::new(408, "{}")),
+            ok(DEVBOX),
+        ]);
+        let client = Client::new(&fake, "");
+        let d = block_on(client.await_devbox_status("dbx_1", &AWAIT_RUNNING, 10)).expect("ok");
+        assert_eq!(d.map(|d| d.status), Some(DevboxStatus::Running));
+        assert_eq!(fake.sent.borrow().len(), 4);
+        // Only the network error waited; 408s poll again at once.
+        assert_eq!(*fake.slept.borrow(), [Duration::from_millis(500)]);
+    }
+
+    #[test]
+    fn await_devbox_status_gives_up_after_max_polls_and_stops_on_api_errors() {
+        let fake = Fake::answering(vec![Ok(HttpResponse::new(408, "{}")); 3]);
+        let client = Client::new(&fake, "");
+        assert_eq!(
+            block_on(client.await_devbox_status("d", &AWAIT_RUNNING, 3)),
+            Ok(None)
+        );
+        let fake = Fake::answering(vec![Ok(HttpResponse::new(404, "{}"))]);
+        let client = Client::new(&fake, "");
+        let err = block_on(client.await_devbox_status("d", &AWAIT_RUNNING, 3)).expect_err("404");
+        assert!(err.is_not_found());
     }
 
     #[test]

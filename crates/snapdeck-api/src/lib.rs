@@ -25,7 +25,7 @@ mod native;
 
 #[cfg(feature = "browser")]
 pub use browser::BrowserTransport;
-pub use client::{Client, DEFAULT_TIMEOUT, REQUEST_ID_HEADER};
+pub use client::{AWAIT_RUNNING, AWAIT_SUSPENDED, Client, DEFAULT_TIMEOUT, REQUEST_ID_HEADER};
 pub use endpoints::{Endpoint, FromResponse, MetadataFilter, Page, Paginated};
 pub use error::{ApiError, TransportError};
 pub use http::{HttpRequest, HttpResponse, Method, Query, Request};
