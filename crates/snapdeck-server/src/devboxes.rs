@@ -125,10 +125,7 @@ async fn resume_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json
     state.with(|s, now| s.resume_devbox(&id, now)).map(Json)
 }
 
-async fn keep_alive(
-    State(state): State<AppState>,
-    Id(id): Id,
-) -> Result<Json<serde_json::Value>> {
+async fn keep_alive(State(state): State<AppState>, Id(id): Id) -> Result<Json<serde_json::Value>> {
     state.with(|s, _| s.keep_alive(&id))?;
     Ok(Json(serde_json::json!({})))
 }

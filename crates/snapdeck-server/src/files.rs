@@ -2,7 +2,7 @@
 //! a set of (path, text) rows; a snapshot copies them, and a devbox created from the
 //! snapshot starts with exactly that copy — which is what makes a rollback observable.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::post;
@@ -23,7 +23,12 @@ pub fn router() -> Router<AppState> {
             "/devboxes/{id}/read_file_contents",
             post(read_file_contents),
         )
+        // Files are the one body that can be large; elsewhere axum's 2 MB default stays.
+        .layer(DefaultBodyLimit::max(MAX_FILE_BODY))
 }
+
+/// Largest `write_file_contents` body accepted (a larger one is a JSON 413).
+const MAX_FILE_BODY: usize = 32 * 1024 * 1024;
 
 async fn write_file_contents(
     State(state): State<AppState>,

@@ -20,10 +20,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/devboxes/disk_snapshots", get(list_snapshots))
         .route("/devboxes/disk_snapshots/{id}", post(update_snapshot))
-        .route(
-            "/devboxes/disk_snapshots/{id}/status",
-            get(snapshot_status),
-        )
+        .route("/devboxes/disk_snapshots/{id}/status", get(snapshot_status))
         .route(
             "/devboxes/disk_snapshots/{id}/delete",
             post(delete_snapshot),

@@ -979,6 +979,23 @@ async fn a_devbox_created_from_a_snapshot_starts_with_exactly_its_files() {
 }
 
 #[tokio::test]
+async fn large_files_are_accepted_but_other_oversized_bodies_are_a_json_413() {
+    let emu = Emu::new();
+    let id = emu.running_devbox("big").await;
+    let big = "x".repeat(3 * 1024 * 1024);
+    let reply = emu
+        .post(
+            &format!("/v1/devboxes/{id}/write_file_contents"),
+            json!({"file_path": "big.txt", "contents": big}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = emu.post("/v1/devboxes", json!({ "name": big })).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.json()["message"].is_string());
+}
+
+#[tokio::test]
 async fn file_operations_need_a_running_devbox() {
     let emu = Emu::new();
     let booting = emu.create_devbox(json!({})).await;

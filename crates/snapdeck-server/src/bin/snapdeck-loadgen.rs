@@ -122,7 +122,10 @@ async fn paths(conn: &mut Conn, scenario: Scenario) -> Result<Vec<String>, Strin
     let ids = |path: &'static str, key: &'static str| async move {
         let (status, body) = conn.get(path).await?;
         if status != 200 {
-            return Err(format!("GET {path}: {status} {}", String::from_utf8_lossy(&body)));
+            return Err(format!(
+                "GET {path}: {status} {}",
+                String::from_utf8_lossy(&body)
+            ));
         }
         let v: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         let ids: Vec<String> = v[key]
@@ -134,7 +137,9 @@ async fn paths(conn: &mut Conn, scenario: Scenario) -> Result<Vec<String>, Strin
             })
             .unwrap_or_default();
         if ids.is_empty() {
-            return Err(format!("{path} is empty: start the server with --seed demo"));
+            return Err(format!(
+                "{path} is empty: start the server with --seed demo"
+            ));
         }
         Ok(ids)
     };
@@ -185,7 +190,9 @@ async fn worker(
             tally.errors += 1;
         }
         let us = started.elapsed().as_micros();
-        tally.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
+        tally
+            .latencies_us
+            .push(u32::try_from(us).unwrap_or(u32::MAX));
     }
 }
 
