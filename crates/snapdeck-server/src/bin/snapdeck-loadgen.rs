@@ -203,7 +203,7 @@ async fn run(args: Args) -> Result<Value, String> {
         .ok_or("--url must start with http://")?
         .trim_end_matches('/')
         .to_owned();
-    if args.concurrency == 0 || !(args.duration_s > 0.0) {
+    if args.concurrency == 0 || !args.duration_s.is_finite() || args.duration_s <= 0.0 {
         return Err("--concurrency and --duration-s must be positive".into());
     }
     let mut probe = Conn::open(&authority, &args.api_key).await?;
