@@ -4,64 +4,26 @@
 //! Every answer also feeds the top bar's health indicator: a 401 or an unreachable API
 //! turns it red wherever it happened, and the next success turns it green again.
 //!
-//! The transport is a small gloo-net shim until `snapdeck_api::Client` lands; only this
-//! file changes when it does.
+//! Underneath is `snapdeck_api::Client` over the browser `fetch` transport (retries
+//! with `Retry-After`, idempotency keys, pagination); a new client is built per call
+//! from the current settings, which is cheap (it is a few strings).
 
 use std::time::Duration;
 
+use crate::hooks::use_settings::{Settings, SettingsCtx};
+use futures::TryStreamExt;
 use leptos::prelude::*;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use snapdeck_api::endpoints as ep;
 use snapdeck_api::{
-    CreateDevbox, Devbox, DevboxList, DevboxStatus, ErrorBody, Snapshot, SnapshotList,
-    SnapshotParams, SnapshotStatusView, WaitForStatus,
+    BrowserTransport, Client, CreateDevbox, Devbox, DevboxStatus, MetadataFilter, Query, Request,
+    RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
 };
 
-use crate::fmt::encode_component;
-use crate::hooks::use_settings::{Settings, SettingsCtx};
+pub use snapdeck_api::ApiError;
 
-/// Why a call failed, in the terms the UI needs. `Clone` so it can flow through
-/// resources and actions.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApiFailure {
-    /// 401: the key is missing or wrong.
-    Unauthorized(String),
-    /// No answer at all (network, CORS, DNS, server down).
-    Unreachable(String),
-    /// The server answered with an error status.
-    Status { status: u16, message: String },
-    /// The answer could not be decoded.
-    Decode(String),
-}
-
-impl ApiFailure {
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiFailure::Unauthorized(_) => Some(401),
-            ApiFailure::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// True for the failures the settings page can fix (key or base URL).
-    pub fn is_config_problem(&self) -> bool {
-        matches!(
-            self,
-            ApiFailure::Unauthorized(_) | ApiFailure::Unreachable(_)
-        )
-    }
-}
-
-impl std::fmt::Display for ApiFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ApiFailure::Unauthorized(m) => write!(f, "The API refused the key (401): {m}"),
-            ApiFailure::Unreachable(m) => write!(f, "Could not reach the API: {m}"),
-            ApiFailure::Status { status, message } => write!(f, "{message} ({status})"),
-            ApiFailure::Decode(m) => write!(f, "Unexpected answer from the API: {m}"),
-        }
-    }
+/// True for the failures the settings page can fix (the key or the base URL).
+pub fn needs_settings(e: &ApiError) -> bool {
+    matches!(e, ApiError::Transport(_)) || e.status() == Some(401)
 }
 
 /// What the top bar shows about the API connection.
@@ -132,7 +94,7 @@ pub struct ApiConfig {
 }
 
 /// Handle to the API: cheap to copy into closures and tasks.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Api {
     config: Signal<ApiConfig>,
     health: RwSignal<Health>,
@@ -210,173 +172,153 @@ impl Api {
             #[serde(default)]
             mode: String,
         }
-        match gloo_net::http::Request::get("/healthz").send().await {
-            Ok(resp) if resp.ok() => match resp.json::<Healthz>().await {
-                Ok(h) if h.mode == "emulator" => Target::Emulator,
-                Ok(h) if h.mode == "proxy" => Target::Proxy,
-                _ => Target::SameOrigin,
-            },
+        // Not an API call (no /v1, no key): one same-origin GET, no retries.
+        let client = Client::new(BrowserTransport::new(), "");
+        let probe = client.send(
+            Request::get("/healthz", &Query::new()),
+            RetryPolicy::none(),
+            Some(Duration::from_secs(5)),
+        );
+        match probe.await {
+            Ok(resp) if resp.status == 200 => {
+                match serde_json::from_slice::<Healthz>(&resp.body).map(|h| h.mode) {
+                    Ok(m) if m == "emulator" => Target::Emulator,
+                    Ok(m) if m == "proxy" => Target::Proxy,
+                    _ => Target::SameOrigin,
+                }
+            }
             _ => Target::SameOrigin,
         }
     }
 
     /// Checks that the key works with the cheapest call there is.
-    pub async fn check(&self) -> Result<(), ApiFailure> {
-        let _: DevboxList = self
-            .get(
-                "/v1/devboxes",
-                &[
-                    ("limit", "1".into()),
-                    ("include_total_count", "false".into()),
-                ],
-            )
-            .await?;
-        Ok(())
+    pub async fn check(&self) -> Result<(), ApiError> {
+        let r = self
+            .client()
+            .list_devboxes(&ep::ListDevboxes {
+                limit: Some(1),
+                include_total_count: Some(false),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ());
+        self.observe(r)
     }
 
     // ---- devboxes ----
 
     /// Every devbox (all pages).
-    pub async fn list_devboxes(&self) -> Result<Vec<Devbox>, ApiFailure> {
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut q = vec![("limit", LIST_PAGE.to_string())];
-            if let Some(a) = &after {
-                q.push(("starting_after", a.clone()));
-            }
-            let page: DevboxList = self.get("/v1/devboxes", &q).await?;
-            let last = page.devboxes.last().map(|d| d.id.clone());
-            out.extend(page.devboxes);
-            match (page.has_more, last) {
-                (true, Some(l)) => after = Some(l),
-                _ => break,
-            }
-        }
-        Ok(out)
+    pub async fn list_devboxes(&self) -> Result<Vec<Devbox>, ApiError> {
+        let client = self.client();
+        let r = client
+            .devboxes(ep::ListDevboxes {
+                limit: Some(LIST_PAGE),
+                ..Default::default()
+            })
+            .try_collect()
+            .await;
+        self.observe(r)
     }
 
     /// One devbox.
-    pub async fn get_devbox(&self, id: &str) -> Result<Devbox, ApiFailure> {
-        self.get(&format!("/v1/devboxes/{}", encode_component(id)), &[])
-            .await
+    pub async fn get_devbox(&self, id: &str) -> Result<Devbox, ApiError> {
+        let r = self.client().get_devbox(id).await;
+        self.observe(r)
     }
 
     /// Creates a devbox (e.g. from a snapshot).
-    pub async fn create_devbox(&self, body: &CreateDevbox) -> Result<Devbox, ApiFailure> {
-        self.post("/v1/devboxes", &[], Some(body)).await
+    pub async fn create_devbox(&self, body: &CreateDevbox) -> Result<Devbox, ApiError> {
+        let r = self.client().create_devbox(body).await;
+        self.observe(r)
     }
 
     /// Suspends a running devbox.
-    pub async fn suspend(&self, id: &str) -> Result<Devbox, ApiFailure> {
-        self.post::<(), _>(&devbox_path(id, "suspend"), &[], None)
-            .await
+    pub async fn suspend(&self, id: &str) -> Result<Devbox, ApiError> {
+        let r = self.client().suspend_devbox(id).await;
+        self.observe(r)
     }
 
     /// Resumes a suspended devbox.
-    pub async fn resume(&self, id: &str) -> Result<Devbox, ApiFailure> {
-        self.post::<(), _>(&devbox_path(id, "resume"), &[], None)
-            .await
+    pub async fn resume(&self, id: &str) -> Result<Devbox, ApiError> {
+        let r = self.client().resume_devbox(id).await;
+        self.observe(r)
     }
 
     /// Shuts a devbox down; 409 while a snapshot runs unless `force`.
-    pub async fn shutdown(&self, id: &str, force: bool) -> Result<Devbox, ApiFailure> {
-        let q = if force {
-            vec![("force", "true".to_string())]
-        } else {
-            vec![]
-        };
-        self.post::<(), _>(&devbox_path(id, "shutdown"), &q, None)
-            .await
+    pub async fn shutdown(&self, id: &str, force: bool) -> Result<Devbox, ApiError> {
+        let r = self.client().shutdown_devbox(id, force).await;
+        self.observe(r)
     }
 
-    /// Long-polls until the devbox is in one of `statuses` (408 when the hold ends).
+    /// One long poll: `Some` once the devbox is in one of `statuses`, `None` when the
+    /// server's hold ended first.
     pub async fn wait_for_status(
         &self,
         id: &str,
-        statuses: Vec<DevboxStatus>,
+        statuses: &[DevboxStatus],
         timeout_seconds: f64,
-    ) -> Result<Devbox, ApiFailure> {
-        let body = WaitForStatus {
-            statuses,
-            timeout_seconds: Some(timeout_seconds),
-        };
-        self.post(&devbox_path(id, "wait_for_status"), &[], Some(&body))
-            .await
+    ) -> Result<Option<Devbox>, ApiError> {
+        let r = self
+            .client()
+            .wait_for_status(id, statuses, Some(timeout_seconds))
+            .await;
+        self.observe(r)
     }
 
     // ---- snapshots ----
 
     /// Every snapshot matching `filter` (all pages).
-    pub async fn list_snapshots(
-        &self,
-        filter: &SnapshotFilter,
-    ) -> Result<Vec<Snapshot>, ApiFailure> {
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut q = vec![("limit", LIST_PAGE.to_string())];
-            if let Some(d) = &filter.devbox_id {
-                q.push(("devbox_id", d.clone()));
-            }
-            if let Some(b) = &filter.blueprint_id {
-                q.push(("source_blueprint_id", b.clone()));
-            }
-            if let Some(a) = &after {
-                q.push(("starting_after", a.clone()));
-            }
-            let meta: Vec<(String, String)> = filter
-                .metadata
-                .iter()
-                .map(|(k, v)| (format!("metadata[{k}]"), v.clone()))
-                .collect();
-            let mut all: Vec<(&str, String)> = q;
-            for (k, v) in &meta {
-                all.push((k.as_str(), v.clone()));
-            }
-            let page: SnapshotList = self.get("/v1/devboxes/disk_snapshots", &all).await?;
-            let last = page.snapshots.last().map(|s| s.id.clone());
-            out.extend(page.snapshots);
-            match (page.has_more, last) {
-                (true, Some(l)) => after = Some(l),
-                _ => break,
-            }
-        }
-        Ok(out)
+    pub async fn list_snapshots(&self, filter: &SnapshotFilter) -> Result<Vec<Snapshot>, ApiError> {
+        let client = self.client();
+        let r = client
+            .snapshots(ep::ListSnapshots {
+                devbox_id: filter.devbox_id.clone(),
+                source_blueprint_id: filter.blueprint_id.clone(),
+                metadata: filter
+                    .metadata
+                    .iter()
+                    .map(|(key, value)| MetadataFilter::Eq {
+                        key: key.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+                limit: Some(LIST_PAGE),
+                ..Default::default()
+            })
+            .try_collect()
+            .await;
+        self.observe(r)
     }
 
     /// How many snapshots a devbox has (one small call).
-    pub async fn count_snapshots(&self, devbox_id: &str) -> Result<u64, ApiFailure> {
-        let page: SnapshotList = self
-            .get(
-                "/v1/devboxes/disk_snapshots",
-                &[
-                    ("devbox_id", devbox_id.to_string()),
-                    ("limit", "1".into()),
-                    ("include_total_count", "true".into()),
-                ],
-            )
-            .await?;
-        Ok(page.total_count.unwrap_or(page.snapshots.len() as u64))
+    pub async fn count_snapshots(&self, devbox_id: &str) -> Result<u64, ApiError> {
+        let r = self
+            .client()
+            .list_snapshots(&ep::ListSnapshots {
+                devbox_id: Some(devbox_id.to_string()),
+                limit: Some(1),
+                include_total_count: Some(true),
+                ..Default::default()
+            })
+            .await
+            .map(|page| page.total_count.unwrap_or(page.snapshots.len() as u64));
+        self.observe(r)
     }
 
     /// The status of one snapshot.
-    pub async fn snapshot_status(&self, id: &str) -> Result<SnapshotStatusView, ApiFailure> {
-        self.get(&snapshot_path(id, "status"), &[]).await
+    pub async fn snapshot_status(&self, id: &str) -> Result<SnapshotStatusView, ApiError> {
+        let r = self.client().snapshot_status(id).await;
+        self.observe(r)
     }
 
-    /// Starts a snapshot; poll [`Api::snapshot_status`] with the returned id.
+    /// Starts a snapshot; watch it with [`Api::snapshot_status`].
     pub async fn snapshot_async(
         &self,
         devbox_id: &str,
         params: &SnapshotParams,
-    ) -> Result<Snapshot, ApiFailure> {
-        self.post(
-            &devbox_path(devbox_id, "snapshot_disk_async"),
-            &[],
-            Some(params),
-        )
-        .await
+    ) -> Result<Snapshot, ApiError> {
+        let r = self.client().snapshot_disk_async(devbox_id, params).await;
+        self.observe(r)
     }
 
     /// Replaces a snapshot's name/commit message/metadata (metadata is replaced whole:
@@ -385,72 +327,40 @@ impl Api {
         &self,
         id: &str,
         params: &SnapshotParams,
-    ) -> Result<Snapshot, ApiFailure> {
-        self.post(
-            &format!("/v1/devboxes/disk_snapshots/{}", encode_component(id)),
-            &[],
-            Some(params),
-        )
-        .await
-    }
-
-    /// Deletes a complete snapshot (409 otherwise).
-    pub async fn delete_snapshot(&self, id: &str) -> Result<(), ApiFailure> {
-        let _: serde_json::Value = self
-            .post::<(), _>(&snapshot_path(id, "delete"), &[], None)
-            .await?;
-        Ok(())
-    }
-
-    // ---- transport shim ----
-
-    async fn get<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<T, ApiFailure> {
-        // Reads are safe to retry: 429/5xx/no answer get up to three more tries,
-        // honouring Retry-After.
-        let mut attempt = 0;
-        loop {
-            match self.send::<(), T>("GET", path, query, None).await {
-                Err(Retry::After(delay, failure)) => {
-                    attempt += 1;
-                    if attempt > 3 {
-                        return self.observe(Err(failure));
-                    }
-                    gloo_timers::future::sleep(delay).await;
-                }
-                Err(Retry::No(failure)) => return self.observe(Err(failure)),
-                Ok(v) => return self.observe(Ok(v)),
-            }
-        }
-    }
-
-    async fn post<B: Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-    ) -> Result<T, ApiFailure> {
-        let r = match self.send("POST", path, query, body).await {
-            Ok(v) => Ok(v),
-            Err(Retry::After(_, f) | Retry::No(f)) => Err(f),
-        };
+    ) -> Result<Snapshot, ApiError> {
+        let r = self.client().update_snapshot(id, params).await;
         self.observe(r)
     }
 
-    fn observe<T>(&self, r: Result<T, ApiFailure>) -> Result<T, ApiFailure> {
+    /// Deletes a complete snapshot (409 otherwise).
+    pub async fn delete_snapshot(&self, id: &str) -> Result<(), ApiError> {
+        let r = self.client().delete_snapshot(id).await;
+        self.observe(r)
+    }
+
+    // ---- plumbing ----
+
+    fn client(&self) -> Client<BrowserTransport> {
+        let cfg = self.config.get_untracked();
+        let client = Client::new(BrowserTransport::new(), cfg.base_url.trim());
+        match cfg.api_key {
+            Some(k) => client.with_api_key(k),
+            None => client,
+        }
+    }
+
+    /// Feeds the health indicator from every answer.
+    fn observe<T>(&self, r: Result<T, ApiError>) -> Result<T, ApiError> {
         let next = match &r {
             Ok(_) => Some(Health::Ok),
-            Err(ApiFailure::Unauthorized(m)) => {
+            Err(e) if e.status() == Some(401) => {
                 Some(if self.config.with_untracked(|c| c.api_key.is_none()) {
                     Health::NoKey
                 } else {
-                    Health::BadKey(m.clone())
+                    Health::BadKey(api_message(e))
                 })
             }
-            Err(ApiFailure::Unreachable(m)) => Some(Health::Unreachable(m.clone())),
+            Err(ApiError::Transport(m)) => Some(Health::Unreachable(m.clone())),
             Err(_) => None,
         };
         if let Some(h) = next {
@@ -460,108 +370,12 @@ impl Api {
         }
         r
     }
+}
 
-    async fn send<B: Serialize, T: DeserializeOwned>(
-        &self,
-        method: &str,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-    ) -> Result<T, Retry> {
-        use gloo_net::http::Request;
-        let cfg = self.config.get_untracked();
-        let mut url = format!("{}{}", cfg.base_url.trim().trim_end_matches('/'), path);
-        if !query.is_empty() {
-            let q: Vec<String> = query
-                .iter()
-                .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-                .collect();
-            url = format!("{url}?{}", q.join("&"));
-        }
-        let mut rb = if method == "GET" {
-            Request::get(&url)
-        } else {
-            Request::post(&url)
-        };
-        rb = rb.header("Accept", "application/json");
-        if let Some(key) = cfg.api_key.as_deref().filter(|k| !k.is_empty()) {
-            rb = rb.header("Authorization", &format!("Bearer {key}"));
-        }
-        let req = match body {
-            Some(b) => rb
-                .header("Content-Type", "application/json")
-                .json(b)
-                .map_err(|e| Retry::No(ApiFailure::Decode(e.to_string())))?,
-            None => rb
-                .build()
-                .map_err(|e| Retry::No(ApiFailure::Decode(e.to_string())))?,
-        };
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(Retry::After(
-                    Duration::from_millis(800),
-                    ApiFailure::Unreachable(e.to_string()),
-                ));
-            }
-        };
-        let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| (0.0..=60.0).contains(s))
-            .map(Duration::from_secs_f64);
-        let text = resp.text().await.map_err(|e| {
-            Retry::After(
-                Duration::from_millis(800),
-                ApiFailure::Unreachable(e.to_string()),
-            )
-        })?;
-        if (200..300).contains(&status) {
-            let text = if text.trim().is_empty() { "{}" } else { &text };
-            return serde_json::from_str(text)
-                .map_err(|e| Retry::No(ApiFailure::Decode(e.to_string())));
-        }
-        let message = serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| b.message)
-            .unwrap_or_else(|_| {
-                let t = text.trim();
-                if t.is_empty() {
-                    format!("HTTP {status}")
-                } else {
-                    t.chars().take(300).collect()
-                }
-            });
-        let failure = if status == 401 {
-            ApiFailure::Unauthorized(message)
-        } else {
-            ApiFailure::Status { status, message }
-        };
-        if status == 429 || status >= 500 {
-            Err(Retry::After(
-                retry_after.unwrap_or(Duration::from_millis(1000)),
-                failure,
-            ))
-        } else {
-            Err(Retry::No(failure))
-        }
+/// The server's own words for an API error (without our prefix).
+pub fn api_message(e: &ApiError) -> String {
+    match e {
+        ApiError::Api { message, .. } if !message.is_empty() => message.clone(),
+        other => other.to_string(),
     }
-}
-
-/// Whether (and when) a failed read may be tried again.
-enum Retry {
-    After(Duration, ApiFailure),
-    No(ApiFailure),
-}
-
-fn devbox_path(id: &str, action: &str) -> String {
-    format!("/v1/devboxes/{}/{action}", encode_component(id))
-}
-
-fn snapshot_path(id: &str, action: &str) -> String {
-    format!(
-        "/v1/devboxes/disk_snapshots/{}/{action}",
-        encode_component(id)
-    )
 }

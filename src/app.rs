@@ -1,13 +1,17 @@
-//! The app root: providers (settings, API, clock, toasts), the frame and the router.
+//! The app root: providers (settings, API, clock, toasts, statuses, operations), the
+//! frame and the router.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api::provide_api;
-use crate::components::{ToastStack, TopBar};
+use crate::components::{OpsTray, ToastStack, TopBar};
 use crate::hooks::use_now::provide_now;
+use crate::hooks::use_ops::provide_ops;
+use crate::hooks::use_refresh::provide_refresh;
 use crate::hooks::use_settings::SettingsCtx;
+use crate::hooks::use_statuses::provide_statuses;
 use crate::hooks::use_toasts::provide_toasts;
 use crate::pages::{
     CleanupPage, DevboxPage, DevboxesPage, NotFoundPage, SettingsPage, SnapshotsPage,
@@ -20,9 +24,14 @@ pub fn App() -> impl IntoView {
     // Settings first: the API handle follows them.
     let settings = SettingsCtx::load();
     provide_context(settings);
-    provide_api(settings);
+    let api = provide_api(settings);
     provide_now();
-    provide_toasts();
+    let toasts = provide_toasts();
+    let statuses = provide_statuses(api);
+    let version = provide_refresh();
+    let ops = provide_ops(api, statuses, version, toasts);
+    // Pick up snapshots and restores that were running when the page was closed.
+    ops.resume();
 
     let theme = move || settings.settings.with(|s| s.theme.attr());
     view! {
@@ -39,6 +48,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/settings") view=SettingsPage />
                     </Routes>
                 </main>
+                <OpsTray />
                 <ToastStack />
             </Router>
         </div>

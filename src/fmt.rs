@@ -1,69 +1,10 @@
-//! Display formatting: relative times, sizes in binary units, elapsed clocks, and
-//! middle-truncated ids. Pure functions (time is passed in) so native tests reach them.
-//!
-//! Kept here until snapdeck-core's formatting module lands; then these become thin
-//! re-exports.
+//! Display formatting. Relative times, sizes, stopwatch durations and shortened ids
+//! come from snapdeck-core; what is here needs the browser's local time zone (passed
+//! in, so these stay pure) or is URL plumbing.
 
-/// "just now", "42 s ago", "5 min ago", "2 h ago", "3 d ago", "in 5 min" for the future.
-pub fn relative_time(then_ms: i64, now_ms: i64) -> String {
-    let diff = now_ms - then_ms;
-    let (secs, future) = if diff >= 0 {
-        (diff / 1000, false)
-    } else {
-        (-diff / 1000, true)
-    };
-    let text = match secs {
-        0..=4 => return "just now".to_string(),
-        5..=59 => format!("{secs} s"),
-        60..=3599 => format!("{} min", secs / 60),
-        3600..=86_399 => format!("{} h", secs / 3600),
-        86_400..=2_591_999 => format!("{} d", secs / 86_400),
-        2_592_000..=31_535_999 => format!("{} mo", secs / 2_592_000),
-        _ => format!("{} y", secs / 31_536_000),
-    };
-    if future {
-        format!("in {text}")
-    } else {
-        format!("{text} ago")
-    }
-}
-
-/// Bytes in binary units with one decimal: `0 B`, `512 B`, `1.5 KiB`, `1.2 GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-/// Elapsed time as a clock: `0:07`, `1:42`, `1:02:03`.
-pub fn elapsed(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
-
-/// `dbx_3f9a…a21c`: ids longer than 14 characters keep 8 in front and 4 at the end.
-pub fn middle_truncate(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 14 {
-        return id.to_string();
-    }
-    let head: String = chars[..8].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
-}
+pub use snapdeck_core::format::{
+    bytes, bytes_opt, elapsed, relative_time, short_id as middle_truncate,
+};
 
 /// Exact local time for tooltips, e.g. `2026-11-28 10:42:07`, from Unix ms and the
 /// browser's offset in minutes (as `Date.getTimezoneOffset`, positive west of UTC).
@@ -121,35 +62,7 @@ pub fn encode_component(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_times_read_naturally() {
-        let now = 1_000_000_000;
-        assert_eq!(relative_time(now - 1000, now), "just now");
-        assert_eq!(relative_time(now - 42_000, now), "42 s ago");
-        assert_eq!(relative_time(now - 2 * 3_600_000, now), "2 h ago");
-        assert_eq!(relative_time(now + 300_000, now), "in 5 min");
-    }
-
-    #[test]
-    fn sizes_use_binary_units() {
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(1_288_490_189), "1.2 GiB");
-    }
-
-    #[test]
-    fn elapsed_is_a_clock() {
-        assert_eq!(elapsed(42_000), "0:42");
-        assert_eq!(elapsed(3_723_000), "1:02:03");
-    }
-
-    #[test]
-    fn long_ids_are_truncated_in_the_middle() {
-        assert_eq!(middle_truncate("dbx_short"), "dbx_short");
-        assert_eq!(middle_truncate("dbx_3f9a8b7c6d5e4a21c"), "dbx_3f9a…a21c");
-    }
+    use super::{encode_component, exact_time, stamp};
 
     #[test]
     fn exact_time_is_calendar_correct() {

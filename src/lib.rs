@@ -11,6 +11,7 @@ pub mod app;
 pub mod components;
 pub mod fmt;
 pub mod hooks;
+pub mod lineage;
 pub mod pages;
 pub mod routes;
 pub mod storage;

@@ -21,24 +21,23 @@ pub fn outcome(item: &BulkItem) -> (&'static str, &'static str, Option<String>) 
             ..
         } => ("busy", "checking", None),
         ItemState::Running { .. } => ("busy", "deleting", None),
-        ItemState::Done { already_gone: true } => {
-            ("ok", "deleted", Some("It was already gone when we looked again.".into()))
-        }
+        ItemState::Done { already_gone: true } => (
+            "ok",
+            "deleted",
+            Some("It was already gone when we looked again.".into()),
+        ),
         ItemState::Done { .. } => ("ok", "deleted", None),
         ItemState::Failed { message, .. } => ("err", "failed", Some(message.clone())),
         ItemState::Skipped { reason } => ("warn", "skipped", Some(reason.to_string())),
     }
 }
 
-/// Progress and outcomes of the run in `run`.
+/// Progress and outcomes of the run in `run`; renders nothing while there is none.
 #[component]
 pub fn BulkPanel(
     /// The run as last published.
     #[prop(into)]
-    run: Signal<BulkRun>,
-    /// What the run is ("Delete 3 snapshots").
-    #[prop(into)]
-    title: Signal<String>,
+    run: Signal<Option<BulkRun>>,
     /// Retry failed was pressed.
     #[prop(into)]
     on_retry: Callback<()>,
@@ -49,16 +48,35 @@ pub fn BulkPanel(
     #[prop(into)]
     on_dismiss: Callback<()>,
 ) -> impl IntoView {
-    let counts = Memo::new(move |_| run.with(BulkRun::counts));
-    let finished = Memo::new(move |_| run.with(BulkRun::is_finished));
+    let present = Memo::new(move |_| run.with(Option::is_some));
+    let counts =
+        Memo::new(move |_| run.with(|r| r.as_ref().map(BulkRun::counts).unwrap_or_default()));
+    let finished = Memo::new(move |_| run.with(|r| r.as_ref().is_none_or(BulkRun::is_finished)));
     let retryable = Memo::new(move |_| {
         run.with(|r| {
-            r.items
-                .iter()
-                .filter(|i| matches!(i.state, ItemState::Failed { retryable: true, .. }))
+            r.iter()
+                .flat_map(|r| &r.items)
+                .filter(|i| {
+                    matches!(
+                        i.state,
+                        ItemState::Failed {
+                            retryable: true,
+                            ..
+                        }
+                    )
+                })
                 .count()
         })
     });
+    let title = move || {
+        let n = counts.get().total;
+        let what = if n == 1 { "snapshot" } else { "snapshots" };
+        if finished.get() {
+            format!("Finished: delete {n} {what}")
+        } else {
+            format!("Deleting {n} {what}")
+        }
+    };
     let pct = move || {
         let c = counts.get();
         if c.total == 0 {
@@ -78,14 +96,13 @@ pub fn BulkPanel(
         }
         s
     };
-    let rows = Memo::new(move |_| run.with(|r| r.items.clone()));
+    let rows =
+        Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.items.clone()).unwrap_or_default()));
     view! {
+        <Show when=move || present.get()>
         <section class="sd-bulk" aria-label="Delete progress" data-testid="bulk-panel">
             <div class="sd-bulk__head">
-                <h2 class="sd-h2 sd-grow">
-                    {move || if finished.get() { "Finished: " } else { "Running: " }}
-                    {title}
-                </h2>
+                <h2 class="sd-h2 sd-grow">{title}</h2>
                 <Show when=move || !finished.get()>
                     <button type="button" class="sd-btn sd-btn--sm" on:click=move |_| on_cancel.run(())>
                         "Cancel"
@@ -139,6 +156,7 @@ pub fn BulkPanel(
                 />
             </ul>
         </section>
+        </Show>
     }
 }
 

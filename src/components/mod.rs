@@ -1,21 +1,32 @@
 //! Reusable pieces. Each is a noun with a doc comment; pages compose them.
 
+pub mod bulk_panel;
 pub mod chips;
 pub mod icon;
 pub mod id_cell;
+pub mod modal;
+pub mod ops_tray;
 pub mod pager;
 pub mod rel_time;
+pub mod restore_dialog;
+pub mod snapshot_dialog;
 pub mod states;
 pub mod status_badge;
+pub mod timeline;
 pub mod toasts;
 pub mod top_bar;
 
 pub use chips::{Chip, Chips};
 pub use icon::{Icon, IconKind};
 pub use id_cell::IdCell;
+pub use modal::{ConfirmDialog, Modal};
+pub use ops_tray::OpsTray;
 pub use pager::Pager;
 pub use rel_time::RelTime;
+pub use restore_dialog::RestoreDialog;
+pub use snapshot_dialog::SnapshotDialog;
 pub use states::{EmptyState, ErrorState, SkeletonRows};
 pub use status_badge::{SnapshotBadge, StatusBadge};
+pub use timeline::Timeline;
 pub use toasts::ToastStack;
 pub use top_bar::TopBar;

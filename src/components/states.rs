@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::ApiFailure;
+use crate::api::{ApiError, needs_settings};
 use crate::routes::Page;
 
 /// Grey placeholder rows shaped like the table that will replace them.
@@ -56,12 +56,12 @@ pub fn EmptyState(
 #[component]
 pub fn ErrorState(
     /// The failure.
-    error: ApiFailure,
+    error: ApiError,
     /// Called by the retry button.
     #[prop(into)]
     on_retry: Callback<()>,
 ) -> impl IntoView {
-    let config = error.is_config_problem();
+    let config = needs_settings(&error);
     view! {
         <div class="sd-error" role="alert">
             <p class="sd-error__title">"Could not load this page"</p>

@@ -97,7 +97,8 @@ impl Live {
     fn open_op(&self, label: &str) {
         if let Some(ops) = self.ops {
             let total = self.run.borrow().items.len();
-            self.op.set(Some(ops.start_cleanup(label.to_owned(), total)));
+            self.op
+                .set(Some(ops.start_cleanup(label.to_owned(), total)));
         }
     }
 }
@@ -135,11 +136,10 @@ fn drive(live: Rc<Live>) {
 async fn run_item(live: Rc<Live>, id: String) {
     let fresh = live.api.snapshot_status(&id).await;
     let verdict = match fresh {
-        Ok(view) => {
-            live.run
-                .borrow_mut()
-                .on_recheck(&id, Fresh::from_status_view(&view), now_ms())
-        }
+        Ok(view) => live
+            .run
+            .borrow_mut()
+            .on_recheck(&id, Fresh::from_status_view(&view), now_ms()),
         Err(e) => {
             live.run.borrow_mut().on_error(&id, &e, now_ms());
             Verdict::Settled

@@ -89,11 +89,7 @@ impl Selection {
     pub fn retain_listed<'a>(&mut self, listed: impl IntoIterator<Item = &'a str>) {
         let listed: BTreeSet<&str> = listed.into_iter().collect();
         self.ids.retain(|id| listed.contains(id.as_str()));
-        if self
-            .anchor
-            .as_deref()
-            .is_some_and(|a| !listed.contains(a))
-        {
+        if self.anchor.as_deref().is_some_and(|a| !listed.contains(a)) {
             self.anchor = None;
         }
     }

@@ -1,18 +1,970 @@
-//! `/snapshots`: every snapshot across devboxes (coming next).
+//! `/snapshots`: every snapshot across devboxes, filterable by devbox, metadata
+//! `key=value` and text (all in the URL), with multi-select and a bulk delete that
+//! runs through snapdeck-core's bulk runner.
+//!
+//! The whole filtered list is loaded with the API's pagination stream (1000 a page)
+//! and paged here, so "select all N matching" and shift-click ranges work across
+//! pages; statuses are fetched only for the rows on screen (and for the selection when
+//! the delete dialog opens), a few at a time.
 
+use leptos::ev;
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotStatus};
+use snapdeck_core::{BulkRun, CachedStatus, Confirmed, is_pinned};
+use wasm_bindgen::JsCast;
 
-use crate::components::EmptyState;
+use crate::api::{SnapshotFilter, use_api};
+use crate::components::bulk_panel::BulkPanel;
+use crate::components::{
+    EmptyState, ErrorState, Icon, IconKind, IdCell, Modal, Pager, RelTime, SkeletonRows,
+    SnapshotBadge,
+};
+use crate::fmt::{bytes, bytes_opt, middle_truncate};
+use crate::hooks::bulk_run::use_bulk_run;
+use crate::hooks::selection::Selection;
+use crate::hooks::use_refresh::use_refresh;
+use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
+use crate::hooks::use_toasts::{Tone, use_toasts};
+use crate::routes::{PAGE_SIZE, Page, SnapshotsQuery};
 
-/// All snapshots, filterable, with bulk delete.
+/// Whether a selected snapshot can be deleted, as far as we know now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Eligibility {
+    Deletable,
+    /// Its status is still being fetched.
+    Checking,
+    /// Left out, and why (in words for the dialog).
+    Skip(&'static str),
+}
+
+/// The API deletes only complete snapshots, and a pinned one is protected.
+pub fn eligibility(s: &Snapshot, status: Option<&CachedStatus>) -> Eligibility {
+    if is_pinned(s) {
+        return Eligibility::Skip("pinned — unpin it on its devbox page first");
+    }
+    match status.map(|c| c.status) {
+        None => Eligibility::Checking,
+        Some(SnapshotStatus::Complete) => Eligibility::Deletable,
+        Some(SnapshotStatus::InProgress) => {
+            Eligibility::Skip("not complete yet — still being created")
+        }
+        Some(SnapshotStatus::Error) => {
+            Eligibility::Skip("errored — the API deletes only complete snapshots")
+        }
+        Some(SnapshotStatus::Deleted) => Eligibility::Skip("already deleted"),
+        Some(SnapshotStatus::Unknown) => Eligibility::Skip("status not recognised"),
+    }
+}
+
+/// True when `s` matches the free-text filter (name, id or commit message).
+pub fn matches_text(s: &Snapshot, q: &str) -> bool {
+    let q = q.trim().to_lowercase();
+    q.is_empty()
+        || s.id.to_lowercase().contains(&q)
+        || [&s.name, &s.commit_message]
+            .into_iter()
+            .flatten()
+            .any(|t| t.to_lowercase().contains(&q))
+}
+
+/// The snapshot list page.
 #[component]
 pub fn SnapshotsPage() -> impl IntoView {
+    let api = use_api();
+    let version = use_refresh();
+    let toasts = use_toasts();
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| query_map.with(SnapshotsQuery::from_params));
+    let navigate = use_navigate();
+    let go = Callback::new(move |q: SnapshotsQuery| {
+        navigate(
+            &Page::Snapshots(q).href(),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+
+    let devboxes = LocalResource::new(move || {
+        let _config = api.track();
+        async move { api.list_devboxes().await.unwrap_or_default() }
+    });
+    // What the API filters (text filtering and paging happen here).
+    let api_filter = Memo::new(move |_| {
+        query.with(|q| SnapshotFilter {
+            devbox_id: q.devbox.clone(),
+            blueprint_id: q.blueprint.clone(),
+            metadata: q.meta.clone(),
+        })
+    });
+    let snapshots = LocalResource::new(move || {
+        let _config = api.track();
+        let _v = version.track();
+        let filter = api_filter.get();
+        async move {
+            let mut list = api.list_snapshots(&filter).await?;
+            list.sort_by(|a, b| {
+                b.create_time_ms
+                    .cmp(&a.create_time_ms)
+                    .then_with(|| b.id.cmp(&a.id))
+            });
+            Ok(list)
+        }
+    });
+
+    let filtered = Memo::new(move |_| {
+        let q = query.with(|q| q.q.clone());
+        snapshots.with(|r| match r {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|s| matches_text(s, &q))
+                .cloned()
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    });
+    let visible = Memo::new(move |_| {
+        let page = query.with(|q| q.page);
+        filtered.with(|f| {
+            f.iter()
+                .skip((page - 1) * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let visible_ids =
+        Signal::derive(move || visible.with(|v| v.iter().map(|s| s.id.clone()).collect()));
+    let statuses = use_visible_statuses(visible_ids);
+
+    // Selection follows the list: rows that leave it (filters, deletes) are unselected.
+    let selection = RwSignal::new(Selection::new());
+    Effect::new(move |_| {
+        filtered.with(|f| {
+            selection.update(|s| s.retain_listed(f.iter().map(|x| x.id.as_str())));
+        })
+    });
+
+    let bulk = use_bulk_run("snapshots");
+    // Our own deletes: record them so every status badge agrees at once.
+    Effect::new(move |_| {
+        bulk.state().with(|r| {
+            if let Some(r) = r {
+                for item in &r.items {
+                    if matches!(item.state, snapdeck_core::ItemState::Done { .. })
+                        && statuses.status(&item.confirmed.snapshot_id)
+                            != Some(SnapshotStatus::Deleted)
+                    {
+                        statuses.record(&item.confirmed.snapshot_id, SnapshotStatus::Deleted, None);
+                    }
+                }
+            }
+        })
+    });
+
+    let dialog_open = RwSignal::new(false);
+    let open_dialog = move || {
+        let ids = selection.with_untracked(|s| {
+            filtered.with_untracked(|f| s.in_order(f.iter().map(|x| x.id.as_str())))
+        });
+        statuses.refresh(&ids);
+        dialog_open.set(true);
+    };
+    let confirm = Callback::new(move |confirmed: Vec<Confirmed>| {
+        let n = confirmed.len();
+        let label = format!("Delete {n} snapshot{}", if n == 1 { "" } else { "s" });
+        match bulk.start(label, BulkRun::new(confirmed)) {
+            Ok(()) => {
+                dialog_open.set(false);
+                selection.update(Selection::clear);
+            }
+            Err(m) => toasts.push(Tone::Err, m),
+        }
+    });
+
+    let page_href = Callback::new(move |page: usize| {
+        Page::Snapshots(SnapshotsQuery {
+            page,
+            ..query.get_untracked()
+        })
+        .href()
+    });
+    let devbox_names =
+        Memo::new(move |_| devboxes.with(|d| d.as_ref().map(|l| l.to_vec()).unwrap_or_default()));
+
     view! {
         <section class="sd-page">
-            <h1 class="sd-h1">"Snapshots"</h1>
-            <EmptyState title="The snapshot list is on its way.">
-                <p>"Open a devbox to see its snapshot timeline."</p>
-            </EmptyState>
+            <div class="sd-pagehead">
+                <h1 class="sd-h1">"Snapshots"</h1>
+                <a class="sd-btn sd-btn--ghost sd-btn--sm" href=Page::cleanup().href()>
+                    "Clean up by policy →"
+                </a>
+            </div>
+            <Filters query=query devboxes=devbox_names go=go />
+            <BulkPanel
+                run=bulk.state()
+                on_retry=move |_| bulk.retry_failed()
+                on_cancel=move |_| bulk.cancel()
+                on_dismiss=move |_| bulk.dismiss()
+            />
+            <SelectionBar
+                selection=selection
+                filtered=filtered
+                running=Signal::derive(move || bulk.is_running())
+                on_delete=Callback::new(move |_| open_dialog())
+            />
+            {move || match snapshots.get() {
+                None => {
+                    view! {
+                        <SnapshotTable
+                            rows=Signal::stored(Vec::new())
+                            loading=true
+                            selection=selection
+                            filtered=filtered
+                            statuses=statuses
+                            devboxes=devbox_names
+                            query=query
+                        />
+                    }
+                        .into_any()
+                }
+                Some(Err(e)) => {
+                    view! { <ErrorState error=e on_retry=move |_| snapshots.refetch() /> }.into_any()
+                }
+                Some(Ok(all)) if all.is_empty() && query.with(|q| q.devbox.is_none() && q.meta.is_empty() && q.blueprint.is_none()) => {
+                    view! {
+                        <EmptyState title="No snapshots yet — take one from a devbox page.">
+                            <a class="sd-btn" href=Page::devboxes().href()>"Open devboxes"</a>
+                        </EmptyState>
+                    }
+                        .into_any()
+                }
+                Some(Ok(_)) => {
+                    view! {
+                        <Show
+                            when=move || filtered.with(|f| !f.is_empty())
+                            fallback=move || {
+                                view! {
+                                    <EmptyState title="No snapshot matches these filters.">
+                                        <a class="sd-btn sd-btn--ghost" href=Page::snapshots().href()>
+                                            "Clear filters"
+                                        </a>
+                                    </EmptyState>
+                                }
+                            }
+                        >
+                            <SnapshotTable
+                                rows=visible
+                                loading=false
+                                selection=selection
+                                filtered=filtered
+                                statuses=statuses
+                                devboxes=devbox_names
+                                query=query
+                            />
+                            <Pager
+                                page=Signal::derive(move || query.with(|q| q.page))
+                                per_page=PAGE_SIZE
+                                total=Signal::derive(move || filtered.with(Vec::len))
+                                href=page_href
+                                noun="snapshots"
+                            />
+                        </Show>
+                    }
+                        .into_any()
+                }
+            }}
+            <Show when=move || dialog_open.get()>
+                <DeleteDialog
+                    selection=selection
+                    filtered=filtered
+                    statuses=statuses
+                    on_confirm=confirm
+                    on_close=Callback::new(move |_| dialog_open.set(false))
+                />
+            </Show>
         </section>
+    }
+}
+
+/// Devbox, metadata and text filters; every change lands in the URL.
+#[component]
+fn Filters(
+    /// Current filters.
+    query: Memo<SnapshotsQuery>,
+    /// Devboxes for the select.
+    devboxes: Memo<Vec<Devbox>>,
+    /// Navigates to new filters.
+    go: Callback<SnapshotsQuery>,
+) -> impl IntoView {
+    let meta_input = RwSignal::new(String::new());
+    let meta_error = RwSignal::new(None::<String>);
+    let add_meta = move || {
+        let text = meta_input.get_untracked();
+        let Some((k, v)) = text.split_once('=').map(|(k, v)| (k.trim(), v.trim())) else {
+            meta_error.set(Some("Write it as key=value, e.g. env=ci".into()));
+            return;
+        };
+        if k.is_empty() {
+            meta_error.set(Some("The key is empty; write key=value".into()));
+            return;
+        }
+        meta_error.set(None);
+        meta_input.set(String::new());
+        let mut q = query.get_untracked();
+        if !q.meta.iter().any(|(a, b)| a == k && b == v) {
+            q.meta.push((k.to_owned(), v.to_owned()));
+        }
+        q.page = 1;
+        go.run(q);
+    };
+    let any_filter = move || {
+        query.with(|q| {
+            q.devbox.is_some() || !q.meta.is_empty() || q.blueprint.is_some() || !q.q.is_empty()
+        })
+    };
+    view! {
+        <div class="sd-filters" role="search" aria-label="Filter snapshots">
+            <div class="sd-filters__field">
+                <label for="sd-snap-devbox" class="sd-filters__label">"Devbox"</label>
+                <select
+                    id="sd-snap-devbox"
+                    class="sd-select"
+                    data-testid="devbox-filter"
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        let mut q = query.get_untracked();
+                        q.devbox = (!v.is_empty()).then_some(v);
+                        q.page = 1;
+                        go.run(q);
+                    }
+                >
+                    <option value="" selected=move || query.with(|q| q.devbox.is_none())>
+                        "All devboxes"
+                    </option>
+                    {move || {
+                        let current = query.with(|q| q.devbox.clone());
+                        let mut options: Vec<(String, String)> = devboxes
+                            .get()
+                            .into_iter()
+                            .map(|d| {
+                                let label = match &d.name {
+                                    Some(n) if !n.is_empty() => {
+                                        format!("{n} ({})", middle_truncate(&d.id))
+                                    }
+                                    _ => d.id.clone(),
+                                };
+                                (d.id, label)
+                            })
+                            .collect();
+                        // A devbox in the URL that is not (yet) listed still shows.
+                        if let Some(c) = &current
+                            && !options.iter().any(|(id, _)| id == c)
+                        {
+                            options.push((c.clone(), c.clone()));
+                        }
+                        options
+                            .into_iter()
+                            .map(|(id, label)| {
+                                let selected = current.as_deref() == Some(id.as_str());
+                                view! { <option value=id selected=selected>{label}</option> }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
+            <form
+                class="sd-filters__field"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    add_meta();
+                }
+            >
+                <label for="sd-snap-meta" class="sd-filters__label">"Metadata"</label>
+                <span class="sd-row sd-filters__inline">
+                    <input
+                        id="sd-snap-meta"
+                        class="sd-input sd-mono"
+                        placeholder="key=value"
+                        autocomplete="off"
+                        aria-invalid=move || meta_error.get().is_some().then_some("true")
+                        aria-describedby="sd-snap-meta-err"
+                        prop:value=move || meta_input.get()
+                        on:input=move |ev| meta_input.set(event_target_value(&ev))
+                    />
+                    <button type="submit" class="sd-btn">"Add"</button>
+                </span>
+                <span id="sd-snap-meta-err" class="sd-filters__err" role="status">
+                    {move || meta_error.get()}
+                </span>
+            </form>
+            <div class="sd-filters__field">
+                <label for="sd-snap-q" class="sd-filters__label">"Search"</label>
+                <input
+                    id="sd-snap-q"
+                    class="sd-input"
+                    type="search"
+                    placeholder="name, id or message"
+                    autocomplete="off"
+                    prop:value=move || query.with(|q| q.q.clone())
+                    on:input=move |ev| {
+                        let mut q = query.get_untracked();
+                        q.q = event_target_value(&ev);
+                        q.page = 1;
+                        go.run(q);
+                    }
+                />
+            </div>
+        </div>
+        <Show when=any_filter>
+            <div class="sd-row sd-activefilters" aria-label="Active filters">
+                {move || {
+                    let q = query.get();
+                    let mut chips = Vec::new();
+                    if let Some(bp) = q.blueprint.clone() {
+                        let mut next = q.clone();
+                        next.blueprint = None;
+                        next.page = 1;
+                        chips.push((format!("blueprint {}", middle_truncate(&bp)), next));
+                    }
+                    for (i, (k, v)) in q.meta.iter().enumerate() {
+                        let mut next = q.clone();
+                        next.meta.remove(i);
+                        next.page = 1;
+                        chips.push((format!("{k}={v}"), next));
+                    }
+                    chips
+                        .into_iter()
+                        .map(|(label, next)| {
+                            let aria = format!("Remove filter {label}");
+                            view! {
+                                <button type="button" class="sd-filterchip" aria-label=aria on:click=move |_| go.run(next.clone())>
+                                    <span class="sd-mono">{label}</span>
+                                    <span aria-hidden="true">"×"</span>
+                                </button>
+                            }
+                        })
+                        .collect_view()
+                }}
+                <a class="sd-btn sd-btn--ghost sd-btn--sm" href=Page::snapshots().href()>"Clear filters"</a>
+            </div>
+        </Show>
+    }
+}
+
+/// "3 selected · Select all 40 matching · Clear · Delete selected…".
+#[component]
+fn SelectionBar(
+    /// The selection.
+    selection: RwSignal<Selection>,
+    /// Every row matching the filters.
+    filtered: Memo<Vec<Snapshot>>,
+    /// A delete is running.
+    #[prop(into)]
+    running: Signal<bool>,
+    /// Delete selected was pressed.
+    on_delete: Callback<()>,
+) -> impl IntoView {
+    let n = move || selection.with(Selection::len);
+    let total = move || filtered.with(Vec::len);
+    let all =
+        move || selection.with(|s| filtered.with(|f| s.has_all(f.iter().map(|x| x.id.as_str()))));
+    view! {
+        <Show when=move || { n() > 0 }>
+            <div class="sd-selbar" role="region" aria-label="Selection" data-testid="selection-bar">
+                <strong aria-live="polite">{move || format!("{} selected", n())}</strong>
+                <Show when=move || !all()>
+                    <button
+                        type="button"
+                        class="sd-btn sd-btn--ghost sd-btn--sm"
+                        on:click=move |_| {
+                            filtered.with_untracked(|f| {
+                                selection.update(|s| s.select_all(f.iter().map(|x| x.id.as_str())))
+                            })
+                        }
+                    >
+                        {move || format!("Select all {} matching", total())}
+                    </button>
+                </Show>
+                <button
+                    type="button"
+                    class="sd-btn sd-btn--ghost sd-btn--sm"
+                    on:click=move |_| selection.update(Selection::clear)
+                >
+                    "Clear"
+                </button>
+                <span class="sd-grow"></span>
+                <button
+                    type="button"
+                    class="sd-btn sd-btn--danger sd-btn--sm"
+                    disabled=move || running.get()
+                    title=move || running.get().then_some("Wait for the running delete to finish")
+                    on:click=move |_| on_delete.run(())
+                >
+                    <Icon kind=IconKind::Trash />
+                    "Delete selected…"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// The table of snapshots (or its skeleton).
+#[component]
+fn SnapshotTable(
+    /// Rows on this page.
+    #[prop(into)]
+    rows: Signal<Vec<Snapshot>>,
+    /// Show skeleton rows.
+    loading: bool,
+    /// The selection.
+    selection: RwSignal<Selection>,
+    /// The whole filtered list (the order shift-click ranges follow).
+    filtered: Memo<Vec<Snapshot>>,
+    /// Status cache.
+    statuses: Statuses,
+    /// Devboxes, for names.
+    devboxes: Memo<Vec<Devbox>>,
+    /// Current filters (metadata chips add to them).
+    query: Memo<SnapshotsQuery>,
+) -> impl IntoView {
+    let page_all =
+        move || selection.with(|s| rows.with(|r| s.has_all(r.iter().map(|x| x.id.as_str()))));
+    let toggle_page = move |_| {
+        let ids: Vec<String> = rows.with_untracked(|r| r.iter().map(|x| x.id.clone()).collect());
+        if page_all() {
+            selection.update(|s| {
+                let keep: Vec<String> = filtered.with_untracked(|f| {
+                    f.iter()
+                        .map(|x| x.id.clone())
+                        .filter(|id| !ids.contains(id))
+                        .collect()
+                });
+                let keep: Vec<String> = keep.into_iter().filter(|id| s.contains(id)).collect();
+                s.clear();
+                s.select_all(keep.iter().map(String::as_str));
+            });
+        } else {
+            selection.update(|s| s.select_all(ids.iter().map(String::as_str)));
+        }
+    };
+    view! {
+        <div class="sd-tablewrap">
+            <table class="sd-table sd-snaptable" aria-busy=loading.then_some("true")>
+                <thead>
+                    <tr>
+                        <th scope="col" class="sd-col-check">
+                            <input
+                                type="checkbox"
+                                class="sd-checkbox"
+                                aria-label="Select all on this page"
+                                prop:checked=page_all
+                                on:change=toggle_page
+                            />
+                        </th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col" class="sd-col-hide-xs">"ID"</th>
+                        <th scope="col" class="sd-col-hide-sm">"Devbox"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col" class="sd-num sd-col-hide-xs">"Size"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="sd-col-hide-sm">"Metadata"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {loading.then(|| view! { <SkeletonRows cols=8 /> })}
+                    <For
+                        each=move || rows.get()
+                        key=|s| s.id.clone()
+                        children=move |s| {
+                            view! {
+                                <SnapshotRow
+                                    snapshot=s
+                                    selection=selection
+                                    filtered=filtered
+                                    statuses=statuses
+                                    devboxes=devboxes
+                                    query=query
+                                />
+                            }
+                        }
+                    />
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// One snapshot row.
+#[component]
+fn SnapshotRow(
+    /// The snapshot.
+    snapshot: Snapshot,
+    /// The selection.
+    selection: RwSignal<Selection>,
+    /// The whole filtered list, for shift-click ranges.
+    filtered: Memo<Vec<Snapshot>>,
+    /// Status cache.
+    statuses: Statuses,
+    /// Devboxes, for names.
+    devboxes: Memo<Vec<Devbox>>,
+    /// Current filters.
+    query: Memo<SnapshotsQuery>,
+) -> impl IntoView {
+    let id = StoredValue::new(snapshot.id.clone());
+    let checked = move || selection.with(|s| s.contains(&id.get_value()));
+    let on_click = move |ev: ev::MouseEvent| {
+        let shift = ev.shift_key();
+        let id = id.get_value();
+        filtered.with_untracked(|f| {
+            let order: Vec<&str> = f.iter().map(|x| x.id.as_str()).collect();
+            selection.update(|s| s.click(&id, shift, &order));
+        });
+        // The browser already flipped the box; make it agree with the selection.
+        if let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            input.set_checked(selection.with_untracked(|s| s.contains(&id)));
+        }
+    };
+    let name = snapshot.name.clone().filter(|n| !n.is_empty());
+    let label = format!(
+        "Select {}",
+        name.clone().unwrap_or_else(|| snapshot.id.clone())
+    );
+    let devbox_id = snapshot.source_devbox_id.clone();
+    let devbox_label = {
+        let devbox_id = devbox_id.clone();
+        move || {
+            devboxes.with(|l| {
+                l.iter()
+                    .find(|d| d.id == devbox_id)
+                    .and_then(|d| d.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| middle_truncate(&devbox_id))
+            })
+        }
+    };
+    let status = Signal::derive(move || statuses.status(&id.get_value()));
+    let status_title = move || statuses.get(&id.get_value()).and_then(|c| c.error_message);
+    let pinned = is_pinned(&snapshot);
+    let meta: Vec<(String, String)> = snapshot
+        .metadata
+        .iter()
+        .filter(|(k, _)| k.as_str() != PINNED_KEY)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    view! {
+        <tr
+            data-testid="snapshot-row"
+            data-id=snapshot.id.clone()
+            data-status=move || status.get().map(|s| s.as_str()).unwrap_or("")
+            aria-selected=move || checked().to_string()
+        >
+            <td class="sd-col-check">
+                <input
+                    type="checkbox"
+                    class="sd-checkbox"
+                    aria-label=label
+                    prop:checked=checked
+                    on:click=on_click
+                />
+            </td>
+            <td class="sd-cell-name">
+                <span class="sd-snapname">
+                    {match name {
+                        Some(n) => view! { <span>{n}</span> }.into_any(),
+                        None => view! { <span class="sd-muted">"(unnamed)"</span> }.into_any(),
+                    }}
+                    {pinned
+                        .then(|| {
+                            view! {
+                                <span class="sd-pin" title="Pinned: kept by cleanups" aria-label="Pinned" role="img">
+                                    <Icon kind=IconKind::Pin />
+                                </span>
+                            }
+                        })}
+                </span>
+            </td>
+            <td class="sd-col-hide-xs">
+                <IdCell id=snapshot.id.clone() />
+            </td>
+            <td class="sd-col-hide-sm">
+                <a href=Page::devbox(&devbox_id).href() title=devbox_id.clone()>
+                    {devbox_label}
+                </a>
+            </td>
+            <td>
+                <RelTime ms=snapshot.create_time_ms />
+            </td>
+            <td class="sd-num sd-mono sd-col-hide-xs">{bytes_opt(snapshot.size_bytes)}</td>
+            <td>
+                <span title=status_title>
+                    <SnapshotBadge status=status />
+                </span>
+            </td>
+            <td class="sd-col-hide-sm">
+                <MetaChips meta=meta query=query />
+            </td>
+        </tr>
+    }
+}
+
+/// Metadata as small chips; each links to the list filtered by it.
+#[component]
+fn MetaChips(
+    /// Pairs to show.
+    meta: Vec<(String, String)>,
+    /// Current filters.
+    query: Memo<SnapshotsQuery>,
+) -> impl IntoView {
+    let more = meta.len().saturating_sub(3);
+    let all = meta
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    view! {
+        <span class="sd-metachips" title=all>
+            {meta
+                .into_iter()
+                .take(3)
+                .map(|(k, v)| {
+                    let text = format!("{k}={v}");
+                    let href = move || {
+                        let mut q = query.get();
+                        if !q.meta.iter().any(|(a, b)| a == &k && b == &v) {
+                            q.meta.push((k.clone(), v.clone()));
+                        }
+                        q.page = 1;
+                        Page::Snapshots(q).href()
+                    };
+                    view! { <a class="sd-metachip" href=href>{text}</a> }
+                })
+                .collect_view()}
+            {(more > 0).then(|| view! { <span class="sd-muted">{format!("+{more}")}</span> })}
+        </span>
+    }
+}
+
+/// The confirmation: what will be deleted, what will be skipped and why.
+#[component]
+fn DeleteDialog(
+    /// The selection.
+    selection: RwSignal<Selection>,
+    /// Every row matching the filters (the selection's order).
+    filtered: Memo<Vec<Snapshot>>,
+    /// Status cache.
+    statuses: Statuses,
+    /// Called with the confirmed list.
+    on_confirm: Callback<Vec<Confirmed>>,
+    /// Called on cancel.
+    on_close: Callback<()>,
+) -> impl IntoView {
+    // Fixed when the dialog opens; statuses fill in as they arrive.
+    let chosen: Vec<Snapshot> = selection.with_untracked(|s| {
+        filtered.with_untracked(|f| f.iter().filter(|x| s.contains(&x.id)).cloned().collect())
+    });
+    let chosen = StoredValue::new(chosen);
+    let judged = Memo::new(move |_| {
+        chosen.with_value(|c| {
+            c.iter()
+                .map(|s| (s.clone(), eligibility(s, statuses.get(&s.id).as_ref())))
+                .collect::<Vec<_>>()
+        })
+    });
+    let deletable = Memo::new(move |_| {
+        judged.with(|j| {
+            j.iter()
+                .filter(|(_, e)| *e == Eligibility::Deletable)
+                .map(|(s, _)| s.clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    let checking = move || {
+        judged.with(|j| {
+            j.iter()
+                .filter(|(_, e)| *e == Eligibility::Checking)
+                .count()
+        })
+    };
+    let skipped = move || {
+        judged.with(|j| {
+            j.iter()
+                .filter_map(|(s, e)| match e {
+                    Eligibility::Skip(why) => Some((s.clone(), *why)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let busy = Signal::derive(move || checking() > 0 || deletable.with(Vec::is_empty));
+    let total_bytes =
+        move || deletable.with(|d| d.iter().filter_map(|s| s.size_bytes).sum::<u64>());
+    let n = chosen.with_value(Vec::len);
+    let title = format!(
+        "Delete {n} selected snapshot{}?",
+        if n == 1 { "" } else { "s" }
+    );
+    let confirm_label = move || {
+        let k = deletable.with(Vec::len);
+        format!("Delete {k} snapshot{}", if k == 1 { "" } else { "s" })
+    };
+    let on_confirm_run = Callback::new(move |_| {
+        let list = deletable.get_untracked();
+        if list.is_empty() || checking() > 0 {
+            return;
+        }
+        on_confirm.run(
+            list.into_iter()
+                .map(|s| Confirmed {
+                    snapshot_id: s.id,
+                    source_devbox_id: s.source_devbox_id,
+                    name: s.name,
+                    size_bytes: s.size_bytes,
+                    status: Some(SnapshotStatus::Complete),
+                })
+                .collect(),
+        );
+    });
+    view! {
+        <Modal title=title on_close=on_close>
+            <form
+                class="sd-form"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    on_confirm_run.run(());
+                }
+            >
+            <div class="sd-modal__body sd-confirm" data-testid="delete-dialog">
+                <p>
+                    {move || {
+                        let k = deletable.with(Vec::len);
+                        format!(
+                            "{k} will be deleted ({}). Each is checked again just before it is deleted; this cannot be undone.",
+                            bytes(total_bytes()),
+                        )
+                    }}
+                </p>
+                <ul class="sd-confirm__list" aria-label="Will be deleted">
+                    <For
+                        each=move || deletable.get()
+                        key=|s| s.id.clone()
+                        children=|s| {
+                            view! {
+                                <li data-testid="confirm-delete" data-id=s.id.clone()>
+                                    <span class="sd-tone-err"><Icon kind=IconKind::Trash /></span>
+                                    <span class="sd-grow">{s.name.clone().unwrap_or_else(|| "(unnamed)".into())}</span>
+                                    <code>{middle_truncate(&s.id)}</code>
+                                    <span class="sd-mono sd-muted">{bytes_opt(s.size_bytes)}</span>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+                <Show when=move || { checking() > 0 }>
+                    <p class="sd-muted" role="status">
+                        {move || format!("Checking the status of {}…", checking())}
+                    </p>
+                </Show>
+                <Show when=move || !skipped().is_empty()>
+                    <p class="sd-confirm__skiphead">
+                        {move || format!("{} will be skipped:", skipped().len())}
+                    </p>
+                    <ul class="sd-confirm__list sd-confirm__list--skip" aria-label="Will be skipped">
+                        {move || {
+                            skipped()
+                                .into_iter()
+                                .map(|(s, why)| {
+                                    view! {
+                                        <li data-testid="confirm-skip" data-id=s.id.clone()>
+                                            <span class="sd-grow">{s.name.clone().unwrap_or_else(|| "(unnamed)".into())}</span>
+                                            <span class="sd-muted">{why}</span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </ul>
+                </Show>
+            </div>
+            <div class="sd-modal__foot">
+                <button type="button" class="sd-btn sd-btn--ghost" on:click=move |_| on_close.run(())>
+                    "Cancel"
+                </button>
+                <button type="submit" class="sd-btn sd-btn--danger" autofocus disabled=move || busy.get()>
+                    {confirm_label}
+                </button>
+            </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use snapdeck_api::Metadata;
+
+    fn snap(id: &str) -> Snapshot {
+        Snapshot {
+            id: id.into(),
+            create_time_ms: 1,
+            metadata: Metadata::new(),
+            source_devbox_id: "dbx_1".into(),
+            name: Some("nightly-1".into()),
+            commit_message: Some("Warm the cache".into()),
+            size_bytes: Some(1),
+            source_blueprint_id: None,
+        }
+    }
+
+    fn cached(status: SnapshotStatus) -> CachedStatus {
+        CachedStatus {
+            status,
+            error_message: None,
+            fetched_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn only_complete_unpinned_snapshots_are_deletable() {
+        let s = snap("a");
+        assert_eq!(
+            eligibility(&s, Some(&cached(SnapshotStatus::Complete))),
+            Eligibility::Deletable
+        );
+        assert_eq!(eligibility(&s, None), Eligibility::Checking);
+        for st in [
+            SnapshotStatus::InProgress,
+            SnapshotStatus::Error,
+            SnapshotStatus::Deleted,
+        ] {
+            assert!(matches!(
+                eligibility(&s, Some(&cached(st))),
+                Eligibility::Skip(_)
+            ));
+        }
+        let mut pinned = snap("p");
+        pinned.metadata.insert(PINNED_KEY.into(), "true".into());
+        assert!(matches!(
+            eligibility(&pinned, Some(&cached(SnapshotStatus::Complete))),
+            Eligibility::Skip(_)
+        ));
+    }
+
+    #[test]
+    fn text_filter_looks_at_name_id_and_message() {
+        let s = snap("snp_abc");
+        assert!(matches_text(&s, "NIGHTLY"));
+        assert!(matches_text(&s, "abc"));
+        assert!(matches_text(&s, "cache"));
+        assert!(matches_text(&s, " "));
+        assert!(!matches_text(&s, "zzz"));
     }
 }

@@ -22,11 +22,13 @@ export const KEY = 'e2e-key';
  * bound URL. `args` are extra flags (e.g. `['--api-key', 'k']`).
  */
 export async function startServer(args = []) {
-  const argv = [
-    '--listen', '127.0.0.1:0', '--ephemeral', '--seed', 'demo', '--dist', DIST,
-    '--snapshot-duration-ms', '1500',
-    ...args,
-  ];
+  // Short lifecycles by default; a test may pass its own.
+  const defaults = { '--snapshot-duration-ms': '1500', '--boot-duration-ms': '1000' };
+  const argv = ['--listen', '127.0.0.1:0', '--ephemeral', '--seed', 'demo', '--dist', DIST];
+  for (const [flag, value] of Object.entries(defaults)) {
+    if (!args.includes(flag)) argv.push(flag, value);
+  }
+  argv.push(...args);
   const proc = spawn(SERVER_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const url = await new Promise((ok, fail) => {

@@ -1,0 +1,361 @@
+//! A devbox's snapshot timeline: newest at the top, one node per snapshot with its
+//! status (fetched for the nodes on screen only), metadata, pin, Restore and Delete,
+//! and the devboxes that were started from it (lineage). Paged, so a devbox with
+//! 10 000 snapshots keeps a small DOM.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotParams, SnapshotStatus};
+use snapdeck_core::is_pinned;
+
+use crate::api::{api_message, use_api};
+use crate::components::icon::{Icon, IconKind};
+use crate::components::modal::ConfirmDialog;
+use crate::components::restore_dialog::RestoreDialog;
+use crate::components::status_badge::{SnapshotBadge, snapshot_tone};
+use crate::components::{RelTime, StatusBadge};
+use crate::fmt::{bytes_opt, elapsed};
+use crate::hooks::use_now::use_now;
+use crate::hooks::use_refresh::use_refresh;
+use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
+use crate::hooks::use_toasts::{Tone, use_toasts};
+use crate::lineage::{devbox_label, snapshot_label};
+use crate::routes::{PAGE_SIZE, Page};
+
+/// The timeline of one devbox.
+#[component]
+pub fn Timeline(
+    /// The devbox whose timeline this is.
+    #[prop(into)]
+    devbox: Signal<Devbox>,
+    /// All its snapshots, newest first.
+    #[prop(into)]
+    snapshots: Signal<Vec<Snapshot>>,
+    /// Devboxes started from each snapshot.
+    #[prop(into)]
+    children: Signal<BTreeMap<String, Vec<Devbox>>>,
+    /// 1-based page of the timeline.
+    #[prop(into)]
+    page: Signal<usize>,
+) -> impl IntoView {
+    let visible = Memo::new(move |_| {
+        let p = page.get().max(1);
+        snapshots.with(|s| {
+            s.iter()
+                .skip((p - 1) * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let ids = Signal::derive(move || visible.with(|v| v.iter().map(|s| s.id.clone()).collect()));
+    let statuses = use_visible_statuses(ids);
+    let restore_for = RwSignal::new(None::<Snapshot>);
+    let delete_for = RwSignal::new(None::<Snapshot>);
+
+    view! {
+        <ol class="sd-timeline" aria-label="Snapshots, newest first">
+            <For
+                each=move || visible.get()
+                key=|s| (s.id.clone(), is_pinned(s), s.name.clone(), s.metadata.len())
+                children=move |s| {
+                    let kids = children.with(|c| c.get(&s.id).cloned().unwrap_or_default());
+                    view! {
+                        <TimelineNode
+                            snapshot=s
+                            kids=kids
+                            statuses=statuses
+                            on_restore=Callback::new(move |s| restore_for.set(Some(s)))
+                            on_delete=Callback::new(move |s| delete_for.set(Some(s)))
+                        />
+                    }
+                }
+            />
+        </ol>
+        {move || {
+            restore_for
+                .get()
+                .map(|s| {
+                    view! {
+                        <RestoreDialog
+                            snapshot=s
+                            devbox=devbox.get_untracked()
+                            on_close=move |_| restore_for.set(None)
+                        />
+                    }
+                })
+        }}
+        {move || {
+            delete_for.get().map(|s| view! { <DeleteSnapshotDialog snapshot=s statuses=statuses on_close=move |_| delete_for.set(None) /> })
+        }}
+    }
+}
+
+/// One node of the timeline.
+#[component]
+fn TimelineNode(
+    /// The snapshot.
+    snapshot: Snapshot,
+    /// Devboxes started from it.
+    kids: Vec<Devbox>,
+    /// Status cache.
+    statuses: Statuses,
+    /// Restore was pressed.
+    on_restore: Callback<Snapshot>,
+    /// Delete was pressed.
+    on_delete: Callback<Snapshot>,
+) -> impl IntoView {
+    let now = use_now();
+    let id = snapshot.id.clone();
+    let cached = {
+        let id = id.clone();
+        Signal::derive(move || statuses.get(&id))
+    };
+    let status = Signal::derive(move || cached.with(|c| c.as_ref().map(|c| c.status)));
+    let tone = move || status.get().map(snapshot_tone).unwrap_or("loading");
+    let created = snapshot.create_time_ms;
+    let detail = move || match cached.get() {
+        Some(c) if c.status == SnapshotStatus::InProgress => Some(elapsed(now.get() - created)),
+        Some(c) if c.status == SnapshotStatus::Error => {
+            Some(c.error_message.unwrap_or_else(|| "no reason given".into()))
+        }
+        _ => None,
+    };
+    let label = snapshot_label(&snapshot);
+    let pinned = is_pinned(&snapshot);
+    let metadata: Vec<(String, String)> = snapshot
+        .metadata
+        .iter()
+        .filter(|(k, _)| k.as_str() != PINNED_KEY)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let s_restore = snapshot.clone();
+    let s_delete = snapshot.clone();
+    let s_pin = snapshot.clone();
+    let pin_busy = RwSignal::new(false);
+    let api = use_api();
+    let version = use_refresh();
+    let toasts = use_toasts();
+    let toggle_pin = move |_| {
+        if pin_busy.get_untracked() {
+            return;
+        }
+        pin_busy.set(true);
+        let s = s_pin.clone();
+        spawn_local(async move {
+            let r = set_pinned(api, &s, !pinned).await;
+            pin_busy.set(false);
+            match r {
+                Ok(()) => {
+                    toasts.push(
+                        Tone::Ok,
+                        if pinned {
+                            format!("Unpinned “{}”.", snapshot_label(&s))
+                        } else {
+                            format!("Pinned “{}”; cleanup will keep it.", snapshot_label(&s))
+                        },
+                    );
+                    version.bump();
+                }
+                Err(e) => toasts.push(Tone::Err, format!("Could not change the pin: {e}")),
+            }
+        });
+    };
+    let commit = snapshot
+        .commit_message
+        .clone()
+        .filter(|m| !m.trim().is_empty());
+    let size = bytes_opt(snapshot.size_bytes);
+
+    view! {
+        <li
+            class=move || format!("sd-node sd-node--{}", tone())
+            data-testid="snapshot-node"
+            data-snapshot-id=id.clone()
+            data-status=move || status.get().map(|s| s.as_str()).unwrap_or("unknown")
+        >
+            <span class="sd-node__marker" aria-hidden="true"></span>
+            <div class="sd-node__body">
+                <div class="sd-node__line">
+                    <div class="sd-node__what">
+                        <span class="sd-node__name">{label.clone()}</span>
+                        {pinned.then(|| view! { <span class="sd-node__pin" title="Pinned: cleanup keeps it"><Icon kind=IconKind::Pin /></span> })}
+                        {commit.map(|m| view! { <span class="sd-node__msg">"“" {m} "”"</span> })}
+                    </div>
+                    <div class="sd-node__facts">
+                        <RelTime ms=created />
+                        <span class="sd-mono sd-node__size">{size}</span>
+                        <SnapshotBadge status=status />
+                        {move || detail().map(|d| view! { <span class="sd-node__detail">{d}</span> })}
+                    </div>
+                    <div class="sd-node__actions">
+                        <button
+                            type="button"
+                            class="sd-iconbtn"
+                            aria-pressed=pinned.to_string()
+                            aria-label=if pinned { format!("Unpin {label}") } else { format!("Pin {label}") }
+                            title=if pinned { "Unpin (cleanup may delete it again)" } else { "Pin (cleanup keeps it)" }
+                            disabled=move || pin_busy.get()
+                            on:click=toggle_pin
+                        >
+                            <Icon kind=IconKind::Pin />
+                        </button>
+                        <Show when=move || status.get() == Some(SnapshotStatus::Complete)>
+                            {
+                                let s = s_restore.clone();
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="sd-btn sd-btn--sm"
+                                        on:click=move |_| on_restore.run(s.clone())
+                                    >
+                                        "Restore"
+                                    </button>
+                                }
+                            }
+                        </Show>
+                        <Show when=move || {
+                            matches!(status.get(), Some(SnapshotStatus::Complete | SnapshotStatus::Error))
+                        }>
+                            {
+                                let s = s_delete.clone();
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="sd-btn sd-btn--ghost sd-btn--sm"
+                                        on:click=move |_| on_delete.run(s.clone())
+                                    >
+                                        "Delete"
+                                    </button>
+                                }
+                            }
+                        </Show>
+                    </div>
+                </div>
+                {(!metadata.is_empty())
+                    .then(|| {
+                        view! {
+                            <ul class="sd-meta" aria-label="Metadata">
+                                {metadata
+                                    .into_iter()
+                                    .map(|(k, v)| view! { <li class="sd-meta__chip"><span class="sd-meta__k">{k}</span>"="<span>{v}</span></li> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })}
+                {(!kids.is_empty())
+                    .then(|| {
+                        view! {
+                            <ul class="sd-branches" aria-label="Devboxes started from this snapshot">
+                                {kids
+                                    .into_iter()
+                                    .map(|d| {
+                                        let status = d.status;
+                                        view! {
+                                            <li class="sd-branch">
+                                                <span class="sd-branch__arrow" aria-hidden="true">"└─▶"</span>
+                                                <a href=Page::devbox(&d.id).href()>{devbox_label(&d)}</a>
+                                                <StatusBadge status=Signal::stored(status) />
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })}
+            </div>
+        </li>
+    }
+}
+
+/// Pins or unpins by read-merge-write: the update replaces the whole metadata map, so
+/// read the freshest copy first and change only our key.
+async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Result<(), String> {
+    let fresh = api
+        .snapshot_status(&listed.id)
+        .await
+        .ok()
+        .and_then(|v| v.snapshot)
+        .unwrap_or_else(|| listed.clone());
+    let mut metadata = fresh.metadata.clone();
+    if pin {
+        metadata.insert(PINNED_KEY.to_string(), "true".to_string());
+    } else {
+        metadata.remove(PINNED_KEY);
+    }
+    let params = SnapshotParams {
+        name: fresh.name.clone(),
+        commit_message: fresh.commit_message.clone(),
+        metadata: Some(metadata),
+    };
+    api.update_snapshot(&listed.id, &params)
+        .await
+        .map(|_| ())
+        .map_err(|e| api_message(&e))
+}
+
+/// Confirmation, then the delete; explains the 409 for snapshots that are not complete.
+#[component]
+fn DeleteSnapshotDialog(
+    /// The snapshot.
+    snapshot: Snapshot,
+    /// Status cache (records the delete).
+    statuses: Statuses,
+    /// Closes the dialog.
+    #[prop(into)]
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let api = use_api();
+    let version = use_refresh();
+    let toasts = use_toasts();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let label = snapshot_label(&snapshot);
+    let id = snapshot.id.clone();
+    let pinned = is_pinned(&snapshot);
+    let confirm = {
+        let label = label.clone();
+        move |_| {
+            busy.set(true);
+            let id = id.clone();
+            let label = label.clone();
+            spawn_local(async move {
+                match api.delete_snapshot(&id).await {
+                    Ok(()) => {
+                        statuses.record(&id, SnapshotStatus::Deleted, None);
+                        toasts.push(Tone::Ok, format!("Deleted snapshot “{label}”."));
+                        version.bump();
+                        on_close.run(());
+                    }
+                    Err(e) => {
+                        busy.set(false);
+                        let msg = if e.is_conflict() {
+                            format!(
+                                "The API deletes only complete snapshots, and refused this one: {}",
+                                api_message(&e)
+                            )
+                        } else {
+                            e.to_string()
+                        };
+                        error.set(Some(msg));
+                    }
+                }
+            });
+        }
+    };
+    view! {
+        <ConfirmDialog
+            title=format!("Delete snapshot “{label}”?")
+            confirm_label="Delete snapshot"
+            busy=busy
+            on_confirm=confirm
+            on_close=on_close
+        >
+            <p>"The snapshot is removed for good; devboxes already started from it keep running."</p>
+            {pinned.then(|| view! { <p class="sd-warnline">"This snapshot is pinned."</p> })}
+            {move || error.get().map(|e| view! { <p class="sd-formerror" role="alert">{e}</p> })}
+        </ConfirmDialog>
+    }
+}

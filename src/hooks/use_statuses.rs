@@ -1,0 +1,115 @@
+//! Snapshot statuses for the whole app: one [`StatusCache`] (snapdeck-core) behind a
+//! signal, and a hook that keeps the statuses of the rows on screen fresh.
+//!
+//! Final statuses are cached for good (and kept in localStorage across reloads); the
+//! rest are fetched again when stale, at most [`MAX_IN_FLIGHT`] at a time, rows on
+//! screen first. Nothing off screen is fetched.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use snapdeck_api::SnapshotStatus;
+use snapdeck_core::{CachedStatus, StatusCache};
+
+use crate::api::{Api, use_api};
+use crate::hooks::use_interval::use_interval;
+use crate::hooks::use_now::now_ms;
+use crate::storage::{self, Area};
+
+/// Status fetches allowed at once.
+pub const MAX_IN_FLIGHT: usize = 4;
+
+const STORAGE_KEY: &str = "snapdeck.statuses";
+
+/// The shared status cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Statuses {
+    cache: RwSignal<StatusCache>,
+    api: Api,
+}
+
+impl Statuses {
+    /// What is known about a snapshot (tracked).
+    pub fn get(&self, id: &str) -> Option<CachedStatus> {
+        self.cache.with(|c| c.get(id).cloned())
+    }
+
+    /// Just the status (tracked).
+    pub fn status(&self, id: &str) -> Option<SnapshotStatus> {
+        self.cache.with(|c| c.status(id))
+    }
+
+    /// Records a status learned without asking (our own delete, a finished watch).
+    pub fn record(&self, id: &str, status: SnapshotStatus, error: Option<String>) {
+        self.cache
+            .update(|c| c.record_status(id, status, error, now_ms()));
+        self.persist();
+    }
+
+    fn persist(&self) {
+        self.cache
+            .with_untracked(|c| storage::set_json(Area::Local, STORAGE_KEY, c));
+    }
+
+    /// Starts fetches for whichever of `ids` need one (in order: put visible rows first).
+    pub fn refresh(&self, ids: &[String]) {
+        let cache = self.cache;
+        let now = now_ms();
+        let todo = cache
+            .with_untracked(|c| c.needs_fetch(ids.iter().map(String::as_str), MAX_IN_FLIGHT, now));
+        if todo.is_empty() {
+            return;
+        }
+        cache.update(|c| c.start(todo.iter().cloned()));
+        let api = self.api;
+        let this = *self;
+        for id in todo {
+            let ids: Vec<String> = ids.to_vec();
+            spawn_local(async move {
+                let r = api.snapshot_status(&id).await;
+                if cache.is_disposed() {
+                    return;
+                }
+                match r {
+                    Ok(view) => cache.update(|c| c.record(&id, &view, now_ms())),
+                    Err(e) => cache.update(|c| c.record_error(&id, &e, now_ms())),
+                }
+                this.persist();
+                // A slot is free: continue with the rest of the list.
+                this.refresh(&ids);
+            });
+        }
+    }
+}
+
+/// Installs the cache (app root), restoring final statuses from localStorage.
+pub fn provide_statuses(api: Api) -> Statuses {
+    let cache: StatusCache = storage::get_json(Area::Local, STORAGE_KEY).unwrap_or_default();
+    let s = Statuses {
+        cache: RwSignal::new(cache),
+        api,
+    };
+    provide_context(s);
+    s
+}
+
+/// The shared cache.
+pub fn use_statuses() -> Statuses {
+    use_context::<Statuses>().unwrap_or_else(|| Statuses {
+        cache: RwSignal::new(StatusCache::new()),
+        api: use_api(),
+    })
+}
+
+/// Keeps the statuses of `ids` (the rows on screen) fresh: fetched now, and again every
+/// 2 s for the ones that are not final.
+pub fn use_visible_statuses(ids: Signal<Vec<String>>) -> Statuses {
+    let statuses = use_statuses();
+    Effect::new(move |_| {
+        let ids = ids.get();
+        statuses.refresh(&ids);
+    });
+    use_interval(2000, move || {
+        ids.with_untracked(|ids| statuses.refresh(ids));
+    });
+    statuses
+}

@@ -1,0 +1,133 @@
+// Workflow: policy cleanup in three steps. Set a policy (one devbox, keep 1), read the
+// dry-run plan with its reasons and bytes, untick one row, confirm by typing the
+// number, watch the run finish — and check through the API that exactly the confirmed
+// snapshots are gone: the unticked one and every kept one remain.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Screenshots the page as it is, in light and then dark (same page, same state). */
+async function bothSchemes(page, name) {
+  for (const colorScheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme });
+    await screenshot(page, `${name}-${colorScheme}`);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+const deleteRows = (page) => page.locator('[data-testid="plan-delete-row"]');
+const keepRows = (page) => page.locator('[data-testid="plan-keep-row"]');
+const summary = (page) => page.locator('[data-testid="cleanup-summary"]');
+
+test('keep 1 on one devbox, untick a row, type the number, exactly the confirmed ones go', async () => {
+  const devboxes = await server.api.devboxes();
+  const ci = devboxes.find((d) => d.name === 'ci-warm-cache');
+  assert.ok(ci, 'the demo seed has ci-warm-cache');
+  const beforeAll = new Set((await server.api.snapshots()).map((s) => s.id));
+  const ciSnaps = (await server.api.snapshots(`&devbox_id=${ci.id}`)).sort(
+    (a, b) => b.create_time_ms - a.create_time_ms,
+  );
+  assert.equal(ciSnaps.length, 5);
+  const newest = ciSnaps[0].id;
+
+  const { context, page, errors } = await openApp(browser, server.url, '/cleanup');
+  await summary(page).filter({ hasText: 'Will delete' }).waitFor();
+
+  // Step 1: the policy, every edit in the URL.
+  await page.locator('[data-testid="cleanup-scope"]').selectOption(ci.id);
+  await page.waitForURL((u) => u.searchParams.get('devbox') === ci.id);
+  await page.locator('[data-testid="cleanup-keep"]').fill('1');
+  await page.waitForURL((u) => u.searchParams.get('keep') === '1');
+  await summary(page).filter({ hasText: 'Will delete 4 of 5 snapshots' }).waitFor();
+  const freed = ciSnaps.slice(1).reduce((n, s) => n + s.size_bytes, 0);
+  assert.match(await summary(page).innerText(), /free \d+(\.\d+)? GiB/);
+  await bothSchemes(page, 'cleanup-1-policy');
+
+  // Step 2: the plan, with reasons.
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="plan-delete-row"]').length === 4,
+  );
+  assert.equal(await keepRows(page).count(), 1);
+  assert.equal(await keepRows(page).first().getAttribute('data-id'), newest);
+  assert.match(
+    await keepRows(page).first().locator('[data-testid="plan-reason"]').innerText(),
+    /Newest complete/,
+  );
+  const reasons = await deleteRows(page).locator('[data-testid="plan-reason"]').allInnerTexts();
+  assert.ok(reasons.every((r) => /only the newest 1 are kept/.test(r)), `reasons: ${reasons}`);
+  const planned = await deleteRows(page).evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.deepEqual(planned.sort(), ciSnaps.slice(1).map((s) => s.id).sort());
+  assert.ok(freed > 0);
+
+  // Untick one: it is kept.
+  const spared = ciSnaps[2].id;
+  await page
+    .locator(`[data-testid="plan-delete-row"][data-id="${spared}"] input[type="checkbox"]`)
+    .uncheck();
+  await summary(page).filter({ hasText: 'Will delete 3 of 5 snapshots' }).waitFor();
+  await bothSchemes(page, 'cleanup-2-plan');
+
+  // Step 3: the button stays off until the right number is typed.
+  const go = page.getByRole('button', { name: 'Delete 3 snapshots' });
+  assert.equal(await go.isDisabled(), true);
+  await page.locator('[data-testid="cleanup-confirm"]').fill('4');
+  assert.equal(await go.isDisabled(), true, 'a wrong number does not arm it');
+  await page.locator('[data-testid="cleanup-confirm"]').fill('3');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('button')].some((b) => b.textContent === 'Delete 3 snapshots' && !b.disabled),
+  );
+  await go.click();
+
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="bulk-row"][data-outcome="deleted"]').length === 3,
+    undefined,
+    { timeout: 20_000 },
+  );
+  await page.getByText(/^Finished:/).waitFor();
+  const counts = await page.locator('[data-testid="bulk-counts"]').innerText();
+  assert.match(counts, /3 deleted · 0 failed · 0 skipped · 0 left/);
+  await bothSchemes(page, 'cleanup-3-run');
+
+  const confirmed = ciSnaps.slice(1).map((s) => s.id).filter((id) => id !== spared).sort();
+  const afterAll = new Set((await server.api.snapshots()).map((s) => s.id));
+  const gone = [...beforeAll].filter((id) => !afterAll.has(id)).sort();
+  assert.deepEqual(gone, confirmed, 'exactly the confirmed snapshots are gone');
+  assert.ok(afterAll.has(spared), 'the unticked one remains');
+  assert.ok(afterAll.has(newest), 'the kept one remains');
+  assert.equal(afterAll.size, beforeAll.size - 3);
+
+  // The tray recorded the run.
+  const tray = page.locator('[data-testid="ops-tray"]');
+  if (await tray.count()) {
+    assert.match(await tray.innerText(), /Cleanup/);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the policy page is usable at 360 px wide', async () => {
+  const { context, page } = await openApp(browser, server.url, '/cleanup?keep=2', {
+    viewport: { width: 360, height: 740 },
+  });
+  await summary(page).filter({ hasText: 'Will delete' }).waitFor();
+  await screenshot(page, 'cleanup-mobile');
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  assert.ok(overflow <= 1, `no horizontal page scroll (overflow ${overflow}px)`);
+  await context.close();
+});
