@@ -135,7 +135,7 @@ fn preflight(
     policy: &AccessPolicy,
 ) -> worker::Result<Response> {
     match origin {
-        Some(o) if o != own_origin && !policy.origin_allowed(o, own_origin) => {
+        Some(o) if !policy.origin_allowed(o, own_origin) => {
             deny(&Denied::ForeignOrigin(o.to_owned()), None)
         }
         _ => {
