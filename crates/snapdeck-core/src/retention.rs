@@ -99,7 +99,7 @@ impl RetentionPolicy {
     /// One line describing the policy, for the confirmation dialog.
     pub fn describe(&self) -> String {
         let mut parts = vec![match self.keep_newest {
-            0 => "keep no fixed number".to_owned(),
+            0 => "keep no minimum number of complete snapshots".to_owned(),
             1 => "keep the newest complete snapshot".to_owned(),
             n => format!("keep the newest {n} complete snapshots"),
         }];
