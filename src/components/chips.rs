@@ -25,7 +25,7 @@ pub fn Chips(
     chips: Signal<Vec<Chip>>,
 ) -> impl IntoView {
     view! {
-        <nav class="sd-chips" aria-label=label>
+        <nav class="sd-chips" class:sd-chips--empty=move || chips.with(Vec::is_empty) aria-label=label>
             <For
                 each=move || chips.get()
                 key=|c| (c.label.clone(), c.count, c.active)

@@ -46,7 +46,8 @@ pub fn RestoreDialog(
                         devbox_id.clone(),
                         shutdown_old.get_untracked(),
                     );
-                    toasts.push(Tone::Info, "Restore started; follow it in Operations.");
+                } else {
+                    toasts.push(Tone::Err, "Cannot start restores here.");
                 }
                 on_close.run(());
             }

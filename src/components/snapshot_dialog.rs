@@ -82,9 +82,10 @@ pub fn SnapshotDialog(
         match parsed {
             Err(e) => error.set(Some(e.to_string())),
             Ok(params) => {
-                if let Some(ops) = ops {
-                    ops.start_snapshot(devbox_id.clone(), label.clone(), params);
-                    toasts.push(Tone::Info, "Snapshot started.");
+                // No "started" toast: the new node and the tray row say it.
+                match ops {
+                    Some(ops) => ops.start_snapshot(devbox_id.clone(), label.clone(), params),
+                    None => toasts.push(Tone::Err, "Cannot start snapshots here."),
                 }
                 on_close.run(());
             }

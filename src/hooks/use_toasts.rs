@@ -58,7 +58,7 @@ impl Toasts {
                 text: text.into(),
             });
             // Keep the stack short.
-            if l.len() > 4 {
+            if l.len() > 3 {
                 l.remove(0);
             }
         });
