@@ -187,11 +187,13 @@ pub fn report(
             }
         });
     }
-    let freed = run.map_or(0, |r| r.counts().bytes_freed);
-    lines.push(format!(
-        "done: {deleted} deleted, {kept} kept, {skipped} skipped, {failed} failed, {} freed",
-        format::bytes(freed)
-    ));
+    lines.push(match run {
+        Some(run) => format!(
+            "done: {deleted} deleted, {kept} kept, {skipped} skipped, {failed} failed, {} freed",
+            format::bytes(run.counts().bytes_freed)
+        ),
+        None => format!("done (dry run): {planned} would be deleted, {kept} kept"),
+    });
     lines
         .into_iter()
         .map(|l| format!("retention: {l}"))
@@ -347,9 +349,9 @@ mod tests {
         }
         assert!(lines.iter().all(|l| l.starts_with("retention: ")));
         let last = lines.last().unwrap();
-        assert!(
-            last.starts_with("retention: done: 0 deleted, 4 kept"),
-            "{last}"
+        assert_eq!(
+            last,
+            "retention: done (dry run): 3 would be deleted, 4 kept"
         );
     }
 }
