@@ -133,6 +133,35 @@ test("same-origin and allowed-origin pages are let through, with CORS for the la
   assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /authorization/);
 });
 
+test("a repeated x-request-id reaches the upstream: the retried POST is one operation", async () => {
+  const init = {
+    method: "POST",
+    headers: { ...bearer, "content-type": "application/json", "x-request-id": `edge-${Date.now()}` },
+    body: JSON.stringify({ name: "edge-idempotent" }),
+  };
+  const first = await edge("/v1/devboxes", init);
+  const again = await edge("/v1/devboxes", init);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(JSON.parse(again.text).id, JSON.parse(first.text).id);
+});
+
+test("a 429 comes back with its Retry-After, so the client can honour it", async () => {
+  const faults = (patch) =>
+    fetch(`${env.upstreamUrl}/_emulator/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(patch),
+    }).then((r) => assert.equal(r.status, 200));
+  await faults({ fault_429_rate: 1.0, fault_retry_after_s: 7 });
+  try {
+    const res = await edge("/v1/devboxes", { headers: bearer });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("retry-after"), "7");
+  } finally {
+    await faults({ fault_429_rate: 0.0 });
+  }
+});
+
 test("upstream errors come back as the upstream sent them", async () => {
   const res = await edge("/v1/devboxes/disk_snapshots/no-such-snapshot/status", { headers: bearer });
   assert.equal(res.status, 404);
