@@ -1079,15 +1079,7 @@ impl Store {
             .values()
             .filter(|r| r.is_listed())
             .filter(|r| name.is_none_or(|n| r.view.name == n))
-            .filter(|r| {
-                status.is_none_or(|s| {
-                    serde_json::to_value(r.view.status)
-                        .ok()
-                        .as_ref()
-                        .and_then(|v| v.as_str())
-                        == Some(s)
-                })
-            })
+            .filter(|r| status.is_none_or(|s| blueprint_status_name(r.view.status) == s))
             .collect();
         let page = paginate(
             items,
@@ -1220,13 +1212,25 @@ fn save_snapshot(db: &Db, rec: &SnapshotRec) -> Result<()> {
     )
 }
 
+/// The wire name of a blueprint status (the api crate gives it no `as_str`).
+fn blueprint_status_name(status: BlueprintStatus) -> &'static str {
+    match status {
+        BlueprintStatus::Queued => "queued",
+        BlueprintStatus::Provisioning => "provisioning",
+        BlueprintStatus::Building => "building",
+        BlueprintStatus::AwaitingUpload => "awaiting_upload",
+        BlueprintStatus::Failed => "failed",
+        BlueprintStatus::BuildComplete => "build_complete",
+        BlueprintStatus::Unknown => "unknown",
+    }
+}
+
 fn save_blueprint(db: &Db, rec: &BlueprintRec) -> Result<()> {
-    let status = serde_json::to_value(rec.view.status)?;
     db.put(
         Table::Blueprints,
         &rec.view.id,
         rec.seq,
-        status.as_str().unwrap_or("unknown"),
+        blueprint_status_name(rec.view.status),
         rec.view.create_time_ms,
         rec,
     )

@@ -1095,6 +1095,12 @@ async fn a_blueprint_builds_and_starts_devboxes_by_id_or_name() {
     assert_eq!(snap["source_blueprint_id"], bid);
     let list = emu.ok(emu.get("/v1/blueprints?name=py").await).await;
     assert_eq!(list["blueprints"][0]["id"], bid);
+    let built = emu
+        .ok(emu.get("/v1/blueprints?status=build_complete").await)
+        .await;
+    assert_eq!(built["total_count"], 1);
+    let queued = emu.ok(emu.get("/v1/blueprints?status=queued").await).await;
+    assert_eq!(queued["total_count"], 0);
     assert_eq!(
         emu.post("/v1/devboxes", json!({"blueprint_name": "nope"}))
             .await
