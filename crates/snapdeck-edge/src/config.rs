@@ -70,8 +70,10 @@ pub fn json_binding(env: &Env, name: &str) -> Option<String> {
     }
 }
 
-/// A boolean var: `true`, `1` or `yes` (any case) mean true; anything else, false.
+/// A boolean var: `true`, `1` or `yes` (any case), as a string or as a TOML boolean or
+/// number, mean true; anything else, false. (Reading only strings would turn
+/// `RETENTION_DRY_RUN = true` into a real run.)
 pub fn flag_binding(env: &Env, name: &str) -> bool {
-    string_binding(env, name)
-        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    json_binding(env, name)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
 }
