@@ -69,3 +69,23 @@ export function assertKeyNeverSeen() {
 export function readWranglerLog() {
   return readFile(env.wranglerLog, "utf8");
 }
+
+/** Every snapshot (all pages) with its status, straight from the emulator. */
+export async function inventory() {
+  const snapshots = [];
+  let after = null;
+  for (;;) {
+    const q = new URLSearchParams({ limit: "100" });
+    if (after) q.set("starting_after", after);
+    const page = await upstreamJson(`/v1/devboxes/disk_snapshots?${q}`);
+    snapshots.push(...page.snapshots);
+    if (!page.has_more || page.snapshots.length === 0) break;
+    after = page.snapshots.at(-1).id;
+  }
+  const out = [];
+  for (const snapshot of snapshots) {
+    const { status } = await upstreamJson(`/v1/devboxes/disk_snapshots/${snapshot.id}/status`);
+    out.push({ snapshot, status });
+  }
+  return out;
+}

@@ -6,30 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { env, upstreamJson, readWranglerLog } from "./helpers.mjs";
+import { env, inventory, upstreamJson, readWranglerLog } from "./helpers.mjs";
 
 const PINNED_KEY = "snapdeck.pinned";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Every snapshot (all pages) with its status, straight from the emulator. */
-async function inventory() {
-  const snapshots = [];
-  let after = null;
-  for (;;) {
-    const q = new URLSearchParams({ limit: "100" });
-    if (after) q.set("starting_after", after);
-    const page = await upstreamJson(`/v1/devboxes/disk_snapshots?${q}`);
-    snapshots.push(...page.snapshots);
-    if (!page.has_more || page.snapshots.length === 0) break;
-    after = page.snapshots.at(-1).id;
-  }
-  const out = [];
-  for (const snapshot of snapshots) {
-    const { status } = await upstreamJson(`/v1/devboxes/disk_snapshots/${snapshot.id}/status`);
-    out.push({ snapshot, status });
-  }
-  return out;
-}
 
 /** Gives the test its own devbox with a known history on top of the demo data. */
 async function seedHistory() {
