@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, Snapshot, SnapshotStatus};
 use snapdeck_core::retention::{self, CleanupPlan, PlanItem};
 use snapdeck_core::{BulkRun, Confirmed, Decision, RetentionPolicy, Scope};
@@ -21,6 +21,7 @@ use snapdeck_core::{BulkRun, Confirmed, Decision, RetentionPolicy, Scope};
 use crate::api::{SnapshotFilter, use_api};
 use crate::components::bulk_panel::BulkPanel;
 use crate::components::{EmptyState, ErrorState, RelTime, SkeletonRows, SnapshotBadge};
+use crate::embed::use_navigate;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::use_now::now_ms;
@@ -140,6 +141,7 @@ pub fn CleanupPage() -> impl IntoView {
         move || confirmed.with(|c| c.iter().filter_map(|x| x.size_bytes).sum::<u64>());
 
     let bulk = use_bulk_run("cleanup");
+    crate::events::forward_cleanup(bulk.state());
     let typed = RwSignal::new(String::new());
     let start = move || {
         let list = confirmed.get_untracked();
@@ -477,7 +479,7 @@ fn PlanLists(
                     <ul class="sd-plan__list">
                         <For
                             each=move || delete_rows.get()
-                            key=|i| i.snapshot.id.clone()
+                            key=|i| (i.snapshot.id.clone(), format!("{:?}", i.decision))
                             children=move |i| view! { <PlanRow item=i unticked=unticked devboxes=devboxes /> }
                         />
                     </ul>
