@@ -363,10 +363,10 @@ impl Api {
             Err(ApiError::Transport(m)) => Some(Health::Unreachable(m.clone())),
             Err(_) => None,
         };
-        if let Some(h) = next {
-            if self.health.with_untracked(|cur| *cur != h) {
-                self.health.set(h);
-            }
+        if let Some(h) = next
+            && self.health.with_untracked(|cur| *cur != h)
+        {
+            self.health.set(h);
         }
         r
     }

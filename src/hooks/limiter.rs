@@ -17,7 +17,12 @@ struct Slots {
 }
 
 thread_local! {
-    static SLOTS: Slots = Slots { active: Cell::new(0), waiters: RefCell::new(VecDeque::new()) };
+    static SLOTS: Slots = const {
+        Slots {
+            active: Cell::new(0),
+            waiters: RefCell::new(VecDeque::new()),
+        }
+    };
 }
 
 /// Holds a slot; dropping it hands the slot to the next waiter.

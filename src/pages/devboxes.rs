@@ -8,7 +8,7 @@
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, DevboxStatus};
 
 use crate::api::use_api;
@@ -16,6 +16,7 @@ use crate::components::status_badge::devbox_tone;
 use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, RelTime, SkeletonRows, StatusBadge,
 };
+use crate::embed::use_navigate;
 use crate::hooks::limiter::limited;
 use crate::hooks::use_interval::use_interval;
 use crate::routes::{DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
@@ -78,7 +79,7 @@ pub fn DevboxesPage() -> impl IntoView {
         let _config = api.track();
         async move {
             let mut list = api.list_devboxes().await?;
-            list.sort_by(|a, b| b.create_time_ms.cmp(&a.create_time_ms));
+            list.sort_by_key(|d| std::cmp::Reverse(d.create_time_ms));
             Ok(list)
         }
     });
@@ -90,7 +91,7 @@ pub fn DevboxesPage() -> impl IntoView {
             matches!(r, Some(Ok(list)) if list.iter().any(|d: &Devbox| d.status.is_transitional()))
         });
         ticks.update_value(|t| *t += 1);
-        if moving || ticks.get_value() % 15 == 0 {
+        if moving || ticks.get_value().is_multiple_of(15) {
             devboxes.refetch();
         }
     });
@@ -128,11 +129,12 @@ pub fn DevboxesPage() -> impl IntoView {
     // `/` focuses the search box (unless typing somewhere already).
     let search_ref = NodeRef::<leptos::html::Input>::new();
     let handle = window_event_listener(ev::keydown, move |e| {
-        if e.key() == "/" && !typing_in_field(&e) {
-            if let Some(input) = search_ref.get() {
-                e.prevent_default();
-                let _ = input.focus();
-            }
+        if e.key() == "/"
+            && !typing_in_field(&e)
+            && let Some(input) = search_ref.get()
+        {
+            e.prevent_default();
+            let _ = input.focus();
         }
     });
     on_cleanup(move || handle.remove());

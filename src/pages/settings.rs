@@ -24,7 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
     let url_error = move || {
         let u = base_url.get();
         let u = u.trim();
-        (!u.is_empty() && !(u.starts_with("http://") || u.starts_with("https://"))).then_some(
+        (!(u.is_empty() || u.starts_with("http://") || u.starts_with("https://"))).then_some(
             "Use a full URL starting with http:// or https://, or leave empty for this origin.",
         )
     };
