@@ -25,4 +25,9 @@ step() {
 print_times() {
   say "step times"
   printf '  %s\n' "${STEP_TIMES[@]}"
+  local ok=0 bad=0 t
+  for t in "${STEP_TIMES[@]}"; do
+    case "$t" in *FAILED*) bad=$((bad + 1)) ;; *) ok=$((ok + 1)) ;; esac
+  done
+  echo "steps: $ok passed, $bad failed"
 }
