@@ -96,11 +96,23 @@ async function oneLoad(browser, o) {
   await page.waitForFunction(() => window.__sdFirstRowPainted !== undefined, null, {
     timeout: o.timeout, polling: 50,
   });
-  const t = await page.evaluate((sel) => ({
-    inDom: window.__sdFirstRowInDom,
-    painted: window.__sdFirstRowPainted,
-    rows: document.querySelectorAll(sel).length,
-  }), o.selector);
+  const t = await page.evaluate((sel) => {
+    // Where the time goes: the wasm download, then the app's first API call and the
+    // devbox list's answer (resource timing, same origin as the navigation).
+    const res = performance.getEntriesByType('resource');
+    const wasm = res.find((r) => r.name.endsWith('.wasm'));
+    const api = res.filter((r) => r.name.includes('/v1/'));
+    const list = api.find((r) => /\/v1\/devboxes(\?|$)/.test(r.name));
+    return {
+      inDom: window.__sdFirstRowInDom,
+      painted: window.__sdFirstRowPainted,
+      rows: document.querySelectorAll(sel).length,
+      wasmEnd: wasm ? wasm.responseEnd : null,
+      firstApiStart: api.length ? Math.min(...api.map((r) => r.startTime)) : null,
+      listEnd: list ? list.responseEnd : null,
+      apiBefore: api.filter((r) => !list || r.startTime <= list.startTime).length,
+    };
+  }, o.selector);
   await page.waitForTimeout(1000);
   const heap = await heapMB(cdp);
   const domNodes = await page.evaluate(() => document.getElementsByTagName('*').length);
@@ -124,6 +136,10 @@ async function main() {
       first_row_ms_min: Math.min(...runs.map((r) => r.painted)),
       first_row_ms_max: Math.max(...runs.map((r) => r.painted)),
       in_dom_ms_median: median(runs.map((r) => r.inDom)),
+      wasm_loaded_ms_median: median(runs.map((r) => r.wasmEnd)),
+      first_api_call_ms_median: median(runs.map((r) => r.firstApiStart)),
+      list_answered_ms_median: median(runs.map((r) => r.listEnd)),
+      api_calls_up_to_list: median(runs.map((r) => r.apiBefore)),
       heap_used_mb_median: median(runs.map((r) => r.heap_used_mb)),
       heap_used_mb_max: Math.max(...runs.map((r) => r.heap_used_mb)),
       dom_elements_median: median(runs.map((r) => r.dom_elements)),

@@ -89,6 +89,77 @@ def wrk_rps(raw):
     return rps, (int(bad.group(1)) if bad else 0), (p50.group(1) if p50 else "?"), (p99.group(1) if p99 else "?")
 
 
+def held_back(d):
+    """One line per missed goal: the cause, in this run's own figures."""
+    why = []
+    app, floor = load(d, "size-app.json"), load(d, "size-floor.json")
+    if app and floor:
+        gz = sum(app[p]["gzip"] for p in ("wasm", "js", "css"))
+        if gz > 200 * 1024:
+            sec = app.get("wasm_sections") or {}
+            why.append(
+                f"**Size**: the wasm is {app['wasm']['gzip'] / gz:.0%} of the gzip total, and its code section is "
+                f"{sec.get('code', 0) / 1024:.0f} KB of {app['wasm']['raw'] / 1024:.0f} KB raw (data {sec.get('data', 0) / 1024:.0f} KB): "
+                "code volume, not assets. Already on: opt-level z, LTO, 1 codegen unit, panic=abort, wasm-opt -Oz. Next steps: "
+                "`twiggy top`/`twiggy dominators` on a build with names to find the monomorphized bulk (Leptos `view!` per "
+                "component and per signal type, serde derives of every wire type, `format!`), `.into_any()` at component "
+                "boundaries, one shared error/empty-state view, no `Debug` formatting in release, `serde_json` only where "
+                "decoding happens, and lazy routes (leptos `lazy`/wasm-split) so /devboxes does not ship the cleanup, "
+                "settings and dialogs.")
+    la, lf = load(d, "load-app.json"), load(d, "load-floor.json")
+    if la and lf and la["first_row_ms_median"] > 2 * lf["first_row_ms_median"]:
+        wa, wf = la.get("wasm_loaded_ms_median"), lf.get("wasm_loaded_ms_median")
+        aa, af = la.get("first_api_call_ms_median"), lf.get("first_api_call_ms_median")
+        la_, lf_ = la.get("list_answered_ms_median"), lf.get("list_answered_ms_median")
+        if None not in (wa, wf, aa, af, la_, lf_):
+            why.append(
+                f"**Cold load**: the app's wasm is in at {wa:.0f} ms (floor {wf:.0f} ms); it makes its first API call at "
+                f"{aa:.0f} ms (floor {af:.0f} ms), so {aa - wa:.0f} ms go to compiling and starting {app['wasm']['raw'] / 1024 if app else 0:.0f} KB "
+                f"of wasm vs {af - wf:.0f} ms for the floor; the list answers at {la_:.0f} ms (floor {lf_:.0f} ms) and the first row is painted "
+                f"{la['first_row_ms_median'] - la_:.0f} ms later (floor {lf['first_row_ms_median'] - lf_:.0f} ms). The size work above is the lever; "
+                "also start the list fetch before the rest of the app mounts.")
+        else:
+            why.append("**Cold load**: see the breakdown row; the wasm (5× the floor's) dominates.")
+    tl = load(d, "timeline.json")
+    if tl and "error" not in tl and (tl.get("render_after_data_ms") or 0) >= 100:
+        why.append(
+            f"**10,000-snapshot first render**: {tl['render_after_data_ms']:.0f} ms between the last list page arriving and the "
+            f"first node painted: decoding the last page, then sorting the timeline and building the lineage over all "
+            f"{tl['snapshots']:,} snapshots and every devbox before the 50 visible rows render. The list itself takes "
+            f"{tl['each'][0]['list_requests']} requests ({tl['each'][0]['list_bytes'] / 1048576:.1f} MB). Render page 1 as soon "
+            "as the first (newest) page of the list arrives, and build the lineage for the visible page only.")
+    cs, cp = load(d, "cleanup-snapdeck.json"), load(d, "cleanup-seedloop.json")
+    if cs and cp and cp["secs"] / cs["total_secs"] < 10:
+        n, c = cs["planned_deletes"], cs["concurrency"]
+        why.append(
+            f"**Cleanup**: snapdeck makes 3 requests per snapshot (status for the plan, status re-check just before the delete, "
+            f"the delete) where the seed loop makes 1, so at {c} in flight its floor is 3 × {n} × 25 ms / {c} = "
+            f"{3 * n * 0.025 / c:.1f} s (measured {cs['total_secs']:.1f} s; the bulk run alone {cs['bulk_run']['secs']:.1f} s = "
+            f"{cp['secs'] / cs['bulk_run']['secs']:.1f}×). Either let the bulk run skip the re-check of a snapshot whose status "
+            "was fetched for the plan seconds ago (2 requests each → ~10×), or raise the concurrency (see the row at 32).")
+    p2 = load(d, "poll-2000.json")
+    if p2 and p2["snapdeck"]["delay_ms_max"] > 1000:
+        why.append(
+            f"**Poll, 2 s snapshots**: snapdeck-core's schedule polls at 0.25, 0.75, 1.75 and then 3.25 s, so a snapshot done at 2.0 s "
+            f"is seen at 3.25 s ({p2['snapdeck']['delay_ms_median']:.0f} ms). Keep gaps ≤ 1 s for the first ~5 s "
+            "(0.25, 0.75, 1.75, 2.75, 3.75, 4.75 s) before backing off.")
+    p120 = load(d, "poll-120000.json")
+    if p120 and p120["fixed_1s"]["requests_median"] / max(p120["snapdeck"]["requests_median"], 1) < 5:
+        why.append(
+            f"**Poll, 120 s snapshots**: with the gap capped at 5 s, snapdeck polls {p120['snapdeck']['requests_median']:.0f} times "
+            f"vs {p120['fixed_1s']['requests_median']:.0f}; ≥ 5× fewer needs ≤ {p120['fixed_1s']['requests_median'] / 5:.0f}. Let the gap keep "
+            "growing ×1.5 to 10 s (e.g. 1 s gaps to 5 s, then 1.5, 2.25, 3.4, 5, 7.6, 10 s…): ~22 polls in 120 s (5.5× fewer), "
+            "detection delay ≤ 10 s on long snapshots, still ≤ 1 s on short ones.")
+    raw = text(d, "wrk-status.txt")
+    if raw:
+        rps = wrk_rps(raw)[0]
+        if rps is not None and rps < 20000:
+            why.append(
+                f"**Server**: {rps:,.0f} status requests/s with wrk sharing the same 2 cores (and the machine's other load). "
+                "See the profile below: most time is the loopback TCP stack and hyper, not the handler.")
+    return why
+
+
 def build(d, measure_secs, total_secs):
     rows = []  # (area, figure, snapdeck, baseline, ratio, goal, verdict, note)
     notes = []
@@ -117,6 +188,12 @@ def build(d, measure_secs, total_secs):
                      ms(la["first_row_ms_median"]), ms(lf["first_row_ms_median"]), fx(r, 2),
                      "≤ 2× floor", verdict(r is not None and r <= 2.0),
                      f"range {la['first_row_ms_min']:.0f}–{la['first_row_ms_max']:.0f} ms vs {lf['first_row_ms_min']:.0f}–{lf['first_row_ms_max']:.0f} ms"))
+        def part(x):
+            return "–" if x is None else f"{x:.0f}"
+        rows.append(("2 cold load", "where the time goes (medians, ms from navigation)",
+                     f"wasm in {part(la.get('wasm_loaded_ms_median'))}, 1st API call {part(la.get('first_api_call_ms_median'))}, list in {part(la.get('list_answered_ms_median'))}",
+                     f"wasm in {part(lf.get('wasm_loaded_ms_median'))}, 1st API call {part(lf.get('first_api_call_ms_median'))}, list in {part(lf.get('list_answered_ms_median'))}",
+                     "", "", "", f"API calls up to the list: {part(la.get('api_calls_up_to_list'))} vs {part(lf.get('api_calls_up_to_list'))}"))
         rows.append(("2 cold load", "JS heap after load (used, after GC)",
                      f"{la['heap_used_mb_median']:.2f} MB", f"{lf['heap_used_mb_median']:.2f} MB",
                      fx(ratio(la["heap_used_mb_median"], lf["heap_used_mb_median"])),
@@ -160,6 +237,14 @@ def build(d, measure_secs, total_secs):
                      f"remaining set == expected set (before − plan) for both; snapdeck's plan == independent expectation: {(vs or {}).get('plan_matches_expectation')}; "
                      f"done {cs['done']}, failed {cs['failed']}, skipped {cs['skipped']}"))
 
+    c32, v32 = load(d, "cleanup-snapdeck32.json"), load(d, "verify-snapdeck32.json")
+    if c32 and cp:
+        r = ratio(cp["secs"], c32["total_secs"])
+        rows.append(("4 cleanup", f"the same at concurrency {c32['concurrency']}", secs(c32["total_secs"]), secs(cp["secs"]),
+                     fx(r), "(info)", "",
+                     f"statuses {secs(c32['statuses']['secs'])}, bulk run {secs(c32['bulk_run']['secs'])}; "
+                     f"exact: {(v32 or {}).get('exact')}, outside the plan: {(v32 or {}).get('deleted_outside_plan')}"))
+
     # 5. fan-in
     fi = load(d, "fanin.json")
     if fi:
@@ -200,6 +285,7 @@ def build(d, measure_secs, total_secs):
                      "≥ 20,000/s" if goal else "", verdict(rps is not None and rps >= 20000) if goal else "",
                      f"wrk 1 thread, 32 connections; p50 {p50}, p99 {p99}; non-2xx {bad}"))
 
+    why = held_back(d)
     m = machine()
     out = []
     out.append(f"Measured {m['date']} on {m['nproc']} × {m['cpu']} (Linux {m['kernel']}; load average at the end {m['load']}); "
@@ -212,6 +298,9 @@ def build(d, measure_secs, total_secs):
     out.append("Baselines: 1–2 the floor page (bench/floor: Leptos + router + gloo-net, fetches the devbox list, "
                "built the same way); 4 the cleanup sample of Runloop's snapshot page run through the official Python "
                "SDK (bug fixed: deletes `snapshot.id`); 5 one request at a time; 6 the SDKs' fixed 1 s poll.")
+    if why:
+        out.append("\nWhat holds the missed figures back (from this run's numbers):\n")
+        out.extend(f"- {w}" for w in why)
     perf = text(d, "perf-status.txt")
     if perf:
         out.append("\nServer profile during the status load test (perf, top symbols):\n")
