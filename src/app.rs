@@ -32,6 +32,7 @@ pub fn App() -> impl IntoView {
     let ops = provide_ops(api, statuses, version, toasts);
     // Pick up snapshots and restores that were running when the page was closed.
     ops.resume();
+    crate::events::forward_ops(ops);
 
     let theme = move || settings.settings.with(|s| s.theme.attr());
     view! {

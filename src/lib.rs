@@ -9,6 +9,8 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod embed;
+pub mod events;
 pub mod fmt;
 pub mod hooks;
 pub mod lineage;
@@ -16,7 +18,10 @@ pub mod pages;
 pub mod routes;
 pub mod storage;
 
-/// Mounts the whole app on `<body>`.
+/// Mounts an embedded app into each `[data-snapdeck]` element of a host page
+/// ([`embed`]); without any, mounts the whole dashboard on `<body>`.
 pub fn mount() {
-    leptos::mount::mount_to_body(app::App);
+    if embed::mount_all() == 0 {
+        leptos::mount::mount_to_body(app::App);
+    }
 }

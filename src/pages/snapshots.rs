@@ -10,7 +10,7 @@
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotStatus};
 use snapdeck_core::{BulkRun, CachedStatus, Confirmed, is_pinned};
 use wasm_bindgen::JsCast;
@@ -21,6 +21,7 @@ use crate::components::{
     EmptyState, ErrorState, Icon, IconKind, IdCell, Modal, Pager, RelTime, SkeletonRows,
     SnapshotBadge,
 };
+use crate::embed::use_navigate;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::selection::Selection;
