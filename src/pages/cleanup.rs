@@ -360,6 +360,11 @@ fn PolicyStep(
                         />
                         "Include errored snapshots"
                     </label>
+                    <Show when=move || query.with(|q| q.include_errored)>
+                        <p class="sd-help">
+                            "The API may refuse to delete a snapshot that is not complete (409); such refusals are listed as failed, with the API's words."
+                        </p>
+                    </Show>
                     <label class="sd-check">
                         <input type="checkbox" checked disabled aria-describedby="sd-cl-pins-help" />
                         "Respect pins"

@@ -22,6 +22,8 @@ after(async () => {
 
 /** Screenshots the page as it is, in light and then dark (same page, same state). */
 async function bothSchemes(page, name) {
+  // Full-page shots of a scrolled page would paint the sticky top bar mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   for (const colorScheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme });
     await screenshot(page, `${name}-${colorScheme}`);
@@ -115,6 +117,72 @@ test('keep 1 on one devbox, untick a row, type the number, exactly the confirmed
   if (await tray.count()) {
     assert.match(await tray.innerText(), /Cleanup/);
   }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a snapshot pinned after the plan was confirmed is skipped, not deleted', async () => {
+  const devboxes = await server.api.devboxes();
+  const ci = devboxes.find((d) => d.name === 'ci-warm-cache');
+  const { context, page, errors } = await openApp(
+    browser,
+    server.url,
+    `/cleanup?devbox=${ci.id}&keep=1&errored=0`,
+  );
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="plan-delete-row"]').length === 1,
+  );
+  const id = await deleteRows(page).first().getAttribute('data-id');
+  await page.locator('[data-testid="cleanup-confirm"]').fill('1');
+
+  // Someone pins it in the meantime (read-merge-write, as the API replaces metadata).
+  const st = await server.api.get(`/v1/devboxes/disk_snapshots/${id}/status`);
+  const metadata = { ...st.json.snapshot.metadata, 'snapdeck.pinned': 'true' };
+  const upd = await server.api.post(`/v1/devboxes/disk_snapshots/${id}`, { metadata });
+  assert.equal(upd.status, 200);
+
+  await page.getByRole('button', { name: 'Delete 1 snapshot' }).click();
+  const rowSel = `[data-testid="bulk-row"][data-id="${id}"][data-outcome="skipped"]`;
+  await page.locator(rowSel).waitFor({ timeout: 15_000 });
+  assert.match(await page.locator(rowSel).innerText(), /pinned after you confirmed/);
+  const still = await server.api.get(`/v1/devboxes/disk_snapshots/${id}/status`);
+  assert.equal(still.json.status, 'complete', 'the pinned snapshot is still there');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'cleanup-skipped-pinned');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a reload in the middle of a cleanup resumes it and deletes exactly the plan', async () => {
+  const beforeAll = new Set((await server.api.snapshots()).map((s) => s.id));
+  const { context, page, errors } = await openApp(browser, server.url, '/cleanup?keep=1&errored=0');
+  await summary(page).filter({ hasText: /Will delete \d+ of \d+ snapshots, free/ }).waitFor();
+  await page.waitForFunction(
+    () => !document.querySelector('[data-testid="cleanup-summary"]').textContent.includes('checking'),
+  );
+  const planned = await deleteRows(page).evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.ok(planned.length >= 3, `several to delete: ${planned.length}`);
+  await page.locator('[data-testid="cleanup-confirm"]').fill(String(planned.length));
+
+  // Slow the API down so the reload lands mid-run.
+  await server.api.faults({ fault_latency_ms: 700 });
+  await page.getByRole('button', { name: `Delete ${planned.length} snapshots` }).click();
+  await page.locator('[data-testid="bulk-row"][data-outcome="deleted"]').first().waitFor({ timeout: 15_000 });
+  const doneBefore = await page.locator('[data-testid="bulk-row"][data-outcome="deleted"]').count();
+  assert.ok(doneBefore < planned.length, 'still running when the page reloads');
+  await page.reload();
+  await server.api.faults({ fault_latency_ms: 0 });
+
+  await page.getByText(/^Finished:/).waitFor({ timeout: 30_000 });
+  const outcomes = await page
+    .locator('[data-testid="bulk-row"]')
+    .evaluateAll((els) => els.map((e) => [e.dataset.id, e.dataset.outcome]));
+  assert.deepEqual(outcomes.map(([id]) => id).sort(), [...planned].sort());
+  assert.ok(outcomes.every(([, o]) => o === 'deleted'), JSON.stringify(outcomes));
+
+  const afterAll = new Set((await server.api.snapshots()).map((s) => s.id));
+  const gone = [...beforeAll].filter((id) => !afterAll.has(id)).sort();
+  assert.deepEqual(gone, [...planned].sort(), 'exactly the planned snapshots are gone');
   assert.deepEqual(errors, []);
   await context.close();
 });
