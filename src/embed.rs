@@ -237,6 +237,12 @@ impl EmbedNav {
     }
 }
 
+/// True under an embedded app (for behaviour that must not reach the host page, such
+/// as window-wide keyboard shortcuts).
+pub fn is_embedded() -> bool {
+    use_context::<EmbedNav>().is_some()
+}
+
 /// Navigation for pages: inside an embed it moves the embed's in-memory location,
 /// otherwise it is leptos_router's `use_navigate`.
 pub fn use_navigate() -> impl Fn(&str, NavigateOptions) + Clone {
@@ -283,6 +289,15 @@ fn EmbeddedApp(
     }
     EventHost::provide(host.clone().into());
     events::forward_ops(ops);
+    // Embeds on one page are separate apps: what one changes, the others refetch.
+    for name in [
+        events::SNAPSHOT_COMPLETE,
+        events::DEVBOX_RESTORED,
+        events::CLEANUP_FINISHED,
+    ] {
+        // Never removed: embeds live as long as the page.
+        let _ = window_event_listener_untyped(name, move |_| version.bump());
+    }
     listen_for_token(&host, settings.api_key);
 
     // The in-memory location, read by use_query_map / use_params_map.

@@ -126,10 +126,13 @@ pub fn DevboxesPage() -> impl IntoView {
         })
     });
 
-    // `/` focuses the search box (unless typing somewhere already).
+    // `/` focuses the search box (unless typing somewhere already). Not in an embed:
+    // the key belongs to the host page there.
     let search_ref = NodeRef::<leptos::html::Input>::new();
+    let embedded = crate::embed::is_embedded();
     let handle = window_event_listener(ev::keydown, move |e| {
         if e.key() == "/"
+            && !embedded
             && !typing_in_field(&e)
             && let Some(input) = search_ref.get()
         {

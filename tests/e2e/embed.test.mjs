@@ -51,6 +51,7 @@ const timelineNodes = (page) => page.locator('#embed-timeline [data-testid="snap
 async function mounted(page) {
   await listRows(page).first().waitFor();
   await timelineNodes(page).first().waitFor();
+  await page.locator('#embed-cleanup [data-testid="cleanup-summary"]').waitFor();
   await page.waitForFunction(
     () => [...document.querySelectorAll('#embed-timeline [data-testid="snapshot-node"]')]
       .every((n) => n.dataset.status !== 'unknown'),
@@ -152,6 +153,18 @@ test('two embedded views work side by side without the app chrome or the portal 
   await page.locator('#embed-devboxes a.sd-back').click();
   await listRows(page).first().waitFor();
   assert.equal(page.url(), portalUrl);
+
+  // The timeline has data-dashboard-url: a link to another page opens the dashboard.
+  const [tab] = await Promise.all([
+    context.waitForEvent('page'),
+    page.locator('#embed-timeline').getByText("Clean up this devbox's snapshots…").click(),
+  ]);
+  await tab.waitForLoadState();
+  const opened = new URL(tab.url());
+  assert.equal(`${opened.origin}${opened.pathname}`, `${server.url}/cleanup`);
+  assert.equal(opened.searchParams.get('devbox'), devbox.id);
+  assert.equal(page.url(), portalUrl);
+  assert.ok(await page.locator('#embed-timeline [data-testid="snapshot-node"]').first().isVisible());
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -189,6 +202,74 @@ test('a snapshot taken in the embedded timeline reaches the portal as snapdeck:s
     made.id,
   );
   await screenshot(page, 'embed-portal-snapshot-light');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** Collects snapdeck's events at the document, as a host would. */
+function listen(page, name) {
+  return page.evaluate((n) => {
+    window.seen = [];
+    document.addEventListener(n, (e) => window.seen.push({ target: e.target.id, detail: e.detail }));
+  }, name);
+}
+
+test('a restore started in the embedded timeline reaches the portal as snapdeck:devbox-restored', async () => {
+  const { context, page, errors } = await openPortal();
+  await mounted(page);
+  await listen(page, 'snapdeck:devbox-restored');
+  const snap = (await server.api.snapshots(`&devbox_id=${devbox.id}`)).find((s) => s.name === 'portal-e2e');
+  const node = page.locator(`#embed-timeline [data-snapshot-id="${snap.id}"]`);
+  await node.getByRole('button', { name: 'Restore', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Restore “portal-e2e”' });
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.waitForFunction(() => window.seen.length > 0, null, { timeout: 20_000 });
+
+  const [ev] = await page.evaluate(() => window.seen);
+  const made = (await server.api.devboxes()).find((d) => d.name === 'restored-portal-e2e');
+  assert.equal(made.status, 'running');
+  assert.deepEqual(ev, {
+    target: 'embed-timeline',
+    detail: { devboxId: made.id, snapshotId: snap.id, sourceDevboxId: devbox.id },
+  });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a cleanup run in the embedded cleanup view reaches the portal as snapdeck:cleanup-finished', async () => {
+  const { context, page, errors } = await openPortal();
+  await mounted(page);
+  const embed = page.locator('#embed-cleanup');
+  await embed.locator('[data-testid="cleanup-summary"]').filter({ hasText: 'Will delete' }).waitFor();
+  await listen(page, 'snapdeck:cleanup-finished');
+  await embed.locator('[data-testid="cleanup-keep"]').fill('1');
+  await page.waitForFunction(() => {
+    const rows = document.querySelectorAll('#embed-cleanup [data-testid="plan-keep-row"]');
+    const text = document.querySelector('#embed-cleanup [data-testid="cleanup-summary"]').textContent;
+    return /Will delete [1-9]/.test(text) && !/checking/.test(text) && rows.length >= 1;
+  });
+  assert.equal(page.url().includes('keep='), false, 'the policy stays in the embed');
+  const planned = await embed.locator('[data-testid="plan-delete-row"]')
+    .evaluateAll((els) => els.map((e) => e.dataset.id));
+  await embed.locator('[data-testid="cleanup-confirm"]').fill(String(planned.length));
+  const n = planned.length;
+  await embed.getByRole('button', { name: `Delete ${n} snapshot${n === 1 ? '' : 's'}` }).click();
+  await page.waitForFunction(() => window.seen.length > 0, null, { timeout: 30_000 });
+
+  const [ev] = await page.evaluate(() => window.seen);
+  assert.equal(ev.target, 'embed-cleanup');
+  const left = new Set((await server.api.snapshots(`&devbox_id=${devbox.id}`)).map((s) => s.id));
+  const deleted = planned.filter((id) => !left.has(id));
+  assert.deepEqual(
+    [...ev.detail.deleted].sort(),
+    [...deleted].sort(),
+    'deleted lists exactly the snapshots that are gone',
+  );
+  assert.deepEqual(
+    [...ev.detail.deleted, ...ev.detail.failed, ...ev.detail.skipped].sort(),
+    [...planned].sort(),
+  );
+  await screenshot(page, 'embed-portal-cleanup-light');
   assert.deepEqual(errors, []);
   await context.close();
 });
