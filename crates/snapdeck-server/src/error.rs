@@ -48,6 +48,12 @@ pub enum Error {
     /// A 5xx injected by the fault layer.
     #[error("emulated server error")]
     Injected(StatusCode),
+    /// 502 in proxy mode: the upstream API could not be reached.
+    #[error("{0}")]
+    BadGateway(String),
+    /// 504 in proxy mode: the upstream API did not answer in time.
+    #[error("{0}")]
+    UpstreamTimeout(String),
     /// 500 that is part of the emulated behaviour (a synchronous snapshot that failed):
     /// the message is meant for the caller.
     #[error("{0}")]
@@ -71,6 +77,8 @@ impl Error {
             Self::Rejected { status, .. } => *status,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Injected(status) => *status,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Failed(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -9,6 +9,8 @@
 //! * One module per resource ([`devboxes`], [`snapshots`], [`blueprints`], [`files`]),
 //!   each with its own `router()`; [`control`] is the `/_emulator` test surface.
 //! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
+//! * [`proxy`]: with `--upstream`, `/v1` is forwarded to the real API with the server's
+//!   key instead of being emulated.
 //!
 //! Behaviour the reference leaves open, and what this emulator chose, is listed in the
 //! crate's README.md ("Choices where the API is silent").
@@ -21,6 +23,7 @@ pub mod error;
 pub mod faults;
 pub mod files;
 pub mod middleware;
+pub mod proxy;
 pub mod seed;
 pub mod serve;
 pub mod snapshots;
@@ -48,23 +51,31 @@ pub use store::{Store, Timings};
 /// The whole HTTP surface: `/healthz`, `/_emulator`, the `/v1` API, and (with
 /// `--dist`) the single-page app with `index.html` for every other path.
 pub fn app(state: AppState) -> Router {
+    let proxying = state.config().upstream.is_some();
     // Layers run outermost-last-added: faults, then auth, then idempotency, so injected
     // faults and refused keys never reach (or get remembered by) the handlers.
-    let v1 = Router::new()
-        .merge(devboxes::router())
-        .merge(snapshots::router())
-        .merge(blueprints::router())
-        .merge(files::router())
-        .fallback(|| async { Error::NotFound("no such API endpoint".into()) })
-        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
-        .layer(from_fn_with_state(state.clone(), middleware::idempotency))
-        .layer(from_fn_with_state(state.clone(), middleware::auth))
-        .layer(from_fn_with_state(state.clone(), middleware::faults));
+    let v1 = if proxying {
+        // The real API deduplicates by x-request-id itself; the header is forwarded.
+        Router::new().fallback(proxy::forward)
+    } else {
+        Router::new()
+            .merge(devboxes::router())
+            .merge(snapshots::router())
+            .merge(blueprints::router())
+            .merge(files::router())
+            .fallback(|| async { Error::NotFound("no such API endpoint".into()) })
+            .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+            .layer(from_fn_with_state(state.clone(), middleware::idempotency))
+    }
+    .layer(from_fn_with_state(state.clone(), middleware::auth))
+    .layer(from_fn_with_state(state.clone(), middleware::faults));
 
-    let router = Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
-        .nest("/_emulator", control::router())
         .nest("/v1", v1);
+    if !proxying {
+        router = router.nest("/_emulator", control::router());
+    }
     let router = match &state.config().dist {
         // Unknown non-API paths get index.html (status 200) so client-side routes load.
         Some(dist) => router.fallback_service(
@@ -95,12 +106,20 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({
-        "ok": true,
-        "mode": "emulator",
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Json<Value> {
+    Json(match &state.config().upstream {
+        None => json!({
+            "ok": true,
+            "mode": "emulator",
+            "version": env!("CARGO_PKG_VERSION"),
+        }),
+        Some(upstream) => json!({
+            "ok": true,
+            "mode": "proxy",
+            "upstream": upstream.base_url,
+            "version": env!("CARGO_PKG_VERSION"),
+        }),
+    })
 }
 
 /// Applies due transitions in the background, so the database (and anything reading it

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use snapdeck_server::db::Db;
+use snapdeck_server::proxy::Upstream;
 use snapdeck_server::{AppState, Config, Faults, Store, Timings, app, seed, serve, spawn_ticker};
 
 /// A faithful, persistent local emulator of the Runloop API, serving the snapdeck app.
@@ -33,6 +34,19 @@ struct Args {
     /// Serve the built single-page app from DIR (index.html for unknown paths).
     #[arg(long, value_name = "DIR")]
     dist: Option<PathBuf>,
+    /// Proxy mode: forward /v1 to this API (e.g. https://api.runloop.ai) instead of
+    /// emulating it. No database is used and /_emulator is not served.
+    #[arg(long, value_name = "URL")]
+    upstream: Option<String>,
+    /// The key the proxy adds to every upstream request (callers then need none).
+    /// Without it, callers' own Authorization headers pass through.
+    #[arg(
+        long,
+        env = "RUNLOOP_API_KEY",
+        hide_env_values = true,
+        requires = "upstream"
+    )]
+    upstream_api_key: Option<String>,
     /// Write the bound address (`127.0.0.1:PORT`) to PATH once listening.
     #[arg(long, value_name = "PATH")]
     port_file: Option<PathBuf>,
@@ -116,22 +130,32 @@ async fn run(args: Args) -> Result<(), String> {
         blueprint_build_ms: args.blueprint_build_ms.into(),
     };
 
-    let db = Db::open((!args.ephemeral).then_some(args.data.as_path()))
+    let upstream = match &args.upstream {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Some(Upstream::new(url, args.upstream_api_key.clone()).map_err(|e| e.to_string())?)
+        }
+        Some(url) => return Err(format!("--upstream must be an http(s) URL, got {url:?}")),
+        None => None,
+    };
+    // A proxy keeps no state: an in-memory database that stays empty.
+    let ephemeral = args.ephemeral || upstream.is_some();
+    let db = Db::open((!ephemeral).then_some(args.data.as_path()))
         .map_err(|e| format!("opening the database: {e}"))?;
     let mut store = Store::open(db, timings).map_err(|e| format!("loading the database: {e}"))?;
     let now = snapdeck_server::state::now_ms();
     store.prune_requests(now).map_err(|e| e.to_string())?;
-    if store.is_empty() && args.seed != Some(SeedMode::None) {
+    if upstream.is_none() && store.is_empty() && args.seed != Some(SeedMode::None) {
         seed::demo(&mut store, now).map_err(|e| format!("seeding: {e}"))?;
         tracing::info!("seeded the demo data");
     }
     let config = Config {
         api_key: args.api_key,
         dist: args.dist,
+        upstream,
     };
     tracing::info!(
         ?config,
-        ephemeral = args.ephemeral,
+        ephemeral,
         data = %args.data.display(),
         ?timings,
         "starting"

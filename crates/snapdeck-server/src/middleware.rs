@@ -31,7 +31,8 @@ pub async fn faults(State(state): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
-/// `Authorization: Bearer <key>`: any non-empty key, or exactly `--api-key` when set.
+/// `Authorization: Bearer <key>`: any non-empty key, or exactly `--api-key` when set
+/// (in proxy mode with an upstream key: no key needed unless `--api-key` is set).
 /// The key itself is never logged.
 pub async fn auth(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let token = req
@@ -43,7 +44,12 @@ pub async fn auth(State(state): State<AppState>, req: Request, next: Next) -> Re
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
         .filter(|t| !t.is_empty());
-    let ok = match (token, &state.config().api_key) {
+    let config = state.config();
+    // A proxy that injects its own key needs none from its callers (that is its point),
+    // unless --api-key asks for one.
+    let key_optional = config.upstream.as_ref().is_some_and(|u| u.injects_key());
+    let ok = match (token, &config.api_key) {
+        (None, None) if key_optional => true,
         (None, _) => false,
         (Some(given), Some(expected)) => constant_time_eq(given.as_bytes(), expected.as_bytes()),
         (Some(_), None) => true,

@@ -33,6 +33,8 @@ pub struct Config {
     pub api_key: Option<String>,
     /// The built single-page app to serve, if any.
     pub dist: Option<PathBuf>,
+    /// Proxy mode: forward `/v1` to the real API instead of emulating it.
+    pub upstream: Option<crate::proxy::Upstream>,
 }
 
 // Hand-written so the API key never reaches a log line.
@@ -41,6 +43,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("dist", &self.dist)
+            .field("upstream", &self.upstream)
             .finish()
     }
 }

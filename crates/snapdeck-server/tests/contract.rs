@@ -396,7 +396,7 @@ async fn a_wrong_key_is_an_authentication_error() {
         FAST,
         Config {
             api_key: Some("right".into()),
-            dist: None,
+            ..Config::default()
         },
         false,
     )

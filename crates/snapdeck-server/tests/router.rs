@@ -183,7 +183,7 @@ async fn with_an_api_key_only_that_key_is_accepted() {
     let emu = Emu::with(
         Config {
             api_key: Some("s3cret".into()),
-            dist: None,
+            ..Config::default()
         },
         false,
     );

@@ -93,3 +93,75 @@ async fn dist_serves_files_and_index_html_for_client_routes_but_not_for_the_api(
     let port = std::fs::read_to_string(&port_file).expect("port file");
     assert_eq!(format!("http://{port}"), server.url);
 }
+
+#[tokio::test]
+async fn proxy_mode_forwards_v1_with_the_servers_key_so_callers_need_none() {
+    let upstream = Server::start(args!["--ephemeral", "--api-key", "upstream-secret"]);
+    let proxy = Server::start(args![
+        "--upstream",
+        upstream.url.as_str(),
+        "--upstream-api-key",
+        "upstream-secret",
+    ]);
+    let http = reqwest::Client::new();
+    let health: serde_json::Value = http
+        .get(format!("{}/healthz", proxy.url))
+        .send()
+        .await
+        .expect("healthz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["mode"], "proxy");
+    // No key from the caller: the proxy adds its own.
+    let list: serde_json::Value = http
+        .get(format!("{}/v1/devboxes?limit=3", proxy.url))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total_count"], 12, "the upstream's demo devboxes");
+    assert_eq!(list["devboxes"].as_array().expect("array").len(), 3);
+    let created = http
+        .post(format!("{}/v1/devboxes", proxy.url))
+        .json(&serde_json::json!({"name": "through-the-proxy"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 200);
+    // Upstream errors pass through with their status and body.
+    let missing = http
+        .get(format!("{}/v1/devboxes/dbx_missing", proxy.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.headers()["x-should-retry"], "false");
+    // The emulator's control surface is not part of a proxy.
+    let control = http
+        .get(format!("{}/_emulator/faults", proxy.url))
+        .send()
+        .await
+        .expect("control");
+    assert_eq!(control.status(), 404);
+
+    // An unreachable upstream is a JSON 502.
+    let url = upstream.url.clone();
+    upstream.kill();
+    let down = http
+        .get(format!("{}/v1/devboxes", proxy.url))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(down.status(), 502);
+    let body: serde_json::Value = down.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("Runloop API"),
+        "{url}"
+    );
+}
