@@ -438,7 +438,7 @@ mod tests {
         let c =
             EmbedConfig::from_attrs(attrs(&[("data-view", "cleanup"), ("data-devbox", "dbx_9")]))
                 .expect("cleanup with a scope");
-        assert_eq!(c.start, "/cleanup?devbox=dbx_9");
+        assert_eq!(c.start, "/cleanup?devbox=dbx_9&keep=3");
     }
 
     #[test]
