@@ -82,10 +82,19 @@ fn non_empty(p: &ParamsMap, key: &str) -> Option<String> {
 impl DevboxesQuery {
     /// Reads the query string; unknown or malformed values fall back to defaults.
     pub fn from_params(p: &ParamsMap) -> Self {
+        Self::from_lookup(|k| p.get_str(k))
+    }
+
+    /// Same, from any key → value lookup (ParamsMap unescapes through the browser, so
+    /// native tests use this).
+    pub fn from_lookup<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Self {
         Self {
-            status: p.get_str("status").and_then(DevboxStatus::parse),
-            q: p.get("q").unwrap_or_default(),
-            page: page_of(p),
+            status: get("status").and_then(DevboxStatus::parse),
+            q: get("q").unwrap_or_default().to_string(),
+            page: get("page")
+                .and_then(|s| s.parse().ok())
+                .filter(|&n: &usize| n >= 1)
+                .unwrap_or(1),
         }
     }
 }
@@ -250,12 +259,8 @@ impl Page {
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&'static str, &str)]) -> ParamsMap {
-        let mut p = ParamsMap::new();
-        for (k, v) in pairs {
-            p.insert(*k, v.to_string());
-        }
-        p
+    fn lookup<'a>(pairs: &'a [(&'static str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
+        move |k| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v)
     }
 
     #[test]
@@ -269,7 +274,7 @@ mod tests {
             Page::Devboxes(q.clone()).href(),
             "/devboxes?status=running&q=api%20box&page=2"
         );
-        let back = DevboxesQuery::from_params(&params(&[
+        let back = DevboxesQuery::from_lookup(lookup(&[
             ("status", "running"),
             ("q", "api box"),
             ("page", "2"),
@@ -286,7 +291,7 @@ mod tests {
 
     #[test]
     fn malformed_values_fall_back_to_defaults() {
-        let q = DevboxesQuery::from_params(&params(&[("status", "bogus"), ("page", "0")]));
+        let q = DevboxesQuery::from_lookup(lookup(&[("status", "bogus"), ("page", "0")]));
         assert_eq!(q.status, None);
         assert_eq!(q.page, 1);
     }
