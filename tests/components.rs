@@ -43,7 +43,10 @@ async fn status_badge_follows_its_signal_and_colours() {
 
     status.set(DevboxStatus::Provisioning);
     tick().await;
-    assert!(badge.class_name().contains("sd-badge--busy"), "moving states pulse blue");
+    assert!(
+        badge.class_name().contains("sd-badge--busy"),
+        "moving states pulse blue"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -64,11 +67,18 @@ fn chips_show_counts_and_mark_the_active_one() {
             tone: Some("ok"),
         },
     ];
-    let host = mount(move || view! { <Chips label="Filter by status" chips=Signal::stored(chips) /> });
+    let host =
+        mount(move || view! { <Chips label="Filter by status" chips=Signal::stored(chips) /> });
     let links = host.query_selector_all("a.sd-chip").unwrap();
     assert_eq!(links.length(), 2);
-    let active = host.query_selector("a[aria-current=\"true\"]").unwrap().unwrap();
-    assert_eq!(active.get_attribute("href").unwrap(), "/devboxes?status=running");
+    let active = host
+        .query_selector("a[aria-current=\"true\"]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        active.get_attribute("href").unwrap(),
+        "/devboxes?status=running"
+    );
     assert!(active.text_content().unwrap().contains('6'));
     let nav = host.query_selector("nav").unwrap().unwrap();
     assert_eq!(nav.get_attribute("aria-label").unwrap(), "Filter by status");
@@ -100,7 +110,10 @@ fn id_cell_truncates_in_the_middle_and_keeps_the_full_id() {
     let host = mount(|| view! { <IdCell id="dbx_3f9a8b7c6d5e4a21c" /> });
     let code = host.query_selector("code").unwrap().unwrap();
     assert_eq!(code.text_content().unwrap(), "dbx_3f9…a21c");
-    assert_eq!(code.get_attribute("title").unwrap(), "dbx_3f9a8b7c6d5e4a21c");
+    assert_eq!(
+        code.get_attribute("title").unwrap(),
+        "dbx_3f9a8b7c6d5e4a21c"
+    );
     let button = host.query_selector("button").unwrap().unwrap();
     assert_eq!(
         button.get_attribute("aria-label").unwrap(),
