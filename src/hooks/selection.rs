@@ -46,7 +46,7 @@ impl Selection {
     /// anchor. With shift (and an anchor that is still in `order`) it sets every row
     /// from the anchor to `id` to the state the anchor has — the way file managers and
     /// mail clients do it — and keeps the anchor.
-    pub fn click<'a>(&mut self, id: &str, shift: bool, order: &[&'a str]) {
+    pub fn click(&mut self, id: &str, shift: bool, order: &[&str]) {
         let anchor_pos = self
             .anchor
             .as_deref()

@@ -417,15 +417,9 @@ fn PlanLists(
                 .collect()
         });
         match sort.get() {
-            Sort::Newest => {
-                items.sort_by(|a, b| b.snapshot.create_time_ms.cmp(&a.snapshot.create_time_ms))
-            }
-            Sort::Oldest => {
-                items.sort_by(|a, b| a.snapshot.create_time_ms.cmp(&b.snapshot.create_time_ms))
-            }
-            Sort::Largest => {
-                items.sort_by(|a, b| b.snapshot.size_bytes.cmp(&a.snapshot.size_bytes))
-            }
+            Sort::Newest => items.sort_by_key(|i| std::cmp::Reverse(i.snapshot.create_time_ms)),
+            Sort::Oldest => items.sort_by_key(|i| i.snapshot.create_time_ms),
+            Sort::Largest => items.sort_by_key(|i| std::cmp::Reverse(i.snapshot.size_bytes)),
         }
         items
     };
