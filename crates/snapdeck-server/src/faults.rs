@@ -123,3 +123,45 @@ impl Faults {
         fail.then(|| "disk snapshot failed: I/O error while copying the disk (emulated)".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_changes_only_the_given_knobs_and_a_bad_rate_changes_nothing() {
+        let mut faults = Faults::default();
+        faults
+            .apply(FaultsPatch {
+                fault_5xx_rate: Some(0.5),
+                ..FaultsPatch::default()
+            })
+            .expect("valid");
+        assert_eq!(faults.fault_5xx_rate, 0.5);
+        assert_eq!(faults.fault_retry_after_s, 1);
+        let before = faults.clone();
+        assert!(
+            faults
+                .apply(FaultsPatch {
+                    fault_latency_ms: Some(5),
+                    fault_429_rate: Some(1.5),
+                    ..FaultsPatch::default()
+                })
+                .is_err()
+        );
+        assert_eq!(faults, before);
+    }
+
+    #[test]
+    fn forced_snapshot_failures_are_used_up_one_by_one() {
+        let mut faults = Faults {
+            fail_next_snapshots: 2,
+            ..Faults::default()
+        };
+        assert!(faults.take_snapshot_failure().is_some());
+        assert!(faults.take_snapshot_failure().is_some());
+        assert!(faults.take_snapshot_failure().is_none());
+        assert_eq!(faults.verdict(), Verdict::Pass);
+        assert!(!faults.drop_connection());
+    }
+}

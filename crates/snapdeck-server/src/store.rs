@@ -1235,3 +1235,88 @@ fn save_blueprint(db: &Db, rec: &BlueprintRec) -> Result<()> {
         rec,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(query: &str) -> Params {
+        Params(serde_urlencoded::from_str(query).expect("query"))
+    }
+
+    #[test]
+    fn paths_resolve_under_the_home_directory_unless_absolute() {
+        assert_eq!(
+            resolve_path("a/b.txt").ok().as_deref(),
+            Some("/home/user/a/b.txt")
+        );
+        assert_eq!(resolve_path("./a").ok().as_deref(), Some("/home/user/a"));
+        assert_eq!(resolve_path("~/a").ok().as_deref(), Some("/home/user/a"));
+        assert_eq!(resolve_path("/etc/x").ok().as_deref(), Some("/etc/x"));
+        assert!(resolve_path("  ").is_err());
+    }
+
+    #[test]
+    fn metadata_filters_parse_generic_keys_including_dots() {
+        let filters = MetadataFilter::parse(&params(
+            "metadata%5Bsnapdeck.pinned%5D=true&metadata[env][in]=dev,prod&limit=3",
+        ))
+        .expect("parse");
+        assert_eq!(
+            filters,
+            [
+                MetadataFilter::Eq("snapdeck.pinned".into(), "true".into()),
+                MetadataFilter::In("env".into(), vec!["dev".into(), "prod".into()]),
+            ]
+        );
+        assert!(MetadataFilter::parse(&params("metadata[env][nin]=x")).is_err());
+        assert!(MetadataFilter::parse(&params("metadata[env=x")).is_err());
+        let meta: Metadata = [("env".to_owned(), "prod".to_owned())].into();
+        assert!(filters[1].accepts(&meta));
+        assert!(!filters[0].accepts(&meta));
+    }
+
+    #[test]
+    fn pages_follow_the_cursor_key_even_when_the_cursor_row_left_the_filter() {
+        let rows: Vec<OrderKey> = vec![(10, 1), (30, 3), (20, 2), (20, 4)];
+        let page = paginate(rows.iter().collect(), |r| *r, None, 2, true);
+        assert_eq!(page.items, [&(30, 3), &(20, 4)]);
+        assert!(page.has_more);
+        assert_eq!(page.total_count, Some(4));
+        // The cursor (20, 4) need not be in the list any more.
+        let rest: Vec<OrderKey> = vec![(10, 1), (20, 2), (30, 3)];
+        let page = paginate(rest.iter().collect(), |r| *r, Some((20, 4)), 2, false);
+        assert_eq!(page.items, [&(20, 2), &(10, 1)]);
+        assert!(!page.has_more);
+        assert_eq!(page.total_count, None);
+    }
+
+    #[test]
+    fn ids_look_like_runloops() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        let id = new_id(&mut rng, "snp");
+        assert_eq!(id.len(), 4 + 21);
+        assert!(id.starts_with("snp_"));
+        assert!(id[4..].chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn due_transitions_apply_with_their_due_times_not_the_time_they_are_noticed() {
+        let db = Db::open(None).expect("db");
+        let mut store = Store::open(db, Timings::default()).expect("store");
+        let dbx = store
+            .create_devbox(CreateDevbox::default(), 1_000)
+            .expect("create");
+        // Noticed long after both steps were due.
+        store.tick(1_000_000).expect("tick");
+        let view = store.get_devbox(&dbx.id).expect("get");
+        assert_eq!(view.status, DevboxStatus::Running);
+        let times: Vec<_> = view
+            .state_transitions
+            .iter()
+            .map(|t| t.transition_time_ms)
+            .collect();
+        assert_eq!(times, [Some(1_000), Some(2_000), Some(2_500)]);
+        assert_eq!(store.next_due(), None);
+    }
+}

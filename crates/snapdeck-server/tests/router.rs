@@ -291,6 +291,55 @@ async fn a_repeated_post_with_the_same_request_id_returns_the_first_result() {
     );
 }
 
+#[tokio::test]
+async fn a_retry_that_overtakes_its_original_waits_for_it_and_replays_its_answer() {
+    let emu = Emu::new();
+    // create_and_await_running holds for the boot time, so the two overlap.
+    let send = || {
+        let router = emu.router.clone();
+        tokio::spawn(async move {
+            let req = Request::post("/v1/devboxes/create_and_await_running")
+                .header("authorization", KEY)
+                .header("x-request-id", "overlapping-retry")
+                .body(Body::from(r#"{"name":"once"}"#))
+                .expect("req");
+            let res = router.oneshot(req).await.expect("infallible");
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .expect("body");
+            serde_json::from_slice::<Value>(&bytes).expect("json")
+        })
+    };
+    let (a, b) = (send(), send());
+    let (a, b) = (a.await.expect("join"), b.await.expect("join"));
+    assert_eq!(a["id"], b["id"]);
+    let list = emu.ok(emu.get("/v1/devboxes").await).await;
+    assert_eq!(list["total_count"], 1);
+}
+
+#[tokio::test]
+async fn failed_requests_are_not_remembered_so_a_retry_can_succeed() {
+    let emu = Emu::new();
+    let id = emu.running_devbox("r").await;
+    let snap = emu
+        .ok(emu
+            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+            .await)
+        .await;
+    let shutdown = || {
+        Request::post(format!("/v1/devboxes/{id}/shutdown"))
+            .header("authorization", KEY)
+            .header("x-request-id", "shutdown-once")
+            .body(Body::empty())
+            .expect("req")
+    };
+    assert_eq!(emu.raw(shutdown()).await.status, StatusCode::CONFLICT);
+    emu.await_snapshot(snap["id"].as_str().expect("id")).await;
+    let reply = emu.raw(shutdown()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["status"], "shutdown");
+}
+
 // ---- devboxes ----
 
 #[tokio::test]
