@@ -1248,6 +1248,21 @@ async fn injected_faults_hit_v1_but_never_healthz_or_the_control_endpoint() {
 }
 
 #[tokio::test]
+async fn injected_latency_delays_api_calls_only() {
+    let emu = Emu::new();
+    emu.ok(emu
+        .post("/_emulator/faults", json!({"fault_latency_ms": 150}))
+        .await)
+        .await;
+    let started = std::time::Instant::now();
+    assert_eq!(emu.get("/v1/devboxes").await.status, StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    let started = std::time::Instant::now();
+    assert_eq!(emu.get("/healthz").await.status, StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(150));
+}
+
+#[tokio::test]
 async fn reset_wipes_the_account_and_can_seed_the_demo() {
     let emu = Emu::new();
     emu.create_devbox(json!({})).await;
