@@ -8,7 +8,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KEY, launchBrowser, screenshot, startServer } from './harness.mjs';
+import { KEY, SCREENSHOTS, launchBrowser, screenshot, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -51,7 +51,10 @@ const timelineNodes = (page) => page.locator('#embed-timeline [data-testid="snap
 async function mounted(page) {
   await listRows(page).first().waitFor();
   await timelineNodes(page).first().waitFor();
-  await page.locator('#embed-cleanup [data-testid="cleanup-summary"]').waitFor();
+  await page.waitForFunction(() => {
+    const text = document.querySelector('#embed-cleanup [data-testid="cleanup-summary"]')?.textContent ?? '';
+    return /Will delete/.test(text) && !/checking/.test(text);
+  });
   await page.waitForFunction(
     () => [...document.querySelectorAll('#embed-timeline [data-testid="snapshot-node"]')]
       .every((n) => n.dataset.status !== 'unknown'),
@@ -182,6 +185,7 @@ test('a snapshot taken in the embedded timeline reaches the portal as snapdeck:s
   await embed.getByRole('button', { name: 'Snapshot', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'Take snapshot' });
   await dialog.getByLabel('Name').fill('portal-e2e');
+  await page.screenshot({ path: `${SCREENSHOTS}/embed-portal-dialog-light.png` });
   await dialog.getByLabel('Name').press('Enter');
   await dialog.waitFor({ state: 'detached' });
   await page.waitForFunction(() => window.seen.length > 0, null, { timeout: 20_000 });
