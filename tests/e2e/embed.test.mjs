@@ -8,7 +8,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KEY, SCREENSHOTS, launchBrowser, screenshot, startServer } from './harness.mjs';
+import { KEY, SCREENSHOTS, launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -298,6 +298,28 @@ test('the token comes by JS property or event and is never written to the DOM or
     };
   }, KEY);
   assert.deepEqual(leaks, { dom: false, storage: [] });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the full dashboard dispatches the same events on its .sd-root', async () => {
+  const { context, page, errors } = await openApp(browser, server.url, `/devboxes/${devbox.id}`);
+  await page.locator('[data-testid="snapshot-node"]').first().waitFor();
+  await page.evaluate(() => {
+    window.seen = [];
+    document.addEventListener('snapdeck:snapshot-complete', (e) => {
+      window.seen.push({ root: e.target.classList.contains('sd-root'), detail: e.detail });
+    });
+  });
+  await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Take snapshot' });
+  await dialog.getByLabel('Name').fill('dashboard-e2e');
+  await dialog.getByLabel('Name').press('Enter');
+  await page.waitForFunction(() => window.seen.length > 0, null, { timeout: 20_000 });
+  const made = (await server.api.snapshots(`&devbox_id=${devbox.id}`)).find((s) => s.name === 'dashboard-e2e');
+  assert.deepEqual(await page.evaluate(() => window.seen), [
+    { root: true, detail: { snapshotId: made.id, devboxId: devbox.id } },
+  ]);
   assert.deepEqual(errors, []);
   await context.close();
 });
