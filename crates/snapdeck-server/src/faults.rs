@@ -96,6 +96,14 @@ impl Faults {
         Ok(())
     }
 
+    /// Whether any knob touches requests themselves (the snapshot ones do not).
+    pub fn affects_requests(&self) -> bool {
+        self.fault_latency_ms > 0
+            || self.fault_5xx_rate > 0.0
+            || self.fault_429_rate > 0.0
+            || self.fault_drop_rate > 0.0
+    }
+
     /// Rolls the dice for one request (after the latency).
     pub fn verdict(&self) -> Verdict {
         if self.fault_5xx_rate > 0.0 && fastrand::f64() < self.fault_5xx_rate {

@@ -15,7 +15,9 @@ use crate::state::AppState;
 /// Injected latency, 5xx and 429 (dropped connections happen in [`crate::serve`], where
 /// the connection is). Faulted requests never reach the handler, so they change nothing.
 pub async fn faults(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let faults = state.faults();
+    let Some(faults) = state.request_faults() else {
+        return next.run(req).await;
+    };
     if faults.fault_latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.fault_latency_ms)).await;
     }

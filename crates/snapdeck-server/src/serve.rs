@@ -51,7 +51,8 @@ pub async fn serve(
         let state = state.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let drop = req.uri().path().starts_with("/v1/") && state.faults().drop_connection();
+                let drop = req.uri().path().starts_with("/v1/")
+                    && state.request_faults().is_some_and(|f| f.drop_connection());
                 let router = router.clone();
                 async move {
                     if drop {

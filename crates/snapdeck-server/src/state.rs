@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -52,6 +53,9 @@ struct Shared {
     store: Mutex<Store>,
     config: Config,
     faults: Mutex<Faults>,
+    /// Whether any per-request fault (latency, 5xx, 429, drop) is on: the common case,
+    /// all off, then costs every request one atomic load instead of a lock.
+    request_faults_on: AtomicBool,
     /// Bumped whenever a devbox or snapshot changes status.
     changes: watch::Sender<u64>,
     /// One async lock per `x-request-id` in flight, so a retry that overtakes its
@@ -76,6 +80,7 @@ impl AppState {
         Self(Arc::new(Shared {
             store: Mutex::new(store),
             config,
+            request_faults_on: AtomicBool::new(faults.affects_requests()),
             faults: Mutex::new(faults),
             changes,
             request_locks: Mutex::new(HashMap::new()),
@@ -110,10 +115,21 @@ impl AppState {
         lock(&self.0.faults).clone()
     }
 
+    /// The knobs, but only when some per-request fault is on (the fast path).
+    pub fn request_faults(&self) -> Option<Faults> {
+        self.0
+            .request_faults_on
+            .load(Ordering::Relaxed)
+            .then(|| self.faults())
+    }
+
     /// Changes the fault knobs and returns the result.
     pub fn update_faults(&self, f: impl FnOnce(&mut Faults)) -> Faults {
         let mut faults = lock(&self.0.faults);
         f(&mut faults);
+        self.0
+            .request_faults_on
+            .store(faults.affects_requests(), Ordering::Relaxed);
         faults.clone()
     }
 
