@@ -150,6 +150,7 @@ pub fn mount_all() -> usize {
         return 0;
     };
     let mut found = 0;
+    let mut resumed = false;
     for i in 0..nodes.length() {
         let Some(el) = nodes
             .item(i)
@@ -158,14 +159,15 @@ pub fn mount_all() -> usize {
             continue;
         };
         found += 1;
-        mount_one(el, found == 1);
+        resumed |= mount_one(el, !resumed);
     }
     found
 }
 
-/// Mounts one embed. `first`: this one resumes operations left running by a reload
-/// (all embeds of a page share the stored operations list; one watcher is enough).
-fn mount_one(el: web_sys::HtmlElement, first: bool) {
+/// Mounts one embed; true when it is an app (not an error note). `resume`: this one
+/// resumes the operations a reload interrupted — all embeds of a page share the stored
+/// operations list, and one watcher per operation is enough.
+fn mount_one(el: web_sys::HtmlElement, resume: bool) -> bool {
     match EmbedConfig::from_attrs(|name| el.get_attribute(name)) {
         Ok(config) => {
             let token = js_sys::Reflect::get(&el, &JsValue::from_str(TOKEN_PROPERTY))
@@ -174,12 +176,14 @@ fn mount_one(el: web_sys::HtmlElement, first: bool) {
                 .filter(|t| !t.is_empty());
             let host = el.clone();
             leptos::mount::mount_to(el, move || {
-                view! { <EmbeddedApp config=config token=token host=host resume_ops=first /> }
+                view! { <EmbeddedApp config=config token=token host=host resume_ops=resume /> }
             })
             .forget();
+            true
         }
         Err(message) => {
             leptos::mount::mount_to(el, move || view! { <EmbedError message=message /> }).forget();
+            false
         }
     }
 }
@@ -204,6 +208,8 @@ fn EmbedError(
 struct EmbedNav {
     url: ArcRwSignal<Url>,
     dashboard_url: Option<String>,
+    /// The mount element (brought into view when the view changes).
+    host: web_sys::Element,
 }
 
 impl EmbedNav {
@@ -219,8 +225,14 @@ impl EmbedNav {
             return;
         };
         let same_view = self.url.with_untracked(|u| View::of_path(u.path())) == Some(view);
-        if same_view || self.dashboard_url.is_none() {
+        if same_view {
             self.url.set(next);
+        } else if self.dashboard_url.is_none() {
+            self.url.set(next);
+            // A new page starts at its top, as it would in the dashboard.
+            if self.host.get_bounding_client_rect().top() < 0.0 {
+                self.host.scroll_into_view();
+            }
         } else {
             self.open_dashboard(href);
         }
@@ -312,6 +324,7 @@ fn EmbeddedApp(
     let nav = EmbedNav {
         url: url.clone(),
         dashboard_url: config.dashboard_url.clone(),
+        host: host.clone().into(),
     };
     provide_context(nav.clone());
     route_link_clicks(&host, nav);
