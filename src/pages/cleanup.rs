@@ -57,6 +57,10 @@ pub fn confirmed_deletes(plan: &CleanupPlan, unticked: &BTreeSet<String>) -> Vec
         .collect()
 }
 
+/// Rows drawn per plan list: the DOM stays small with thousands of snapshots; the
+/// filter box finds the rest.
+const PLAN_ROWS_SHOWN: usize = 300;
+
 /// How plan rows are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sort {
@@ -477,24 +481,44 @@ fn PlanLists(
                 >
                     <ul class="sd-plan__list">
                         <For
-                            each=move || delete_rows.get()
+                            each=move || delete_rows.get().into_iter().take(PLAN_ROWS_SHOWN)
                             key=|i| (i.snapshot.id.clone(), format!("{:?}", i.decision))
                             children=move |i| view! { <PlanRow item=i unticked=unticked devboxes=devboxes /> }
                         />
                     </ul>
+                    <MoreRows total=Signal::derive(move || delete_rows.with(Vec::len)) />
                 </Show>
             </section>
             <section class="sd-plan__col" aria-label="To keep" data-testid="plan-keep">
                 <h3 class="sd-plan__head">{keep_head}</h3>
                 <ul class="sd-plan__list">
                     <For
-                        each=move || keep_rows.get()
+                        each=move || keep_rows.get().into_iter().take(PLAN_ROWS_SHOWN)
                         key=|i| (i.snapshot.id.clone(), format!("{:?}", i.decision))
                         children=move |i| view! { <PlanRow item=i unticked=unticked devboxes=devboxes /> }
                     />
                 </ul>
+                <MoreRows total=Signal::derive(move || keep_rows.with(Vec::len)) />
             </section>
         </div>
+    }
+}
+
+/// "… and 120 more" under a capped plan list.
+#[component]
+fn MoreRows(
+    /// Rows in the list.
+    total: Signal<usize>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || { total.get() > PLAN_ROWS_SHOWN }>
+            <p class="sd-muted sd-plan__none">
+                {move || format!(
+                    "… and {} more. Filter by name or id to find one.",
+                    total.get() - PLAN_ROWS_SHOWN,
+                )}
+            </p>
+        </Show>
     }
 }
 

@@ -28,7 +28,7 @@ use crate::hooks::selection::Selection;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
-use crate::routes::{PAGE_SIZE, Page, SnapshotsQuery};
+use crate::routes::{CleanupQuery, PAGE_SIZE, Page, SnapshotsQuery};
 
 /// Whether a selected snapshot can be deleted, as far as we know now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +201,16 @@ pub fn SnapshotsPage() -> impl IntoView {
         <section class="sd-page">
             <div class="sd-pagehead">
                 <h1 class="sd-h1">"Snapshots"</h1>
-                <a class="sd-btn sd-btn--ghost sd-btn--sm" href=Page::cleanup().href()>
+                <a
+                    class="sd-btn sd-btn--ghost sd-btn--sm"
+                    href=move || {
+                        Page::Cleanup(CleanupQuery {
+                            devbox: query.with(|q| q.devbox.clone()),
+                            ..CleanupQuery::default()
+                        })
+                        .href()
+                    }
+                >
                     "Clean up by policy →"
                 </a>
             </div>

@@ -153,6 +153,39 @@ test('a snapshot pinned after the plan was confirmed is skipped, not deleted', a
   await context.close();
 });
 
+test('an errored snapshot the API refuses to delete is reported as failed with its message', async () => {
+  const devboxes = await server.api.devboxes();
+  const flaky = devboxes.find((d) => d.name === 'agent-fix-flaky-tests');
+  // Keep every complete one: only the errored snapshot is planned for deletion.
+  const { context, page, errors } = await openApp(
+    browser,
+    server.url,
+    `/cleanup?devbox=${flaky.id}&keep=10&errored=1`,
+  );
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="plan-delete-row"]').length === 1,
+  );
+  const id = await deleteRows(page).first().getAttribute('data-id');
+  assert.equal(await deleteRows(page).first().locator('[data-testid="plan-reason"]').innerText(), 'Errored');
+  const pinnedKept = await keepRows(page).filter({ hasText: 'known-good' }).locator('[data-testid="plan-reason"]').innerText();
+  assert.equal(pinnedKept, 'Pinned');
+  await page.locator('[data-testid="cleanup-confirm"]').fill('1');
+  await page.getByRole('button', { name: 'Delete 1 snapshot' }).click();
+  const rowSel = `[data-testid="bulk-row"][data-id="${id}"][data-outcome="failed"]`;
+  await page.locator(rowSel).waitFor({ timeout: 15_000 });
+  assert.match(await page.locator(rowSel).innerText(), /409/);
+  assert.match(await page.locator('[data-testid="bulk-counts"]').innerText(), /0 deleted · 1 failed/);
+  const still = await server.api.get(`/v1/devboxes/disk_snapshots/${id}/status`);
+  assert.equal(still.json.status, 'error', 'the errored snapshot is untouched');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'cleanup-failed-errored');
+  // Dismiss clears the finished run.
+  await page.getByTestId('bulk-panel').getByRole('button', { name: 'Dismiss' }).click();
+  await page.locator('[data-testid="bulk-panel"]').waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a reload in the middle of a cleanup resumes it and deletes exactly the plan', async () => {
   const beforeAll = new Set((await server.api.snapshots()).map((s) => s.id));
   const { context, page, errors } = await openApp(browser, server.url, '/cleanup?keep=1&errored=0');
