@@ -30,6 +30,12 @@
 //! **Theme and styles.** The host sets `--sd-*` custom properties on the element
 //! (style/embed.css makes the embed inherit them); every snapdeck selector is prefixed
 //! and scoped, so nothing leaks into the host. Events: see [`crate::events`].
+//!
+//! **Limits.** Elements are found once, when the app loads (add them before the loader
+//! runs). Embeds are not in a shadow root: host rules more specific than an element
+//! selector (`.x td`, `tr:nth-child(even) td`) still reach in. Every app on the origin
+//! shares the stored operations list, so two embeds taking snapshots at the same moment
+//! can overwrite each other's record of them (the snapshots themselves are unaffected).
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
