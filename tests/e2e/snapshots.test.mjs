@@ -150,6 +150,30 @@ test('the dialog says what is skipped and why; Esc closes it and deletes nothing
   await context.close();
 });
 
+test('a metadata filter typed as key=value lands in the URL and filters the rows', async () => {
+  const all = await server.api.snapshots();
+  const ci = all.filter((s) => s.metadata.env === 'ci').map((s) => s.id).sort();
+  assert.ok(ci.length > 0);
+  const { context, page, errors } = await openApp(browser, server.url, '/snapshots');
+  await rows(page).first().waitFor();
+  const input = page.getByLabel('Metadata');
+  await input.fill('not-a-pair');
+  await input.press('Enter');
+  await page.getByText('Write it as key=value').waitFor();
+  await input.fill('env=ci');
+  await input.press('Enter');
+  await page.waitForURL((u) => u.searchParams.getAll('meta').includes('env=ci'));
+  await waitForRowCount(page, ci.length);
+  const shown = await rows(page).evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.deepEqual(shown.sort(), ci);
+  // The chip removes the filter again.
+  await page.getByRole('button', { name: 'Remove filter env=ci' }).click();
+  await page.waitForURL((u) => !u.searchParams.has('meta'));
+  await waitForRowCount(page, all.length);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the list is usable at 360 px wide', async () => {
   const { context, page } = await openApp(browser, server.url, '/snapshots', {
     viewport: { width: 360, height: 740 },
