@@ -34,6 +34,7 @@ pub mod testing;
 
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::http::{HeaderName, Method};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
@@ -106,7 +107,7 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Json<Value> {
+async fn healthz(State(state): State<AppState>) -> Json<Value> {
     Json(match &state.config().upstream {
         None => json!({
             "ok": true,

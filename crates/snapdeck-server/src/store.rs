@@ -858,7 +858,7 @@ impl Store {
         // "Relative to the base blueprint": a few hundred MB of installed tooling, growing
         // with each snapshot of the same devbox, plus what was written through the API.
         let final_size_bytes =
-            180_000_000 + earlier * 35_000_000 + self.rng.u64(0..400_000_000) + files_bytes;
+            200_000_000 + earlier * 35_000_000 + self.rng.u64(0..400_000_000) + files_bytes;
         let rec = SnapshotRec {
             seq: self.seq(),
             view: Snapshot {
