@@ -28,9 +28,9 @@ pub fn router() -> Router<AppState> {
 }
 
 fn start_snapshot(state: &AppState, devbox_id: &str, params: SnapshotParams) -> Result<Snapshot> {
-    // Decided before taking the store lock: the fault knobs have their own.
-    let will_fail = state.take_snapshot_failure();
-    state.with(|s, now| s.snapshot_disk(devbox_id, params, will_fail, now))
+    // The fault knobs have their own lock, taken inside the store's (never the other
+    // way round), and only once the store has accepted the request.
+    state.with(|s, now| s.snapshot_disk(devbox_id, params, || state.take_snapshot_failure(), now))
 }
 
 /// Starts a snapshot and answers at once; `/status` reports its progress.

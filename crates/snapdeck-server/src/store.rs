@@ -837,16 +837,19 @@ impl Store {
     }
 
     /// `snapshot_disk_async` (and the start of `snapshot_disk`): captures the devbox's
-    /// files now and completes after the snapshot duration, or fails with `will_fail`.
+    /// files now and completes after the snapshot duration — or fails with the message
+    /// `will_fail` gives. It is asked only once the request is valid, so a refused
+    /// request does not use up a forced failure.
     pub fn snapshot_disk(
         &mut self,
         devbox_id: &str,
         params: SnapshotParams,
-        will_fail: Option<String>,
+        will_fail: impl FnOnce() -> Option<String>,
         now: i64,
     ) -> Result<Snapshot> {
         let devbox = self.running_devbox(devbox_id)?;
         check_commit_message(params.commit_message.as_deref())?;
+        let will_fail = will_fail();
         let base_blueprint_id = devbox.base_blueprint_id.clone();
         let earlier = self
             .snapshots

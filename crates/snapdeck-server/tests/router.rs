@@ -772,6 +772,30 @@ async fn a_forced_snapshot_failure_ends_in_error_with_a_message() {
 }
 
 #[tokio::test]
+async fn a_refused_snapshot_request_does_not_use_up_a_forced_failure() {
+    let emu = Emu::new();
+    emu.post("/_emulator/faults", json!({"fail_next_snapshots": 1}))
+        .await;
+    let booting = emu.create_devbox(json!({})).await;
+    let id = booting["id"].as_str().expect("id").to_owned();
+    let refused = emu
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    emu.wait_status(&id, "running").await;
+    let snap = emu
+        .ok(emu
+            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+            .await)
+        .await;
+    let done = emu.await_snapshot(snap["id"].as_str().expect("id")).await;
+    assert_eq!(
+        done["status"], "error",
+        "the forced failure was still there"
+    );
+}
+
+#[tokio::test]
 async fn snapshots_need_a_running_devbox_and_a_short_commit_message() {
     let emu = Emu::new();
     let booting = emu.create_devbox(json!({})).await;
