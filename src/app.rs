@@ -6,7 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api::provide_api;
-use crate::components::{OpsTray, ToastStack, TopBar};
+use crate::components::{OpsTray, Shortcuts, ToastStack, TopBar};
 use crate::hooks::use_now::provide_now;
 use crate::hooks::use_ops::provide_ops;
 use crate::hooks::use_refresh::provide_refresh;
@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                     </Routes>
                 </main>
                 <OpsTray />
+                <Shortcuts />
                 <ToastStack />
             </Router>
         </div>

@@ -12,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, DevboxStatus};
 
 use crate::api::use_api;
+use crate::components::shortcuts::typing_in_field;
 use crate::components::status_badge::devbox_tone;
 use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, RelTime, SkeletonRows, StatusBadge,
@@ -231,17 +232,6 @@ pub fn DevboxesPage() -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// True when a key event comes from a text field (so `/` types a slash there).
-fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
-    use wasm_bindgen::JsCast;
-    e.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| {
-            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                || el.has_attribute("contenteditable")
-        })
 }
 
 /// The empty state when filters hide everything.

@@ -88,3 +88,17 @@ test('the list is usable at 360 px wide', async () => {
   assert.ok(overflow <= 1, `no horizontal page scroll (overflow ${overflow}px)`);
   await context.close();
 });
+
+test('? lists the shortcuts and g then s goes to Snapshots', async () => {
+  const { context, page } = await openApp(browser, server.url, '/devboxes');
+  await rows(page).first().waitFor();
+  await page.locator('body').press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await help.waitFor();
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'detached' });
+  await page.locator('body').press('g');
+  await page.locator('body').press('s');
+  await page.waitForURL(/\/snapshots$/);
+  await context.close();
+});
