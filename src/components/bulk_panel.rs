@@ -9,6 +9,9 @@ use snapdeck_core::bulk::{BulkItem, ItemState, Phase};
 use crate::components::icon::{Icon, IconKind};
 use crate::fmt::{bytes, middle_truncate};
 
+/// Outcome rows drawn at most.
+const ROWS_SHOWN: usize = 300;
+
 /// How an item is doing, for its row: (css tone, short label, detail).
 pub fn outcome(item: &BulkItem) -> (&'static str, &'static str, Option<String>) {
     match &item.state {
@@ -96,8 +99,26 @@ pub fn BulkPanel(
         }
         s
     };
-    let rows =
-        Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.items.clone()).unwrap_or_default()));
+    // Failures and skips first (they need reading), then the rest in run order; only
+    // the first ROWS_SHOWN are drawn so a run of thousands keeps a small DOM.
+    let rows = Memo::new(move |_| {
+        run.with(|r| {
+            let Some(r) = r else { return Vec::new() };
+            let (first, rest): (Vec<&BulkItem>, Vec<&BulkItem>) = r.items.iter().partition(|i| {
+                matches!(
+                    i.state,
+                    ItemState::Failed { .. } | ItemState::Skipped { .. }
+                )
+            });
+            first
+                .into_iter()
+                .chain(rest)
+                .take(ROWS_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let hidden = move || counts.get().total.saturating_sub(ROWS_SHOWN);
     view! {
         <Show when=move || present.get()>
         <section class="sd-bulk" aria-label="Delete progress" data-testid="bulk-panel">
@@ -155,6 +176,11 @@ pub fn BulkPanel(
                     children=|item| view! { <BulkRow item=item /> }
                 />
             </ul>
+            <Show when=move || { hidden() > 0 }>
+                <p class="sd-muted sd-bulk__more">
+                    {move || format!("… and {} more, not shown.", hidden())}
+                </p>
+            </Show>
         </section>
         </Show>
     }

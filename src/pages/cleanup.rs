@@ -175,8 +175,14 @@ pub fn CleanupPage() -> impl IntoView {
     let summary = move || {
         let total = all.with(Vec::len);
         let n = confirmed.with(Vec::len);
+        // Errored snapshots have no size: the bytes are then a lower bound.
+        let at_least = if confirmed.with(|c| c.iter().any(|x| x.size_bytes.is_none())) {
+            "at least "
+        } else {
+            ""
+        };
         let mut s = format!(
-            "Will delete {n} of {}, free {}",
+            "Will delete {n} of {}, free {at_least}{}",
             plural(total, "snapshot", "snapshots"),
             bytes(delete_bytes())
         );

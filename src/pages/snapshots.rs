@@ -30,6 +30,9 @@ use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::routes::{CleanupQuery, PAGE_SIZE, Page, SnapshotsQuery};
 
+/// Snapshots named one by one in the confirmation (the count covers the rest).
+const LISTED_IN_DIALOG: usize = 200;
+
 /// Whether a selected snapshot can be deleted, as far as we know now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Eligibility {
@@ -863,7 +866,7 @@ fn DeleteDialog(
                 </p>
                 <ul class="sd-confirm__list" aria-label="Will be deleted">
                     <For
-                        each=move || deletable.get()
+                        each=move || deletable.get().into_iter().take(LISTED_IN_DIALOG)
                         key=|s| s.id.clone()
                         children=|s| {
                             view! {
@@ -877,6 +880,14 @@ fn DeleteDialog(
                         }
                     />
                 </ul>
+                <Show when=move || deletable.with(|d| d.len() > LISTED_IN_DIALOG)>
+                    <p class="sd-muted">
+                        {move || format!(
+                            "… and {} more.",
+                            deletable.with(Vec::len).saturating_sub(LISTED_IN_DIALOG),
+                        )}
+                    </p>
+                </Show>
                 <Show when=move || { checking() > 0 }>
                     <p class="sd-muted" role="status">
                         {move || format!("Checking the status of {}…", checking())}
