@@ -42,10 +42,14 @@ pub fn OpsTray() -> impl IntoView {
                     on:click=toggle
                 >
                     {move || {
+                        let failed = list
+                            .with(|l| l.iter().any(|o| matches!(o.state, OpState::Failed { .. })));
                         if running() > 0 {
-                            view! { <Icon kind=IconKind::Spinner /> }.into_any()
+                            view! { <span class="sd-op--busy sd-tray__icon"><Icon kind=IconKind::Spinner /></span> }.into_any()
+                        } else if failed {
+                            view! { <span class="sd-op--err sd-tray__icon"><Icon kind=IconKind::Cross /></span> }.into_any()
                         } else {
-                            view! { <Icon kind=IconKind::Check /> }.into_any()
+                            view! { <span class="sd-op--ok sd-tray__icon"><Icon kind=IconKind::Check /></span> }.into_any()
                         }
                     }}
                     <span class="sd-grow">
