@@ -8,10 +8,12 @@ on any failure. Started by run.sh, which also starts the server.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 import traceback
+import urllib.request
 from typing import Callable
 
 import runloop_api_client
@@ -209,6 +211,33 @@ def _() -> None:
     )
     wrong = Runloop(bearer_token="wrong-key", max_retries=0)
     expect_status_error(runloop_api_client.AuthenticationError, lambda: wrong.devboxes.list())
+
+
+def set_faults(**knobs: object) -> None:
+    """Sets the emulator's fault knobs through its control endpoint (no auth)."""
+    req = urllib.request.Request(
+        os.environ["RUNLOOP_BASE_URL"] + "/_emulator/faults",
+        data=json.dumps(knobs).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(req, timeout=5).read()
+
+
+@check("the SDK's retries ride out injected 503s, 429s and dropped connections, creating once")
+def _() -> None:
+    before = client.devboxes.list(limit=100).total_count
+    # Rates low enough that six attempts all failing (the SDK gives up) is ~1 in 3000.
+    set_faults(fault_5xx_rate=0.1, fault_429_rate=0.1, fault_retry_after_s=1, fault_drop_rate=0.1)
+    try:
+        names = [f"flaky-{i}" for i in range(4)]
+        ids = {client.devboxes.create(name=n).id for n in names}
+        for _ in range(4):
+            client.devboxes.list(limit=5)
+    finally:
+        set_faults(fault_5xx_rate=0, fault_429_rate=0, fault_drop_rate=0)
+    assert len(ids) == 4
+    assert client.devboxes.list(limit=100).total_count == before + 4
 
 
 passed = sum(ok for _, ok in RESULTS)
