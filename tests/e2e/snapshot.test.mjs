@@ -119,3 +119,40 @@ test('a snapshot that fails shows its error in the timeline and the tray', async
   await screenshot(page, 'snapshot-error-light');
   await context.close();
 });
+
+test('the snapshot dialog and the tray in dark', async () => {
+  const { context, page } = await openApp(browser, server.url, `/devboxes/${devbox.id}`, {
+    colorScheme: 'dark',
+  });
+  await nodes(page).first().waitFor();
+  await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Take snapshot' });
+  await dialog.getByLabel('Commit message').fill('nightly state');
+  await screenshot(page, 'snapshot-dialog-dark');
+  await dialog.getByLabel('Name').press('Enter');
+  await page.locator('[data-testid="op-row"][data-state="busy"]').first().waitFor();
+  await screenshot(page, 'snapshot-in-progress-dark');
+  await context.close();
+});
+
+test('pinning merges into the existing metadata and unpinning removes only the pin', async () => {
+  const snaps = await server.api.snapshots(`&devbox_id=${devbox.id}`);
+  const target = snaps.find((s) => s.name && Object.keys(s.metadata).length > 0
+    && s.metadata['snapdeck.pinned'] !== 'true');
+  const before = { ...target.metadata };
+  const { context, page } = await openApp(browser, server.url, `/devboxes/${devbox.id}`);
+  const node = page.locator(`[data-testid="snapshot-node"][data-snapshot-id="${target.id}"]`);
+  await node.waitFor();
+  await node.getByRole('button', { name: `Pin ${target.name}`, exact: true }).click();
+  await node.getByRole('button', { name: `Unpin ${target.name}`, exact: true }).waitFor();
+  let now = (await server.api.snapshots(`&devbox_id=${devbox.id}`)).find((s) => s.id === target.id);
+  assert.deepEqual(now.metadata, { ...before, 'snapdeck.pinned': 'true' });
+  assert.equal(now.name, target.name);
+  assert.equal(now.commit_message, target.commit_message);
+
+  await node.getByRole('button', { name: `Unpin ${target.name}`, exact: true }).click();
+  await node.getByRole('button', { name: `Pin ${target.name}`, exact: true }).waitFor();
+  now = (await server.api.snapshots(`&devbox_id=${devbox.id}`)).find((s) => s.id === target.id);
+  assert.deepEqual(now.metadata, before);
+  await context.close();
+});
