@@ -213,6 +213,24 @@ def _() -> None:
     expect_status_error(runloop_api_client.AuthenticationError, lambda: wrong.devboxes.list())
 
 
+@check("the object-oriented RunloopSDK layer: create, write, snapshot, restore, read")
+def _() -> None:
+    try:
+        from runloop_api_client import RunloopSDK
+    except ImportError:
+        print("# RunloopSDK is not in this SDK version; nothing to check")
+        return
+    sdk = RunloopSDK()
+    devbox = sdk.devbox.create(name="oo-sdk")
+    devbox.file.write(file_path="oo.txt", contents="object layer")
+    snapshot = devbox.snapshot_disk(name="oo-snapshot")
+    assert snapshot.get_info().status == "complete"
+    clone = snapshot.create_devbox(name="oo-clone")
+    assert clone.file.read(file_path="oo.txt") == "object layer"
+    clone.shutdown()
+    devbox.shutdown()
+
+
 def set_faults(**knobs: object) -> None:
     """Sets the emulator's fault knobs through its control endpoint (no auth)."""
     req = urllib.request.Request(
