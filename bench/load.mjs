@@ -140,6 +140,9 @@ async function main() {
       first_api_call_ms_median: median(runs.map((r) => r.firstApiStart)),
       list_answered_ms_median: median(runs.map((r) => r.listEnd)),
       api_calls_up_to_list: median(runs.map((r) => r.apiBefore)),
+      // Per-load differences, then their median (medians of the parts above need not add up).
+      start_after_wasm_ms_median: median(runs.filter((r) => r.wasmEnd !== null && r.firstApiStart !== null).map((r) => r.firstApiStart - r.wasmEnd)),
+      paint_after_list_ms_median: median(runs.filter((r) => r.listEnd !== null).map((r) => r.painted - r.listEnd)),
       heap_used_mb_median: median(runs.map((r) => r.heap_used_mb)),
       heap_used_mb_max: Math.max(...runs.map((r) => r.heap_used_mb)),
       dom_elements_median: median(runs.map((r) => r.dom_elements)),

@@ -92,7 +92,10 @@ def main(path):
     for fi, sz in enumerate(bodies):
         name = names.get(fi + imported_funcs, "?")
         m = re.match(r"[<&\s]*(?:mut\s+)?([A-Za-z_][A-Za-z0-9_]*)", name)
-        by_crate[m.group(1) if m else "?"] += sz
+        crate = m.group(1) if m else "?"
+        if len(crate) == 1 and crate.isupper():
+            crate = "<generic T as …>"
+        by_crate[crate] += sz
     total = sum(bodies)
     print(json.dumps({
         "file": path,
