@@ -199,7 +199,7 @@ def build(d, measure_secs, total_secs):
     if la and lf:
         r = ratio(la["first_row_ms_median"], lf["first_row_ms_median"])
         rows.append(("2 cold load", f"navigation → first row painted (median of {la['runs']})",
-                     ms(la["first_row_ms_median"]), ms(lf["first_row_ms_median"]), fx(r, 2),
+                     ms(la["first_row_ms_median"]), ms(lf["first_row_ms_median"]), fx(r, 3),
                      "≤ 2× floor", verdict(r is not None and r <= 2.0),
                      f"range {la['first_row_ms_min']:.0f}–{la['first_row_ms_max']:.0f} ms vs {lf['first_row_ms_min']:.0f}–{lf['first_row_ms_max']:.0f} ms"))
         def part(x):
