@@ -24,6 +24,7 @@ use crate::components::{EmptyState, ErrorState, RelTime, SkeletonRows, SnapshotB
 use crate::embed::use_navigate;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
+use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::use_visible_statuses;
@@ -124,13 +125,27 @@ pub fn CleanupPage() -> impl IntoView {
     let ids =
         Signal::derive(move || all.with(|l| l.iter().map(|s| s.id.clone()).collect::<Vec<_>>()));
     let statuses = use_visible_statuses(ids);
-    let status_map = Memo::new(move |_| {
-        all.with(|l| {
-            l.iter()
-                .filter_map(|s| statuses.status(&s.id).map(|st| (s.id.clone(), st)))
-                .collect::<BTreeMap<String, SnapshotStatus>>()
-        })
+    // The statuses the plan uses. Sampled (on a new list, then a few times a second)
+    // rather than tracked: with thousands of snapshots arriving one status at a time,
+    // replanning and redrawing on each would cost more than the fetching.
+    let status_map = RwSignal::new(BTreeMap::<String, SnapshotStatus>::new());
+    let sample = move || {
+        let m = untrack(|| {
+            all.with(|l| {
+                l.iter()
+                    .filter_map(|s| statuses.status(&s.id).map(|st| (s.id.clone(), st)))
+                    .collect::<BTreeMap<_, _>>()
+            })
+        });
+        if status_map.with_untracked(|cur| *cur != m) {
+            status_map.set(m);
+        }
+    };
+    Effect::new(move |_| {
+        all.track();
+        sample();
     });
+    use_interval(300, sample);
     let unknown = move || {
         all.with(Vec::len)
             .saturating_sub(status_map.with(BTreeMap::len))

@@ -25,6 +25,7 @@ use crate::embed::use_navigate;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::selection::Selection;
+use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
@@ -784,38 +785,52 @@ fn DeleteDialog(
         filtered.with_untracked(|f| f.iter().filter(|x| s.contains(&x.id)).cloned().collect())
     });
     let chosen = StoredValue::new(chosen);
-    let judged = Memo::new(move |_| {
-        chosen.with_value(|c| {
-            c.iter()
-                .map(|s| (s.clone(), eligibility(s, statuses.get(&s.id).as_ref())))
-                .collect::<Vec<_>>()
+    // One verdict per chosen snapshot, sampled a few times a second rather than on
+    // every status that arrives (with thousands selected, that would redraw thousands
+    // of times).
+    let verdicts = RwSignal::new(Vec::<Eligibility>::new());
+    let sample = move || {
+        let v: Vec<Eligibility> = untrack(|| {
+            chosen.with_value(|c| {
+                c.iter()
+                    .map(|s| eligibility(s, statuses.get(&s.id).as_ref()))
+                    .collect()
+            })
+        });
+        if verdicts.with_untracked(|cur| *cur != v) {
+            verdicts.set(v);
+        }
+    };
+    sample();
+    use_interval(250, sample);
+    let pick = move |want: &dyn Fn(&Eligibility) -> bool| {
+        verdicts.with(|v| {
+            chosen.with_value(|c| {
+                c.iter()
+                    .zip(v)
+                    .filter(|(_, e)| want(e))
+                    .map(|(s, e)| (s.clone(), e.clone()))
+                    .collect::<Vec<_>>()
+            })
         })
-    });
+    };
     let deletable = Memo::new(move |_| {
-        judged.with(|j| {
-            j.iter()
-                .filter(|(_, e)| *e == Eligibility::Deletable)
-                .map(|(s, _)| s.clone())
-                .collect::<Vec<_>>()
-        })
+        pick(&|e| *e == Eligibility::Deletable)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect::<Vec<_>>()
     });
-    let checking = move || {
-        judged.with(|j| {
-            j.iter()
-                .filter(|(_, e)| *e == Eligibility::Checking)
-                .count()
-        })
-    };
-    let skipped = move || {
-        judged.with(|j| {
-            j.iter()
-                .filter_map(|(s, e)| match e {
-                    Eligibility::Skip(why) => Some((s.clone(), *why)),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        })
-    };
+    let checking =
+        move || verdicts.with(|v| v.iter().filter(|e| **e == Eligibility::Checking).count());
+    let skipped = Memo::new(move |_| {
+        pick(&|e| matches!(e, Eligibility::Skip(_)))
+            .into_iter()
+            .filter_map(|(s, e)| match e {
+                Eligibility::Skip(why) => Some((s, why)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    });
     let busy = Signal::derive(move || checking() > 0 || deletable.with(Vec::is_empty));
     let total_bytes =
         move || deletable.with(|d| d.iter().filter_map(|s| s.size_bytes).sum::<u64>());
@@ -893,14 +908,15 @@ fn DeleteDialog(
                         {move || format!("Checking the status of {}…", checking())}
                     </p>
                 </Show>
-                <Show when=move || !skipped().is_empty()>
+                <Show when=move || skipped.with(|s| !s.is_empty())>
                     <p class="sd-confirm__skiphead">
-                        {move || format!("{} will be skipped:", skipped().len())}
+                        {move || format!("{} will be skipped:", skipped.with(Vec::len))}
                     </p>
                     <ul class="sd-confirm__list sd-confirm__list--skip" aria-label="Will be skipped">
                         {move || {
-                            skipped()
+                            skipped.get()
                                 .into_iter()
+                                .take(LISTED_IN_DIALOG)
                                 .map(|(s, why)| {
                                     view! {
                                         <li data-testid="confirm-skip" data-id=s.id.clone()>
