@@ -934,7 +934,14 @@ fn DeleteDialog(
                 <button type="button" class="sd-btn sd-btn--ghost" on:click=move |_| on_close.run(())>
                     "Cancel"
                 </button>
-                <button type="submit" class="sd-btn sd-btn--danger" autofocus disabled=move || busy.get()>
+                // Autofocus only if enabled at open: a disabled button cannot take focus,
+                // and focus must land inside the dialog (the close button) for Esc and Tab.
+                <button
+                    type="submit"
+                    class="sd-btn sd-btn--danger"
+                    autofocus=!busy.get_untracked()
+                    disabled=move || busy.get()
+                >
                     {confirm_label}
                 </button>
             </div>

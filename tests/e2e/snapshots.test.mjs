@@ -188,3 +188,38 @@ test('the list is usable at 360 px wide', async () => {
   assert.ok(overflow <= 1, `no horizontal page scroll (overflow ${overflow}px)`);
   await context.close();
 });
+
+test('stays quick with a thousand more snapshots: paged, select all matching, confirm', async () => {
+  const dbx = (await server.api.devboxes()).find((d) => d.status === 'running');
+  const N = 1000;
+  for (let i = 0; i < N; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, k) => server.api.post(
+      `/v1/devboxes/${dbx.id}/snapshot_disk_async`,
+      { name: `load-${i + k}`, metadata: { batch: 'load' } },
+    )));
+  }
+  const total = (await server.api.snapshots()).length;
+  const { context, page, errors } = await openApp(browser, server.url, '/snapshots');
+  const t0 = Date.now();
+  await rows(page).first().waitFor();
+  const firstRowsMs = Date.now() - t0;
+  assert.equal(await rows(page).count(), 50, 'one page of rows in the DOM');
+  await page.getByText(`1–50 of ${total} snapshots`).waitFor();
+  assert.ok(firstRowsMs < 5000, `first rows in ${firstRowsMs} ms`);
+
+  await rows(page).first().locator('input[type="checkbox"]').click();
+  await page.getByRole('button', { name: `Select all ${total} matching` }).click();
+  await page.getByText(`${total} selected`).waitFor();
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  assert.ok(
+    (await dialog.locator('[data-testid="confirm-delete"]').count()) <= 200,
+    'the dialog names at most 200',
+  );
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal((await server.api.snapshots()).length, total, 'nothing deleted');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
