@@ -78,6 +78,13 @@ impl Selection {
         self.ids.extend(ids.into_iter().map(str::to_owned));
     }
 
+    /// Unselects every id given (e.g. the rows of one page), keeping the rest.
+    pub fn deselect_all<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+        for id in ids {
+            self.ids.remove(id);
+        }
+    }
+
     /// Selects nothing.
     pub fn clear(&mut self) {
         self.ids.clear();
@@ -159,5 +166,13 @@ mod tests {
         assert!(s.has_all(["a", "c"]));
         assert!(!s.has_all(["a", "b"]));
         assert!(!s.has_all([]));
+    }
+
+    #[test]
+    fn unselecting_a_page_keeps_the_other_pages() {
+        let mut s = Selection::new();
+        s.select_all(ORDER);
+        s.deselect_all(["a", "b"]);
+        assert_eq!(s.in_order(ORDER), ["c", "d", "e", "f"]);
     }
 }

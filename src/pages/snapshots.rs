@@ -551,17 +551,7 @@ fn SnapshotTable(
     let toggle_page = move |_| {
         let ids: Vec<String> = rows.with_untracked(|r| r.iter().map(|x| x.id.clone()).collect());
         if page_all() {
-            selection.update(|s| {
-                let keep: Vec<String> = filtered.with_untracked(|f| {
-                    f.iter()
-                        .map(|x| x.id.clone())
-                        .filter(|id| !ids.contains(id))
-                        .collect()
-                });
-                let keep: Vec<String> = keep.into_iter().filter(|id| s.contains(id)).collect();
-                s.clear();
-                s.select_all(keep.iter().map(String::as_str));
-            });
+            selection.update(|s| s.deselect_all(ids.iter().map(String::as_str)));
         } else {
             selection.update(|s| s.select_all(ids.iter().map(String::as_str)));
         }
