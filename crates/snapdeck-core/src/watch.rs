@@ -11,14 +11,17 @@
 use serde::{Deserialize, Serialize};
 use snapdeck_api::{Snapshot, SnapshotStatus, SnapshotStatusView};
 
-/// Gaps between polls, in ms: 250, 500, 1000, then ×1.5 each time (1500, 2250, 3375)
-/// capped at [`MAX_POLL_GAP_MS`] (5000, 5000, …).
+/// Gaps between polls, in ms: 250, 500, then 1000 until 4.75 s after the start, then ×1.5
+/// each time (1500, 2250, 3375, 5062, 7593) capped at [`MAX_POLL_GAP_MS`] (10 000, …).
 ///
-/// So polls happen at 0.25 s, 0.75 s, 1.75 s, 3.25 s, 5.5 s, 8.875 s, 13.875 s and then
-/// every 5 s after the start.
-pub const FIRST_POLL_GAPS_MS: [i64; 3] = [250, 500, 1000];
+/// So polls happen at 0.25, 0.75, 1.75, 2.75, 3.75, 4.75, 6.25, 8.5, 11.875, 16.937,
+/// 24.53, 34.53 s and then every 10 s after the start. Why this shape: most snapshots of
+/// small devboxes finish within a few seconds, and the person is watching, so the first
+/// five seconds never leave more than 1 s between polls (a 2 s snapshot is noticed within
+/// 0.75 s); a long snapshot costs about 21 polls over two minutes instead of the SDKs' 120.
+pub const FIRST_POLL_GAPS_MS: [i64; 6] = [250, 500, 1000, 1000, 1000, 1000];
 /// Longest gap between two polls.
-pub const MAX_POLL_GAP_MS: i64 = 5_000;
+pub const MAX_POLL_GAP_MS: i64 = 10_000;
 /// Shortest gap we ever wait, even when a slow poll overran the schedule.
 pub const MIN_POLL_GAP_MS: i64 = 250;
 /// Default deadline: 30 minutes after the start, then the watch gives up (the snapshot
@@ -189,11 +192,14 @@ mod tests {
     }
 
     #[test]
-    fn schedule_is_fast_then_backs_off_to_five_seconds() {
-        let first: Vec<i64> = poll_offsets().take(10).collect();
+    fn schedule_is_fast_then_backs_off_to_ten_seconds() {
+        let first: Vec<i64> = poll_offsets().take(14).collect();
         assert_eq!(
             first,
-            [250, 750, 1750, 3250, 5500, 8875, 13875, 18875, 23875, 28875]
+            [
+                250, 750, 1750, 2750, 3750, 4750, 6250, 8500, 11875, 16937, 24530, 34530, 44530,
+                54530
+            ]
         );
     }
 
@@ -209,7 +215,7 @@ mod tests {
             now += d;
             seen.push(now - T0);
         }
-        assert_eq!(seen, [250, 750, 1750, 3250, 5500, 8875, 13875, 18875]);
+        assert_eq!(seen, [250, 750, 1750, 2750, 3750, 4750, 6250, 8500]);
     }
 
     #[test]
@@ -218,15 +224,26 @@ mod tests {
         let restored: SnapshotWatch =
             serde_json::from_str(&serde_json::to_string(&w).expect("ser")).expect("de");
         assert_eq!(restored, w);
-        // Reloaded 4 s in: next poll at 5.5 s, not at 0.25 s.
-        assert_eq!(restored.next_poll(T0 + 4_000), WatchStep::PollIn(1_500));
-        // Reloaded 10 min in: already in the 5 s cadence, aligned to the start.
+        // Reloaded 4 s in: next poll at 4.75 s, not at 0.25 s.
+        assert_eq!(restored.next_poll(T0 + 4_000), WatchStep::PollIn(750));
+        // Reloaded 10 min in: already in the 10 s cadence, aligned to the start.
         let at = 600_000;
         let WatchStep::PollIn(d) = restored.next_poll(T0 + at) else {
             panic!()
         };
         assert!((1..=MAX_POLL_GAP_MS).contains(&d));
-        assert_eq!((at + d - 8875) % MAX_POLL_GAP_MS, 0);
+        assert_eq!((at + d - 24530) % MAX_POLL_GAP_MS, 0);
+    }
+
+    #[test]
+    fn short_snapshots_are_noticed_within_a_second_and_long_ones_cost_few_polls() {
+        let noticed_at = |done_ms: i64| poll_offsets().find(|&at| at >= done_ms).unwrap_or(0);
+        for done in [300, 1_000, 2_000, 3_000, 4_500] {
+            assert!(noticed_at(done) - done <= 1_000, "a {done} ms snapshot");
+        }
+        // The SDKs poll once a second: 120 polls for a two-minute snapshot.
+        let polls = poll_offsets().take_while(|&at| at < 120_000).count() + 1;
+        assert!(polls * 5 <= 120, "{polls} polls for a 120 s snapshot");
     }
 
     #[test]
