@@ -119,7 +119,7 @@ pub fn TopBar() -> impl IntoView {
                     <Icon kind=IconKind::Contrast />
                 </button>
             </div>
-            <HealthBanner health=health />
+            <HealthBanner health=health target=target.into() />
         </header>
     }
 }
@@ -129,13 +129,16 @@ pub fn TopBar() -> impl IntoView {
 fn HealthBanner(
     /// Current health.
     health: Signal<Health>,
+    /// Where calls go (the emulator takes any key).
+    target: Signal<Target>,
 ) -> impl IntoView {
-    let message = move || {
-        match health.get() {
-        Health::NoKey => Some(
-            "No API key is set. Add your Runloop API key in Settings (any key works with the emulator)."
-                .to_string(),
+    let message = move || match health.get() {
+        Health::NoKey if target.get() == Target::Emulator => Some(
+            "No API key is set. Add one in Settings (the emulator accepts any key).".to_string(),
         ),
+        Health::NoKey => {
+            Some("No API key is set. Add your Runloop API key in Settings.".to_string())
+        }
         Health::BadKey(m) => Some(format!(
             "The API refused the key ({m}). Check the API key in Settings."
         )),
@@ -143,7 +146,6 @@ fn HealthBanner(
             "The API is unreachable ({m}). Check the API base URL in Settings, or that the server is running."
         )),
         _ => None,
-    }
     };
     view! {
         <div class="sd-banner-slot" aria-live="assertive">

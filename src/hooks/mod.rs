@@ -9,4 +9,5 @@ pub mod use_ops;
 pub mod use_refresh;
 pub mod use_settings;
 pub mod use_statuses;
+pub mod use_title;
 pub mod use_toasts;

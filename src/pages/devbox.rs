@@ -14,6 +14,7 @@ use crate::components::{
 };
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_refresh::use_refresh;
+use crate::hooks::use_title::use_title;
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::lineage::{children_by_snapshot, devbox_label, newest_first, snapshot_label};
 use crate::pages::devboxes::SourceCell;
@@ -56,6 +57,11 @@ pub fn DevboxPage() -> impl IntoView {
     let devboxes = LocalResource::new(move || {
         let _ = (api.track(), version.track());
         async move { api.list_devboxes().await }
+    });
+
+    use_title(move || match devbox.get() {
+        Some(Ok(d)) => devbox_label(&d),
+        _ => id.get(),
     });
 
     // Follow a devbox that is changing state.

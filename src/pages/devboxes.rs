@@ -20,6 +20,8 @@ use crate::components::{
 use crate::embed::use_navigate;
 use crate::hooks::limiter::limited;
 use crate::hooks::use_interval::use_interval;
+use crate::hooks::use_refresh::use_refresh;
+use crate::hooks::use_title::use_title;
 use crate::routes::{DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
 
 /// True when `d` matches the search text (name or id, case-insensitive).
@@ -75,6 +77,10 @@ pub fn DevboxesPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_map.with(DevboxesQuery::from_params));
     let navigate = use_navigate();
+    use_title(move || match query.with(|q| q.status) {
+        Some(s) => format!("Devboxes ({s})"),
+        None => "Devboxes".into(),
+    });
 
     let devboxes = LocalResource::new(move || {
         let _config = api.track();
@@ -384,8 +390,10 @@ fn SnapshotCount(
     devbox_id: String,
 ) -> impl IntoView {
     let api = use_api();
+    let version = use_refresh();
     let id = StoredValue::new(devbox_id);
     let count = LocalResource::new(move || {
+        let _ = version.track();
         let id = id.get_value();
         async move { limited(api.count_snapshots(&id)).await }
     });

@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 
 use crate::api::use_api;
 use crate::hooks::use_settings::{Settings, Theme, use_settings};
+use crate::hooks::use_title::use_title;
 use crate::hooks::use_toasts::{Tone, use_toasts};
 
 /// The settings form. Saving applies at once; every page refetches with the new
@@ -20,6 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
     let remember = RwSignal::new(current.remember_key);
     let theme = RwSignal::new(current.theme);
     let show_key = RwSignal::new(false);
+    use_title(|| "Settings".into());
 
     let url_error = move || {
         let u = base_url.get();

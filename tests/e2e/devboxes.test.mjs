@@ -8,9 +8,17 @@ import { launchBrowser, openApp, screenshot, screenshotBoth, startServer } from 
 let server;
 let browser;
 
+const MOVING = ['queued', 'scheduled', 'provisioning', 'initializing', 'suspending', 'resuming'];
+
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
+  // The seed has a devbox still booting: let it settle so counts are stable.
+  for (let i = 0; i < 50; i++) {
+    const all = await server.api.devboxes();
+    if (!all.some((d) => MOVING.includes(d.status))) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 });
 
 after(async () => {
