@@ -5,6 +5,29 @@ use leptos::prelude::*;
 use crate::api::{ApiError, needs_settings};
 use crate::routes::Page;
 
+/// The shape of a loaded list, without its data. Pages switch views on this (through a
+/// `Memo`), so a refetch that brings new data updates rows in place instead of
+/// rebuilding the page, which would close open dialogs and lose focus.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Loading,
+    Failed(ApiError),
+    Empty,
+    Ready,
+}
+
+impl Phase {
+    /// The phase of a list resource's current value.
+    pub fn of_list<T>(r: Option<&Result<Vec<T>, ApiError>>) -> Self {
+        match r {
+            None => Phase::Loading,
+            Some(Err(e)) => Phase::Failed(e.clone()),
+            Some(Ok(l)) if l.is_empty() => Phase::Empty,
+            Some(Ok(_)) => Phase::Ready,
+        }
+    }
+}
+
 /// Grey placeholder rows shaped like the table that will replace them.
 #[component]
 pub fn SkeletonRows(

@@ -10,7 +10,7 @@ use crate::api::{ApiError, SnapshotFilter, api_message, use_api};
 use crate::components::icon::{Icon, IconKind};
 use crate::components::modal::ConfirmDialog;
 use crate::components::{
-    EmptyState, ErrorState, IdCell, Pager, RelTime, SnapshotDialog, StatusBadge, Timeline,
+    EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SnapshotDialog, StatusBadge, Timeline,
 };
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_refresh::use_refresh;
@@ -59,6 +59,14 @@ pub fn DevboxPage() -> impl IntoView {
         async move { api.list_devboxes().await }
     });
 
+    // Views switch on the phase only; the devbox itself flows in as a signal, so a
+    // refetch updates in place (open dialogs stay open).
+    let state = Memo::new(move |_| match devbox.get() {
+        None => Phase::Loading,
+        Some(Err(e)) => Phase::Failed(e),
+        Some(Ok(_)) => Phase::Ready,
+    });
+    let latest = Memo::new(move |_| devbox.get().and_then(Result::ok));
     use_title(move || match devbox.get() {
         Some(Ok(d)) => devbox_label(&d),
         _ => id.get(),
@@ -76,9 +84,9 @@ pub fn DevboxPage() -> impl IntoView {
     view! {
         <section class="sd-page">
             <a class="sd-back" href=Page::devboxes().href()>"← Devboxes"</a>
-            {move || match devbox.get() {
-                None => view! { <DevboxSkeleton /> }.into_any(),
-                Some(Err(e)) if e.is_not_found() => {
+            {move || match state.get() {
+                Phase::Loading | Phase::Empty => view! { <DevboxSkeleton /> }.into_any(),
+                Phase::Failed(e) if e.is_not_found() => {
                     view! {
                         <EmptyState title="This devbox does not exist (or no longer does).">
                             <a class="sd-btn" href=Page::devboxes().href()>"Back to devboxes"</a>
@@ -86,14 +94,12 @@ pub fn DevboxPage() -> impl IntoView {
                     }
                         .into_any()
                 }
-                Some(Err(e)) => view! { <ErrorState error=e on_retry=move |_| devbox.refetch() /> }.into_any(),
-                Some(Ok(d)) => {
-                    let d = Signal::derive(move || {
-                        devbox
-                            .get()
-                            .and_then(Result::ok)
-                            .unwrap_or_else(|| d.clone())
-                    });
+                Phase::Failed(e) => view! { <ErrorState error=e on_retry=move |_| devbox.refetch() /> }.into_any(),
+                Phase::Ready => {
+                    let Some(first) = latest.get_untracked() else {
+                        return view! { <DevboxSkeleton /> }.into_any();
+                    };
+                    let d = Signal::derive(move || latest.get().unwrap_or_else(|| first.clone()));
                     view! {
                         <DevboxHeader devbox=d on_changed=Callback::new(move |_| devbox.refetch()) />
                         <div class="sd-devbox">
@@ -385,6 +391,7 @@ fn TimelineSection(
         })
     });
     let total = Signal::derive(move || list.with(Vec::len));
+    let phase = Memo::new(move |_| snapshots.with(|r| Phase::of_list(r.as_ref())));
     let id = move || devbox.with(|d| d.id.clone());
     let page_href = Callback::new(move |p: usize| Page::Devbox { id: id(), page: p }.href());
     let last_page = move || page.get() >= total.get().div_ceil(PAGE_SIZE).max(1);
@@ -394,10 +401,10 @@ fn TimelineSection(
             <h2 class="sd-h2">"Snapshots"</h2>
             <span class="sd-muted">{move || format!("{} total, newest first", total.get())}</span>
         </div>
-        {move || match snapshots.get() {
-            None => view! { <div class="sd-skeleton" style="width:100%;height:120px"></div> }.into_any(),
-            Some(Err(e)) => view! { <ErrorState error=e on_retry=move |_| snapshots.refetch() /> }.into_any(),
-            Some(Ok(v)) if v.is_empty() => {
+        {move || match phase.get() {
+            Phase::Loading => view! { <div class="sd-skeleton" style="width:100%;height:120px"></div> }.into_any(),
+            Phase::Failed(e) => view! { <ErrorState error=e on_retry=move |_| snapshots.refetch() /> }.into_any(),
+            Phase::Empty => {
                 view! {
                     <EmptyState title="No snapshots yet.">
                         <p>"Take one with the Snapshot button above; it shows up here while it runs."</p>
@@ -405,7 +412,7 @@ fn TimelineSection(
                 }
                     .into_any()
             }
-            Some(Ok(_)) => {
+            Phase::Ready => {
                 view! {
                     <Timeline devbox=devbox snapshots=list children=children page=page />
                     <Pager page=page per_page=PAGE_SIZE total=total href=page_href noun="snapshots" />

@@ -15,7 +15,7 @@ use crate::api::use_api;
 use crate::components::shortcuts::typing_in_field;
 use crate::components::status_badge::devbox_tone;
 use crate::components::{
-    Chip, Chips, EmptyState, ErrorState, IdCell, Pager, RelTime, SkeletonRows, StatusBadge,
+    Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
 };
 use crate::embed::use_navigate;
 use crate::hooks::limiter::limited;
@@ -103,6 +103,7 @@ pub fn DevboxesPage() -> impl IntoView {
         }
     });
 
+    let phase = Memo::new(move |_| devboxes.with(|r| Phase::of_list(r.as_ref())));
     let filtered = Memo::new(move |_| {
         let q = query.get();
         devboxes.with(|r| match r {
@@ -200,12 +201,12 @@ pub fn DevboxesPage() -> impl IntoView {
                 </div>
             </div>
             <Chips label="Filter by status" chips=chips />
-            {move || match devboxes.get() {
-                None => view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true /> }.into_any(),
-                Some(Err(e)) => {
+            {move || match phase.get() {
+                Phase::Loading => view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true /> }.into_any(),
+                Phase::Failed(e) => {
                     view! { <ErrorState error=e on_retry=move |_| devboxes.refetch() /> }.into_any()
                 }
-                Some(Ok(all)) if all.is_empty() => {
+                Phase::Empty => {
                     view! {
                         <EmptyState title="No devboxes yet.">
                             <p>
@@ -217,7 +218,7 @@ pub fn DevboxesPage() -> impl IntoView {
                     }
                         .into_any()
                 }
-                Some(Ok(_)) => {
+                Phase::Ready => {
                     view! {
                         <Show
                             when=move || filtered.with(|f| !f.is_empty())

@@ -156,3 +156,26 @@ test('pinning merges into the existing metadata and unpinning removes only the p
   assert.deepEqual(now.metadata, before);
   await context.close();
 });
+
+test('a dialog stays open while the timeline refreshes underneath it', async () => {
+  const { context, page } = await openApp(browser, server.url, `/devboxes/${devbox.id}`);
+  await nodes(page).first().waitFor();
+  await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Take snapshot' });
+  await dialog.getByLabel('Name').fill('e2e-under-a-dialog');
+  await dialog.getByLabel('Name').press('Enter');
+  const complete = nodes(page).and(page.locator('[data-status="complete"]')).last();
+  await complete.getByRole('button', { name: 'Restore', exact: true }).click();
+  const restore = page.getByRole('dialog', { name: /^Restore/ });
+  await restore.getByLabel('New devbox name').fill('typed-while-refreshing');
+  // The snapshot completes meanwhile (the list refetches); the dialog and what was
+  // typed must survive.
+  await page.locator('[data-testid="op-row"][data-state="ok"]')
+    .filter({ hasText: 'e2e-under-a-dialog' })
+    .waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(500);
+  assert.equal(await restore.getByLabel('New devbox name').inputValue(), 'typed-while-refreshing');
+  await page.keyboard.press('Escape');
+  await restore.waitFor({ state: 'detached' });
+  await context.close();
+});
