@@ -93,8 +93,13 @@ pub async fn run(url: &str, key: &str, duration_ms: i64, trials: usize) -> Res<V
     let pick = |who: &str, what: &str| -> Vec<f64> {
         rows.iter().filter_map(|r| r[who][what].as_f64()).collect()
     };
+    let schedule: Vec<f64> = snapdeck_core::watch::poll_offsets()
+        .take(14)
+        .map(|ms| ms as f64 / 1000.0)
+        .collect();
     let summary = json!({
         "duration_ms": duration_ms,
+        "schedule_s": schedule,
         "trials": rows.len(),
         "snapdeck": {
             "requests_median": median(&pick("snapdeck", "requests")),
