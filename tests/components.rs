@@ -1,6 +1,8 @@
 //! Component tests in a real browser (wasm-bindgen-test + headless Chromium):
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p snapdeck --target wasm32-unknown-unknown`.
 #![cfg(target_arch = "wasm32")]
+// A failed unwrap in a test is a failed test, with the line that failed.
+#![allow(clippy::unwrap_used)]
 
 use leptos::prelude::*;
 use snapdeck::components::{Chip, Chips, IdCell, Modal, Pager, StatusBadge};
