@@ -124,6 +124,9 @@ pub fn provide_api(settings: SettingsCtx) -> Api {
 
 const LIST_PAGE: u32 = 1000;
 
+/// Sent as the Bearer key to a same-origin server when the person has set none.
+const SAME_ORIGIN_PLACEHOLDER_KEY: &str = "snapdeck-same-origin";
+
 impl Api {
     /// A handle over the given settings.
     pub fn new(config: Signal<ApiConfig>) -> Self {
@@ -342,9 +345,15 @@ impl Api {
 
     fn client(&self) -> Client<BrowserTransport> {
         let cfg = self.config.get_untracked();
+        let same_origin = cfg.base_url.trim().is_empty();
         let client = Client::new(BrowserTransport::new(), cfg.base_url.trim());
         match cfg.api_key {
             Some(k) => client.with_api_key(k),
+            // Same origin is snapdeck's own server: the emulator accepts any key and the
+            // proxy replaces it with the real one, so a fresh `scripts/run` shows data at
+            // once. The placeholder is no secret; a server that wants a real key answers
+            // 401, and the top bar then says "No API key is set".
+            None if same_origin => client.with_api_key(SAME_ORIGIN_PLACEHOLDER_KEY),
             None => client,
         }
     }

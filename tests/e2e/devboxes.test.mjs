@@ -28,6 +28,15 @@ after(async () => {
 
 const rows = (page) => page.locator('[data-testid="devbox-row"]');
 
+test('a fresh start with no key set lists the emulator devboxes at once', async () => {
+  // What a newcomer sees after scripts/run: no settings yet, same-origin emulator.
+  const { context, page } = await openApp(browser, server.url, '/devboxes', { key: null });
+  await rows(page).first().waitFor();
+  await page.locator('[data-testid="api-target"][data-health="ok"]').waitFor();
+  assert.equal(await page.getByTestId('health-banner').count(), 0);
+  await context.close();
+});
+
 test('the seeded devboxes are listed and the running chip filters them via the URL', async () => {
   const all = await server.api.devboxes();
   assert.ok(all.length > 3, 'the demo seed has devboxes');
