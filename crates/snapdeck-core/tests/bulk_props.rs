@@ -1,6 +1,7 @@
 //! Property tests of bulk runs: whatever happens (failures, reloads, stray results,
 //! pins added meanwhile), a run only ever asks to delete snapshots that were confirmed
 //! and verified just before, and its counters always add up.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeSet;
 

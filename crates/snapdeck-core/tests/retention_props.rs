@@ -1,5 +1,6 @@
 //! Property tests of the retention invariants: whatever the snapshots and the policy,
 //! a plan never deletes what it must protect, and does not depend on input order.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeMap, BTreeSet};
 
