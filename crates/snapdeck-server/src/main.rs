@@ -39,13 +39,9 @@ struct Args {
     #[arg(long, value_name = "URL")]
     upstream: Option<String>,
     /// The key the proxy adds to every upstream request (callers then need none).
-    /// Without it, callers' own Authorization headers pass through.
-    #[arg(
-        long,
-        env = "RUNLOOP_API_KEY",
-        hide_env_values = true,
-        requires = "upstream"
-    )]
+    /// Without it, callers' own Authorization headers pass through. Used only with
+    /// --upstream: an exported RUNLOOP_API_KEY must not stop the emulator from starting.
+    #[arg(long, env = "RUNLOOP_API_KEY", hide_env_values = true)]
     upstream_api_key: Option<String>,
     /// Write the bound address (`127.0.0.1:PORT`) to PATH once listening.
     #[arg(long, value_name = "PATH")]

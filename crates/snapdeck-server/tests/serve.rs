@@ -165,3 +165,28 @@ async fn proxy_mode_forwards_v1_with_the_servers_key_so_callers_need_none() {
         "{url}"
     );
 }
+
+/// Regression: an exported RUNLOOP_API_KEY (the SDKs' variable, so many people have it)
+/// made clap demand --upstream, and the emulator refused to start.
+#[test]
+fn an_exported_runloop_api_key_does_not_stop_the_emulator_from_starting() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snapdeck-server"))
+        .args(["--listen", "127.0.0.1:0", "--ephemeral", "--seed", "none"])
+        .env("RUNLOOP_API_KEY", "rl_exported_key")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn snapdeck-server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with("snapdeck-server listening on http://127.0.0.1:"),
+        "first line {line:?}"
+    );
+}
