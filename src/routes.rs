@@ -62,7 +62,9 @@ impl Default for CleanupQuery {
             devbox: None,
             keep: 3,
             older_than_days: None,
-            include_errored: true,
+            // Off by default: the API refuses to delete a snapshot that is not complete
+            // (409), so errored ones are only worth planning when someone asks.
+            include_errored: false,
             respect_pins: true,
         }
     }
@@ -302,10 +304,10 @@ mod tests {
             devbox: Some("dbx_1".into()),
             keep: 2,
             older_than_days: Some(30),
-            include_errored: false,
+            include_errored: true,
             respect_pins: true,
         };
         let href = Page::Cleanup(q.clone()).href();
-        assert_eq!(href, "/cleanup?devbox=dbx_1&keep=2&older=30&errored=0");
+        assert_eq!(href, "/cleanup?devbox=dbx_1&keep=2&older=30&errored=1");
     }
 }
