@@ -1,33 +1,14 @@
-//! Timeline and lineage of one devbox: its snapshots newest first, the devboxes started
-//! from each snapshot, and where the devbox itself came from. Pure, so native tests
-//! reach it. (snapdeck-core has no timeline module yet; move it there when it does.)
-
-use std::collections::BTreeMap;
+//! Labels for the timeline and lineage views. The ordering and the lineage edges
+//! themselves are snapdeck-core's ([`snapdeck_core::lineage`]); re-exported here so the
+//! pages have one door.
 
 use snapdeck_api::{Devbox, Snapshot};
+pub use snapdeck_core::lineage::children_by_snapshot;
 
 /// Snapshots newest first (ties broken by id so the order is stable).
 pub fn newest_first(mut snapshots: Vec<Snapshot>) -> Vec<Snapshot> {
-    snapshots.sort_by(|a, b| {
-        b.create_time_ms
-            .cmp(&a.create_time_ms)
-            .then_with(|| b.id.cmp(&a.id))
-    });
+    snapdeck_core::lineage::sort_newest_first(&mut snapshots);
     snapshots
-}
-
-/// Devboxes started from each snapshot, oldest first per snapshot.
-pub fn children_by_snapshot(devboxes: &[Devbox]) -> BTreeMap<String, Vec<Devbox>> {
-    let mut out: BTreeMap<String, Vec<Devbox>> = BTreeMap::new();
-    for d in devboxes {
-        if let Some(s) = &d.snapshot_id {
-            out.entry(s.clone()).or_default().push(d.clone());
-        }
-    }
-    for v in out.values_mut() {
-        v.sort_by_key(|d| d.create_time_ms);
-    }
-    out
 }
 
 /// A snapshot's label: its name, or its id when unnamed.

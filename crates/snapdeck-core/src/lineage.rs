@@ -74,6 +74,32 @@ pub struct Lineage {
     children_of: BTreeMap<String, Vec<String>>,
 }
 
+/// Sorts snapshots newest first, ties broken by id so the order is stable.
+pub fn sort_newest_first(snapshots: &mut [Snapshot]) {
+    snapshots.sort_by(newest_first);
+}
+
+/// The devboxes started from each snapshot (their `snapshot_id`), oldest first — for a
+/// page that shows one devbox's timeline without building the whole forest.
+pub fn children_by_snapshot(devboxes: &[Devbox]) -> BTreeMap<String, Vec<Devbox>> {
+    let mut out: BTreeMap<String, Vec<Devbox>> = BTreeMap::new();
+    for d in devboxes {
+        if let Some(sid) = &d.snapshot_id {
+            out.entry(sid.clone()).or_default().push(d.clone());
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_by(oldest_devbox_first);
+    }
+    out
+}
+
+fn oldest_devbox_first(a: &Devbox, b: &Devbox) -> std::cmp::Ordering {
+    a.create_time_ms
+        .cmp(&b.create_time_ms)
+        .then_with(|| a.id.cmp(&b.id))
+}
+
 fn newest_first(a: &Snapshot, b: &Snapshot) -> std::cmp::Ordering {
     b.create_time_ms
         .cmp(&a.create_time_ms)
@@ -114,11 +140,7 @@ impl Lineage {
         let children_of = kids
             .into_iter()
             .map(|(k, mut v)| {
-                v.sort_by(|a, b| {
-                    a.create_time_ms
-                        .cmp(&b.create_time_ms)
-                        .then_with(|| a.id.cmp(&b.id))
-                });
+                v.sort_by(|a, b| oldest_devbox_first(a, b));
                 (k, v.into_iter().map(|d| d.id.clone()).collect())
             })
             .collect();
@@ -305,6 +327,30 @@ mod tests {
             size_bytes: None,
             source_blueprint_id: Some("bpt_base".into()),
         }
+    }
+
+    #[test]
+    fn children_by_snapshot_lists_started_devboxes_oldest_first() {
+        let kids = children_by_snapshot(&[
+            devbox("dbx_b", 20, Some("snp_1"), None),
+            devbox("dbx_a", 10, Some("snp_1"), None),
+            devbox("dbx_c", 5, None, Some("bpt_1")),
+        ]);
+        let ids: Vec<&str> = kids["snp_1"].iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["dbx_a", "dbx_b"]);
+        assert_eq!(
+            kids.len(),
+            1,
+            "a devbox from a blueprint has no parent snapshot"
+        );
+        let mut snaps = vec![
+            snap("snp_a", "dbx_a", 1),
+            snap("snp_c", "dbx_a", 3),
+            snap("snp_b", "dbx_a", 3),
+        ];
+        sort_newest_first(&mut snaps);
+        let order: Vec<&str> = snaps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(order, ["snp_c", "snp_b", "snp_a"]);
     }
 
     /// base (from blueprint) → s1, s2; s1 → fork1 → s3 → fork2; s2 → fork3.
