@@ -2,6 +2,7 @@
 
 pub mod bulk_panel;
 pub mod chips;
+pub mod devbox_options;
 pub mod icon;
 pub mod id_cell;
 pub mod modal;
@@ -18,6 +19,7 @@ pub mod toasts;
 pub mod top_bar;
 
 pub use chips::{Chip, Chips};
+pub use devbox_options::devbox_options;
 pub use icon::{Icon, IconKind};
 pub use id_cell::IdCell;
 pub use modal::{ConfirmDialog, Modal};

@@ -19,7 +19,7 @@ use crate::api::{SnapshotFilter, use_api};
 use crate::components::bulk_panel::BulkPanel;
 use crate::components::{
     EmptyState, ErrorState, Icon, IconKind, IdCell, Modal, Pager, RelTime, SkeletonRows,
-    SnapshotBadge,
+    SnapshotBadge, devbox_options,
 };
 use crate::embed::use_navigate;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
@@ -361,33 +361,7 @@ fn Filters(
                         "All devboxes"
                     </option>
                     {move || {
-                        let current = query.with(|q| q.devbox.clone());
-                        let mut options: Vec<(String, String)> = devboxes
-                            .get()
-                            .into_iter()
-                            .map(|d| {
-                                let label = match &d.name {
-                                    Some(n) if !n.is_empty() => {
-                                        format!("{n} ({})", middle_truncate(&d.id))
-                                    }
-                                    _ => d.id.clone(),
-                                };
-                                (d.id, label)
-                            })
-                            .collect();
-                        // A devbox in the URL that is not (yet) listed still shows.
-                        if let Some(c) = &current
-                            && !options.iter().any(|(id, _)| id == c)
-                        {
-                            options.push((c.clone(), c.clone()));
-                        }
-                        options
-                            .into_iter()
-                            .map(|(id, label)| {
-                                let selected = current.as_deref() == Some(id.as_str());
-                                view! { <option value=id selected=selected>{label}</option> }
-                            })
-                            .collect_view()
+                        devbox_options(devboxes.get(), query.with(|q| q.devbox.clone()))
                     }}
                 </select>
             </div>
