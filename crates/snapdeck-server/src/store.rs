@@ -748,34 +748,52 @@ impl Store {
 
     /// `POST /v1/devboxes/{id}/suspend`: `running` → `suspending` → `suspended`.
     pub fn suspend_devbox(&mut self, id: &str, now: i64) -> Result<Devbox> {
-        let mut rec = self.devbox_rec(id)?.clone();
-        if rec.view.status != DevboxStatus::Running {
-            return Err(Error::BadRequest(format!(
-                "Devbox is not running (status {})",
-                rec.view.status
-            )));
-        }
-        rec.enter(DevboxStatus::Suspending, now);
-        rec.steps.push_back(Step {
-            status: DevboxStatus::Suspended,
-            due_ms: now + self.timings.suspend_ms,
-        });
-        self.update_devbox_rec(rec)
+        let after = self.timings.suspend_ms;
+        self.transition(
+            id,
+            now,
+            DevboxStatus::Running,
+            DevboxStatus::Suspending,
+            DevboxStatus::Suspended,
+            after,
+        )
     }
 
     /// `POST /v1/devboxes/{id}/resume`: `suspended` → `resuming` → `running`.
     pub fn resume_devbox(&mut self, id: &str, now: i64) -> Result<Devbox> {
+        let after = self.timings.resume_ms;
+        self.transition(
+            id,
+            now,
+            DevboxStatus::Suspended,
+            DevboxStatus::Resuming,
+            DevboxStatus::Running,
+            after,
+        )
+    }
+
+    /// Moves a devbox that is in `from` to `via` now and to `to` after `after_ms`;
+    /// 400 "Devbox is not <from>" otherwise, as the API words it.
+    fn transition(
+        &mut self,
+        id: &str,
+        now: i64,
+        from: DevboxStatus,
+        via: DevboxStatus,
+        to: DevboxStatus,
+        after_ms: i64,
+    ) -> Result<Devbox> {
         let mut rec = self.devbox_rec(id)?.clone();
-        if rec.view.status != DevboxStatus::Suspended {
+        if rec.view.status != from {
             return Err(Error::BadRequest(format!(
-                "Devbox is not suspended (status {})",
+                "Devbox is not {from} (status {})",
                 rec.view.status
             )));
         }
-        rec.enter(DevboxStatus::Resuming, now);
+        rec.enter(via, now);
         rec.steps.push_back(Step {
-            status: DevboxStatus::Running,
-            due_ms: now + self.timings.resume_ms,
+            status: to,
+            due_ms: now + after_ms,
         });
         self.update_devbox_rec(rec)
     }
