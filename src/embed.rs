@@ -261,6 +261,22 @@ pub fn is_embedded() -> bool {
     use_context::<EmbedNav>().is_some()
 }
 
+/// Replaces the current URL with `page`'s, for filter and paging edits: no history entry
+/// and no scroll jump, inside an embed or not.
+pub fn use_replace_page() -> Callback<crate::routes::Page> {
+    let navigate = use_navigate();
+    Callback::new(move |page: crate::routes::Page| {
+        navigate(
+            &page.href(),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        )
+    })
+}
+
 /// Navigation for pages: inside an embed it moves the embed's in-memory location,
 /// otherwise it is leptos_router's `use_navigate`.
 pub fn use_navigate() -> impl Fn(&str, NavigateOptions) + Clone {

@@ -12,7 +12,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, Snapshot, SnapshotStatus};
 use snapdeck_core::retention::{self, CleanupPlan, PlanItem};
@@ -23,7 +22,7 @@ use crate::components::bulk_panel::BulkPanel;
 use crate::components::{
     EmptyState, ErrorState, RelTime, SkeletonRows, SnapshotBadge, devbox_options,
 };
-use crate::embed::use_navigate;
+use crate::embed::use_replace_page;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::use_interval::use_interval;
@@ -89,17 +88,8 @@ pub fn CleanupPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_map.with(CleanupQuery::from_params));
     let policy = Memo::new(move |_| query.with(policy_of));
-    let navigate = use_navigate();
-    let go = Callback::new(move |q: CleanupQuery| {
-        navigate(
-            &Page::Cleanup(q).href(),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    });
+    let replace = use_replace_page();
+    let go = Callback::new(move |q: CleanupQuery| replace.run(Page::Cleanup(q)));
 
     let devboxes = LocalResource::new(move || {
         let _config = api.track();

@@ -17,7 +17,7 @@ use crate::components::status_badge::devbox_tone;
 use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
 };
-use crate::embed::use_navigate;
+use crate::embed::{use_navigate, use_replace_page};
 use crate::hooks::limiter::limited;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_refresh::use_refresh;
@@ -76,7 +76,7 @@ pub fn DevboxesPage() -> impl IntoView {
     let api = use_api();
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_map.with(DevboxesQuery::from_params));
-    let navigate = use_navigate();
+    let replace = use_replace_page();
     use_title(move || match query.with(|q| q.status) {
         Some(s) => format!("Devboxes ({s})"),
         None => "Devboxes".into(),
@@ -151,24 +151,14 @@ pub fn DevboxesPage() -> impl IntoView {
     on_cleanup(move || handle.remove());
 
     let on_search = {
-        let navigate = navigate.clone();
         move |ev: ev::Event| {
             let text = event_target_value(&ev);
             let q = query.get_untracked();
-            let href = Page::Devboxes(DevboxesQuery {
+            replace.run(Page::Devboxes(DevboxesQuery {
                 q: text,
                 page: 1,
                 ..q
-            })
-            .href();
-            navigate(
-                &href,
-                NavigateOptions {
-                    replace: true,
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
+            }));
         }
     };
     let page_href = Callback::new(move |page: usize| {

@@ -9,7 +9,6 @@
 
 use leptos::ev;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotStatus};
 use snapdeck_core::{BulkRun, CachedStatus, Confirmed, is_pinned};
@@ -21,7 +20,7 @@ use crate::components::{
     EmptyState, ErrorState, Icon, IconKind, IdCell, Modal, Pager, RelTime, SkeletonRows,
     SnapshotBadge, devbox_options,
 };
-use crate::embed::use_navigate;
+use crate::embed::use_replace_page;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::selection::Selection;
@@ -82,17 +81,8 @@ pub fn SnapshotsPage() -> impl IntoView {
     let toasts = use_toasts();
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_map.with(SnapshotsQuery::from_params));
-    let navigate = use_navigate();
-    let go = Callback::new(move |q: SnapshotsQuery| {
-        navigate(
-            &Page::Snapshots(q).href(),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    });
+    let replace = use_replace_page();
+    let go = Callback::new(move |q: SnapshotsQuery| replace.run(Page::Snapshots(q)));
 
     let devboxes = LocalResource::new(move || {
         let _config = api.track();
