@@ -1,6 +1,6 @@
 //! `use_bulk_run`: drives a snapdeck-core [`BulkRun`] (bulk delete with bounded
-//! concurrency and a re-check before each delete) in the browser, and keeps it alive
-//! beyond the page that started it.
+//! concurrency, each wave of snapshots re-checked against the snapshot list just before
+//! its deletes) in the browser, and keeps it alive beyond the page that started it.
 //!
 //! Why not signals owned by the page: leaving the page must not stop a cleanup (the
 //! operations tray shows it), and coming back must show the same run. So each run
@@ -10,8 +10,10 @@
 //! [`BulkRun::resume_after_interruption`] (running items are re-checked first, so
 //! nothing outside the confirmed list is ever deleted, and nothing is deleted twice).
 //!
-//! All I/O is here; every decision (what to start, whether a re-check passed, what a
-//! failure means, retries and backoff) is snapdeck-core's.
+//! All I/O is here; every decision (what to re-check and delete when, whether a
+//! re-check passed, what a failure means, retries and backoff) is snapdeck-core's. A run
+//! has at most one listing and [`BulkRun::max_concurrency`] deletes (four by default)
+//! in flight: five of the six connections a browser opens per origin over HTTP/1.1.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -21,9 +23,11 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
-use snapdeck_core::{BulkRun, Fresh, Verdict};
+use snapdeck_api::Snapshot;
+use snapdeck_core::BulkRun;
+use snapdeck_core::bulk::Wave;
 
-use crate::api::{Api, use_api};
+use crate::api::{Api, ApiError, SnapshotFilter, use_api};
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_ops::{Ops, use_ops};
 use crate::hooks::use_refresh::{DataVersion, use_refresh};
@@ -103,20 +107,15 @@ impl Live {
     }
 }
 
-/// Starts the driving loop unless it is already going.
+/// Starts the driving loop unless it is already going. The loop wakes every tick for
+/// retries that come due and to publish progress; results start the next work at once.
 fn drive(live: Rc<Live>) {
     if live.driving.replace(true) {
         return;
     }
     spawn_local(async move {
         loop {
-            let ids = live.run.borrow_mut().next_to_start(now_ms());
-            if !ids.is_empty() {
-                live.dirty.set(true);
-            }
-            for id in ids {
-                spawn_local(run_item(live.clone(), id));
-            }
+            start_due(&live);
             if live.dirty.get() {
                 live.publish();
             }
@@ -131,26 +130,56 @@ fn drive(live: Rc<Live>) {
     });
 }
 
-/// One item: re-check (fresh `/status`, which carries the snapshot and its metadata
-/// once complete), then delete only if core says it is still what was confirmed.
-async fn run_item(live: Rc<Live>, id: String) {
-    let fresh = live.api.snapshot_status(&id).await;
-    let verdict = match fresh {
-        Ok(view) => live
-            .run
-            .borrow_mut()
-            .on_recheck(&id, Fresh::from_status_view(&view), now_ms()),
-        Err(e) => {
-            live.run.borrow_mut().on_error(&id, &e, now_ms());
-            Verdict::Settled
-        }
-    };
-    live.dirty.set(true);
-    if verdict == Verdict::Proceed {
-        let result = live.api.delete_snapshot(&id).await;
-        live.run.borrow_mut().on_result(&id, result, now_ms());
+/// Starts what core says can start now: the next wave's re-check listing, and deletes
+/// up to the bound.
+fn start_due(live: &Rc<Live>) {
+    let now = now_ms();
+    let wave = live.run.borrow_mut().next_wave(now);
+    if let Some(wave) = wave {
         live.dirty.set(true);
+        spawn_local(recheck(live.clone(), wave));
     }
+    let ids = live.run.borrow_mut().next_deletes();
+    for id in ids {
+        live.dirty.set(true);
+        spawn_local(delete(live.clone(), id));
+    }
+}
+
+/// One wave's re-check: the snapshots of its devboxes as listed now (metadata, source
+/// and existence are all the list carries, and all that can change of a complete or
+/// errored snapshot). Core then clears the unchanged ones for deletion.
+async fn recheck(live: Rc<Live>, wave: Wave) {
+    let listed = list(&live.api, &wave).await;
+    match listed {
+        Ok(listed) => live.run.borrow_mut().on_listing(&wave, &listed, now_ms()),
+        Err(e) => live.run.borrow_mut().on_listing_error(&wave, &e, now_ms()),
+    }
+    live.dirty.set(true);
+    start_due(&live);
+}
+
+/// Per devbox, one after the other: waves are grouped by devbox (usually one), and one
+/// listing at a time keeps the run within its connections. (The account's size is not
+/// known here, so never the whole account: see `Wave::listing`.)
+async fn list(api: &Api, wave: &Wave) -> Result<Vec<Snapshot>, ApiError> {
+    let mut all = Vec::new();
+    for devbox_id in &wave.devbox_ids {
+        let filter = SnapshotFilter {
+            devbox_id: Some(devbox_id.clone()),
+            ..SnapshotFilter::default()
+        };
+        all.extend(api.list_snapshots(&filter).await?);
+    }
+    Ok(all)
+}
+
+/// One delete, cleared by core.
+async fn delete(live: Rc<Live>, id: String) {
+    let result = live.api.delete_snapshot(&id).await;
+    live.run.borrow_mut().on_result(&id, result, now_ms());
+    live.dirty.set(true);
+    start_due(&live);
 }
 
 fn live(key: &'static str) -> Option<Rc<Live>> {

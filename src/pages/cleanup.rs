@@ -6,8 +6,9 @@
 //!    status — two lists, Delete and Keep, each row with its reason. Unticking a row
 //!    keeps it.
 //! 3. **Run**: type the number to confirm; the ticked rows, and only those, go to
-//!    snapdeck-core's bulk runner (re-check before each delete) via `use_bulk_run`,
-//!    which shows in the operations tray and resumes after a reload.
+//!    snapdeck-core's bulk runner (each wave re-checked against the snapshot list just
+//!    before its deletes) via `use_bulk_run`, which shows in the operations tray and
+//!    resumes after a reload.
 
 use std::collections::{BTreeMap, BTreeSet};
 

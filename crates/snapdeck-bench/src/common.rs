@@ -83,17 +83,26 @@ pub fn secs_since(t0: std::time::Instant) -> f64 {
     t0.elapsed().as_secs_f64()
 }
 
-/// Every listed snapshot (of one devbox, or all), 5000 per page.
-pub async fn all_snapshots(api: &Api, devbox_id: Option<&str>) -> Res<Vec<Snapshot>> {
+/// Snapshots per list page: the API's maximum.
+pub const LIST_PAGE: u32 = 5000;
+
+/// Every listed snapshot (of one devbox, or all), [`LIST_PAGE`] per page.
+pub async fn list_snapshots(api: &Api, devbox_id: Option<&str>) -> Result<Vec<Snapshot>, ApiError> {
     api.snapshots(ListSnapshots {
         devbox_id: devbox_id.map(str::to_owned),
-        limit: Some(5000),
+        limit: Some(LIST_PAGE),
         include_total_count: Some(false),
         ..ListSnapshots::default()
     })
     .try_collect()
     .await
-    .map_err(err("listing snapshots"))
+}
+
+/// [`list_snapshots`], with the bench's error text.
+pub async fn all_snapshots(api: &Api, devbox_id: Option<&str>) -> Res<Vec<Snapshot>> {
+    list_snapshots(api, devbox_id)
+        .await
+        .map_err(err("listing snapshots"))
 }
 
 /// Creates a devbox and waits until it is running; returns its id.

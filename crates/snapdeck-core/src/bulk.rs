@@ -1,36 +1,56 @@
 //! Bulk deletes of a confirmed cleanup plan, as a pure state machine.
 //!
 //! The run deletes exactly the snapshots the person confirmed — never one more — and
-//! records each one's outcome. The driver (app or edge worker) does the I/O:
+//! records each one's outcome. Just before its delete, each snapshot is re-checked: one
+//! that changed since the person confirmed (pinned, gone, on another devbox) is skipped.
+//!
+//! The re-check is done in *waves* against the snapshot list, not with one `/status`
+//! call per snapshot: the plan only deletes `complete` and `error` snapshots, and those
+//! statuses never change, so what can change — metadata, source devbox, existence — is
+//! all in `GET /v1/devboxes/disk_snapshots`. A wave is up to [`BulkRun::wave_size`]
+//! items (grouped by devbox); one listing re-checks them all, then their deletes go out
+//! with bounded concurrency. The next wave is listed once the verified items waiting
+//! for a slot are down to one round of deletes, so the deletes never wait for a
+//! listing, and a snapshot is checked at most that round plus its own wave (three
+//! rounds of deletes) before its delete is sent. The driver (app, edge worker, bench)
+//! does the I/O:
 //!
 //! ```text
 //! loop {
-//!     for id in run.next_to_start(now) {            // bounded concurrency
-//!         fetch GET /status of id                    // re-check before deleting
-//!           Err(e)  => run.on_error(&id, &e, now)
-//!           Ok(v)   => if run.on_recheck(&id, Fresh::from_status_view(&v), now) == Verdict::Proceed {
-//!                          POST .../delete  => run.on_result(&id, result, now)
-//!                      }
+//!     if let Some(wave) = run.next_wave(now) {     // at most one listing out
+//!         list wave.listing(..)                    // each devbox's snapshots, or the account's
+//!           Err(e)   => run.on_listing_error(&wave, &e, now)
+//!           Ok(list) => run.on_listing(&wave, &list, now)
+//!     }
+//!     for id in run.next_deletes() {               // bounded concurrency
+//!         POST .../delete => run.on_result(&id, result, now)
 //!     }
 //!     if run.is_finished() { break }
-//!     sleep until run.next_wake_at() or a result arrives
+//!     wait for a result, or until run.next_wake_at()
 //! }
 //! ```
 //!
 //! The whole run is serializable. After an interruption (reload, crash), call
 //! [`BulkRun::resume_after_interruption`]: items that were running go back to pending
-//! and are re-checked; if their snapshot is gone by then, our delete did it, so they
-//! count as done.
+//! and are re-checked by a new wave; if their snapshot is gone by then and our delete
+//! was out, our delete did it, so they count as done.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use snapdeck_api::{ApiError, Snapshot, SnapshotStatus, SnapshotStatusView};
+use snapdeck_api::{ApiError, Snapshot, SnapshotStatus};
 
 use crate::retention::{CleanupPlan, is_pinned};
 
-/// Default number of deletes in flight at once.
+/// Default number of deletes in flight at once. Four, for the browser: over HTTP/1.1 it
+/// opens at most six connections per origin, and a run uses four for deletes plus one
+/// for its re-check listing, which leaves one for the rest of the page.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Default attempts per item (first try + retries) for retryable failures.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// A wave holds this many rounds of deletes: few listings (each one carries whole
+/// devboxes), and a short window between a snapshot's check and its delete.
+const WAVE_ROUNDS: usize = 2;
 /// Backoff between automatic retries: 1 s, 2 s, 4 s… capped at 8 s.
 const RETRY_BASE_MS: i64 = 1_000;
 const RETRY_MAX_MS: i64 = 8_000;
@@ -44,7 +64,8 @@ pub struct Confirmed {
     pub name: Option<String>,
     #[serde(default)]
     pub size_bytes: Option<u64>,
-    /// The status shown when the person confirmed (`complete` or `error`).
+    /// The status shown when the person confirmed (`complete` or `error`). A listing
+    /// carries no status, so only these two, which never change, can be re-checked.
     #[serde(default)]
     pub status: Option<SnapshotStatus>,
 }
@@ -53,8 +74,10 @@ pub struct Confirmed {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
-    /// Fetching the snapshot to re-check it.
+    /// In the wave whose re-check listing is out.
     Recheck,
+    /// Passed the re-check; waits for a delete slot.
+    Verified,
     /// The delete request is out.
     Deleting,
 }
@@ -70,16 +93,18 @@ pub enum SkipReason {
     /// It now belongs to another devbox than the one confirmed (should never happen;
     /// checked because deleting the wrong thing is the one unforgivable error).
     DifferentSource { now: String },
-    /// The API answered about another snapshot id.
+    /// The API answered about another snapshot id. (From the per-snapshot re-check of
+    /// earlier versions; kept so their saved runs still load.)
     DifferentSnapshot { now: String },
-    /// Its status changed since confirmation (e.g. `error` → something else).
+    /// Its status changed since confirmation. (Earlier versions only, as above.)
     StatusChanged {
         was: Option<SnapshotStatus>,
         now: SnapshotStatus,
     },
-    /// The API did not return the snapshot, so it could not be verified.
+    /// It could not be verified: its confirmed status was neither `complete` nor
+    /// `error`, the only ones a listing can vouch for.
     CouldNotVerify,
-    /// The person cancelled the run before this item started.
+    /// The person cancelled the run before this item's delete was sent.
     Cancelled,
 }
 
@@ -101,9 +126,9 @@ impl std::fmt::Display for SkipReason {
                 Some(was) => write!(f, "Its status changed from {was} to {now}."),
                 None => write!(f, "Its status is now {now}."),
             },
-            Self::CouldNotVerify => {
-                f.write_str("The API did not return its details, so it was not verified.")
-            }
+            Self::CouldNotVerify => f.write_str(
+                "Its status was not known to be complete or errored, so it was not verified.",
+            ),
             Self::Cancelled => f.write_str("The run was cancelled before it started."),
         }
     }
@@ -150,6 +175,14 @@ impl ItemState {
             Self::Done { .. } | Self::Failed { .. } | Self::Skipped { .. }
         )
     }
+
+    fn is_due(&self, now_ms: i64) -> bool {
+        matches!(*self, Self::Pending { not_before_ms, .. } if not_before_ms <= now_ms)
+    }
+
+    fn in_phase(&self, want: Phase) -> bool {
+        matches!(*self, Self::Running { phase, .. } if phase == want)
+    }
 }
 
 /// One snapshot of the run.
@@ -157,43 +190,40 @@ impl ItemState {
 pub struct BulkItem {
     pub confirmed: Confirmed,
     pub state: ItemState,
-    /// Delete attempts made so far.
+    /// Attempts made so far (delete attempts and failed re-check listings).
     #[serde(default)]
     pub attempts: u32,
 }
 
-/// The fresh view of a snapshot, fetched just before deleting it.
+/// Items to re-check with one listing, from [`BulkRun::next_wave`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fresh {
-    /// 404, or status `deleted`.
-    Gone,
-    Found {
-        status: SnapshotStatus,
-        /// The snapshot as the API describes it now (the `/status` answer carries it
-        /// once complete).
-        snapshot: Option<Snapshot>,
-    },
+pub struct Wave {
+    /// The items, grouped by devbox.
+    pub ids: Vec<String>,
+    /// The devboxes they were confirmed on, each once.
+    pub devbox_ids: Vec<String>,
 }
 
-impl Fresh {
-    /// From a `/status` answer.
-    pub fn from_status_view(view: &SnapshotStatusView) -> Self {
-        if view.status == SnapshotStatus::Deleted {
-            return Self::Gone;
-        }
-        Self::Found {
-            status: view.status,
-            snapshot: view.snapshot.clone(),
+/// What to list to re-check a wave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    /// Every snapshot of each of these devboxes (`?devbox_id=`, one listing each).
+    Devboxes(Vec<String>),
+    /// Every snapshot of the account.
+    Account,
+}
+
+impl Wave {
+    /// The cheaper listing in requests: a devbox's listing is at least one request
+    /// (one page, as a devbox rarely holds more than `page_size` snapshots), the
+    /// account's is one per page of `account_snapshots`. Without the account's size,
+    /// per devbox.
+    pub fn listing(&self, account_snapshots: Option<usize>, page_size: usize) -> Listing {
+        match account_snapshots {
+            Some(n) if n.div_ceil(page_size.max(1)) < self.devbox_ids.len() => Listing::Account,
+            _ => Listing::Devboxes(self.devbox_ids.clone()),
         }
     }
-}
-
-/// Whether to send the delete after a re-check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Proceed,
-    /// Not deleted; the item is settled (skipped, or done if it was already gone).
-    Settled,
 }
 
 /// Counters for the progress bar.
@@ -203,6 +233,7 @@ pub struct Counts {
     pub done: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Being re-checked, verified and waiting for a slot, or being deleted.
     pub running: usize,
     /// Pending + running.
     pub left: usize,
@@ -214,6 +245,7 @@ pub struct Counts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkRun {
     pub items: Vec<BulkItem>,
+    /// Deletes in flight at most (the re-check listing comes on top: one at a time).
     pub max_concurrency: usize,
     pub max_attempts: u32,
 }
@@ -232,23 +264,19 @@ impl BulkRun {
 
     /// A run over these confirmed snapshots (duplicates ids are dropped).
     pub fn new(confirmed: impl IntoIterator<Item = Confirmed>) -> Self {
-        let mut items: Vec<BulkItem> = Vec::new();
-        for c in confirmed {
-            if items
-                .iter()
-                .any(|i| i.confirmed.snapshot_id == c.snapshot_id)
-            {
-                continue;
-            }
-            items.push(BulkItem {
+        let mut seen = BTreeSet::new();
+        let items = confirmed
+            .into_iter()
+            .filter(|c| seen.insert(c.snapshot_id.clone()))
+            .map(|c| BulkItem {
                 confirmed: c,
                 state: ItemState::Pending {
                     may_have_run: false,
                     not_before_ms: 0,
                 },
                 attempts: 0,
-            });
-        }
+            })
+            .collect();
         Self {
             items,
             max_concurrency: DEFAULT_CONCURRENCY,
@@ -256,7 +284,7 @@ impl BulkRun {
         }
     }
 
-    /// Sets the number of items in flight at once (at least 1).
+    /// Sets the number of deletes in flight at once (at least 1).
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.max_concurrency = n.max(1);
         self
@@ -279,33 +307,150 @@ impl BulkRun {
         self.items.iter().find(|i| i.confirmed.snapshot_id == id)
     }
 
-    /// Ids to start now (their re-check fetch), marking them running. Respects the
-    /// concurrency bound and retry backoff; in plan order.
-    pub fn next_to_start(&mut self, now_ms: i64) -> Vec<String> {
-        let running = self
+    /// Items per wave: two rounds of deletes.
+    pub fn wave_size(&self) -> usize {
+        self.max_concurrency.max(1) * WAVE_ROUNDS
+    }
+
+    /// The next wave to re-check, marking its items running; `None` while a wave's
+    /// listing is out, while more than one round of verified items still waits for
+    /// delete slots, or when nothing is due. (Listing at one round left, not at none,
+    /// keeps the slots busy: the listing is back before that round is all sent.) Items
+    /// are taken in order, devbox by devbox, so a wave spans few devboxes.
+    pub fn next_wave(&mut self, now_ms: i64) -> Option<Wave> {
+        let mut waiting = 0;
+        for item in &self.items {
+            if item.state.in_phase(Phase::Recheck) {
+                return None;
+            }
+            waiting += usize::from(item.state.in_phase(Phase::Verified));
+        }
+        if waiting > self.max_concurrency.max(1) {
+            return None;
+        }
+        let size = self.wave_size();
+        let mut wave = Wave {
+            ids: Vec::new(),
+            devbox_ids: Vec::new(),
+        };
+        while wave.ids.len() < size {
+            let Some(devbox) = self
+                .items
+                .iter()
+                .find(|i| i.state.is_due(now_ms))
+                .map(|i| i.confirmed.source_devbox_id.clone())
+            else {
+                break;
+            };
+            for item in &mut self.items {
+                if wave.ids.len() == size {
+                    break;
+                }
+                if let ItemState::Pending {
+                    may_have_run,
+                    not_before_ms,
+                } = item.state
+                    && not_before_ms <= now_ms
+                    && item.confirmed.source_devbox_id == devbox
+                {
+                    item.state = ItemState::Running {
+                        phase: Phase::Recheck,
+                        started_at_ms: now_ms,
+                        may_have_run,
+                    };
+                    wave.ids.push(item.confirmed.snapshot_id.clone());
+                }
+            }
+            wave.devbox_ids.push(devbox);
+        }
+        (!wave.ids.is_empty()).then_some(wave)
+    }
+
+    /// Judges `wave` against `listed`, every snapshot of the wave's devboxes (or of the
+    /// account) as listed just now: is each one still what the person confirmed?
+    /// Those that are wait for a delete slot ([`next_deletes`](Self::next_deletes));
+    /// the others are settled (skipped, or done if gone after a delete of ours).
+    /// Items no longer being re-checked by this wave (a stale answer) are left alone.
+    pub fn on_listing(&mut self, wave: &Wave, listed: &[Snapshot], _now_ms: i64) {
+        let in_wave: BTreeSet<&str> = wave.ids.iter().map(String::as_str).collect();
+        let found: BTreeMap<&str, &Snapshot> = listed
+            .iter()
+            .filter(|s| in_wave.contains(s.id.as_str()))
+            .map(|s| (s.id.as_str(), s))
+            .collect();
+        for item in &mut self.items {
+            let ItemState::Running {
+                phase: Phase::Recheck,
+                started_at_ms,
+                may_have_run,
+            } = item.state
+            else {
+                continue;
+            };
+            let id = item.confirmed.snapshot_id.as_str();
+            if !in_wave.contains(id) {
+                continue;
+            }
+            item.state = match judge(&item.confirmed, found.get(id).copied(), may_have_run) {
+                Ok(()) => ItemState::Running {
+                    phase: Phase::Verified,
+                    started_at_ms,
+                    may_have_run,
+                },
+                Err(settled) => settled,
+            };
+        }
+    }
+
+    /// Records that `wave`'s listing failed: each of its items counts an attempt and
+    /// backs off, or fails. A 404 here says nothing about the snapshots themselves
+    /// (the devbox may be unknown), so it is a failure, never "gone".
+    pub fn on_listing_error(&mut self, wave: &Wave, error: &ApiError, now_ms: i64) {
+        let max_attempts = self.max_attempts;
+        for item in &mut self.items {
+            if item.state.in_phase(Phase::Recheck) && wave.ids.contains(&item.confirmed.snapshot_id)
+            {
+                fail(item, error, now_ms, max_attempts);
+            }
+        }
+    }
+
+    /// Ids whose delete to send now, marking them deleting: verified items, up to the
+    /// concurrency bound.
+    pub fn next_deletes(&mut self) -> Vec<String> {
+        let deleting = self
             .items
             .iter()
-            .filter(|i| matches!(i.state, ItemState::Running { .. }))
+            .filter(|i| i.state.in_phase(Phase::Deleting))
             .count();
-        let mut budget = self.max_concurrency.max(1).saturating_sub(running);
-        let mut out = Vec::new();
-        for item in &mut self.items {
-            if budget == 0 {
-                break;
-            }
-            if let ItemState::Pending {
-                may_have_run,
-                not_before_ms,
-            } = item.state
-                && not_before_ms <= now_ms
-            {
+        let budget = self.max_concurrency.max(1).saturating_sub(deleting);
+        // Oldest wave first (a retried item may sit before it in order), so no check
+        // waits longer than the module's three rounds.
+        let mut verified: Vec<(i64, usize)> = self
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(n, i)| match i.state {
+                ItemState::Running {
+                    phase: Phase::Verified,
+                    started_at_ms,
+                    ..
+                } => Some((started_at_ms, n)),
+                _ => None,
+            })
+            .collect();
+        verified.sort_unstable();
+        verified.truncate(budget);
+        let mut out = Vec::with_capacity(verified.len());
+        for (started_at_ms, n) in verified {
+            let item = &mut self.items[n];
+            if let ItemState::Running { may_have_run, .. } = item.state {
                 item.state = ItemState::Running {
-                    phase: Phase::Recheck,
-                    started_at_ms: now_ms,
+                    phase: Phase::Deleting,
+                    started_at_ms,
                     may_have_run,
                 };
                 out.push(item.confirmed.snapshot_id.clone());
-                budget -= 1;
             }
         }
         out
@@ -322,104 +467,28 @@ impl BulkRun {
             .min()
     }
 
-    /// Judges the freshly fetched snapshot: is it still the one the person confirmed?
-    /// Returns [`Verdict::Proceed`] to send the delete; otherwise the item is settled.
-    /// Unknown ids or items not re-checking are left alone (`Settled`, nothing to send).
-    pub fn on_recheck(&mut self, id: &str, fresh: Fresh, _now_ms: i64) -> Verdict {
-        let Some(item) = self.item_mut(id) else {
-            return Verdict::Settled;
-        };
-        let ItemState::Running {
-            phase: Phase::Recheck,
-            started_at_ms,
-            may_have_run,
-        } = item.state
-        else {
-            return Verdict::Settled;
-        };
-        match judge(&item.confirmed, fresh, may_have_run) {
-            Ok(()) => {
-                item.state = ItemState::Running {
-                    phase: Phase::Deleting,
-                    started_at_ms,
-                    may_have_run,
-                };
-                Verdict::Proceed
-            }
-            Err(settled) => {
-                item.state = settled;
-                Verdict::Settled
-            }
-        }
-    }
-
-    /// Records the delete's result. A success counts only for an item whose delete was
-    /// cleared by [`on_recheck`](Self::on_recheck); anything else is ignored.
+    /// Records a delete's result. Only an item whose delete is out (from
+    /// [`next_deletes`](Self::next_deletes)) is affected; anything else is ignored.
+    /// A 404 means the snapshot is gone: after a delete of ours, done.
     pub fn on_result(&mut self, id: &str, result: Result<(), ApiError>, now_ms: i64) {
-        match result {
-            Ok(()) => {
-                if let Some(item) = self.item_mut(id)
-                    && matches!(
-                        item.state,
-                        ItemState::Running {
-                            phase: Phase::Deleting,
-                            ..
-                        }
-                    )
-                {
-                    item.attempts += 1;
-                    item.state = ItemState::Done {
-                        already_gone: false,
-                    };
-                }
-            }
-            Err(e) => self.on_error(id, &e, now_ms),
-        }
-    }
-
-    /// Records a failure of the re-check fetch or of the delete.
-    pub fn on_error(&mut self, id: &str, error: &ApiError, now_ms: i64) {
         let max_attempts = self.max_attempts;
         let Some(item) = self.item_mut(id) else {
             return;
         };
-        let ItemState::Running {
-            phase,
-            may_have_run,
-            ..
-        } = item.state
-        else {
-            return;
-        };
-        // Once a delete was sent it may have reached the server, whatever came back.
-        let may_have_run = may_have_run || phase == Phase::Deleting;
-        if *error == ApiError::Aborted {
-            // The page went away mid-flight: not a failure; look again next time.
-            item.state = ItemState::Pending {
-                may_have_run,
-                not_before_ms: 0,
-            };
+        if !item.state.in_phase(Phase::Deleting) {
             return;
         }
-        if error.is_not_found() {
-            item.state = gone(may_have_run);
-            return;
-        }
-        // A failed re-check counts as an attempt too, so a dead API cannot keep a run
-        // alive forever.
-        item.attempts += 1;
-        if error.is_retryable() && item.attempts < max_attempts {
-            let backoff =
-                (RETRY_BASE_MS << (item.attempts.saturating_sub(1)).min(10)).min(RETRY_MAX_MS);
-            item.state = ItemState::Pending {
-                may_have_run,
-                not_before_ms: now_ms.saturating_add(backoff),
-            };
-        } else {
-            item.state = ItemState::Failed {
-                message: error.to_string(),
-                retryable: error.is_retryable(),
-            };
+        match result {
+            Ok(()) => {
+                item.attempts += 1;
+                item.state = ItemState::Done {
+                    already_gone: false,
+                };
+            }
+            // Once a delete was sent it may have reached the server, so a 404 after
+            // it (or after an earlier one of ours) means ours went through.
+            Err(e) if e.is_not_found() => item.state = gone(true),
+            Err(e) => fail(item, &e, now_ms, max_attempts),
         }
     }
 
@@ -462,10 +531,11 @@ impl BulkRun {
         n
     }
 
-    /// The person cancelled: pending items are skipped; running ones finish.
+    /// The person cancelled: every item whose delete has not been sent is skipped;
+    /// deletes in flight finish.
     pub fn cancel(&mut self) {
         for item in &mut self.items {
-            if matches!(item.state, ItemState::Pending { .. }) {
+            if !item.state.is_settled() && !item.state.in_phase(Phase::Deleting) {
                 item.state = ItemState::Skipped {
                     reason: SkipReason::Cancelled,
                 };
@@ -515,38 +585,68 @@ fn gone(may_have_run: bool) -> ItemState {
     }
 }
 
-/// `Ok` to delete, or the settled state.
-fn judge(c: &Confirmed, fresh: Fresh, may_have_run: bool) -> Result<(), ItemState> {
-    let skip = |reason| Err(ItemState::Skipped { reason });
-    let (status, snapshot) = match fresh {
-        Fresh::Gone => return Err(gone(may_have_run)),
-        Fresh::Found { status, snapshot } => (status, snapshot),
+/// A failed listing or delete of a running item: back to pending (after a backoff if
+/// retryable and attempts are left), or failed.
+fn fail(item: &mut BulkItem, error: &ApiError, now_ms: i64, max_attempts: u32) {
+    let ItemState::Running {
+        phase,
+        may_have_run,
+        ..
+    } = item.state
+    else {
+        return;
     };
-    if let Some(was) = c.status
-        && status != was
-    {
-        return skip(SkipReason::StatusChanged {
-            was: Some(was),
-            now: status,
+    // Once a delete was sent it may have reached the server, whatever came back.
+    let may_have_run = may_have_run || phase == Phase::Deleting;
+    if *error == ApiError::Aborted {
+        // The page went away mid-flight: not a failure; look again next time.
+        item.state = ItemState::Pending {
+            may_have_run,
+            not_before_ms: 0,
+        };
+        return;
+    }
+    // A failed listing counts as an attempt too, so a dead API cannot keep a run
+    // alive forever.
+    item.attempts += 1;
+    if error.is_retryable() && item.attempts < max_attempts {
+        let backoff =
+            (RETRY_BASE_MS << (item.attempts.saturating_sub(1)).min(10)).min(RETRY_MAX_MS);
+        item.state = ItemState::Pending {
+            may_have_run,
+            not_before_ms: now_ms.saturating_add(backoff),
+        };
+    } else {
+        item.state = ItemState::Failed {
+            message: error.to_string(),
+            retryable: error.is_retryable(),
+        };
+    }
+}
+
+/// `Ok` to delete, or the settled state. `now`: the snapshot as just listed (`None`:
+/// not listed, so gone).
+fn judge(c: &Confirmed, now: Option<&Snapshot>, may_have_run: bool) -> Result<(), ItemState> {
+    let skip = |reason| Err(ItemState::Skipped { reason });
+    let Some(s) = now else {
+        return Err(gone(may_have_run));
+    };
+    // The listing carries no status; the confirmed one still holds only if terminal.
+    if !matches!(
+        c.status,
+        Some(SnapshotStatus::Complete | SnapshotStatus::Error)
+    ) {
+        return skip(SkipReason::CouldNotVerify);
+    }
+    if s.source_devbox_id != c.source_devbox_id {
+        return skip(SkipReason::DifferentSource {
+            now: s.source_devbox_id.clone(),
         });
     }
-    if !matches!(status, SnapshotStatus::Complete | SnapshotStatus::Error) {
-        return skip(SkipReason::StatusChanged {
-            was: c.status,
-            now: status,
-        });
+    if is_pinned(s) {
+        return skip(SkipReason::PinnedSince);
     }
-    match snapshot {
-        Some(s) if s.id != c.snapshot_id => skip(SkipReason::DifferentSnapshot { now: s.id }),
-        Some(s) if s.source_devbox_id != c.source_devbox_id => skip(SkipReason::DifferentSource {
-            now: s.source_devbox_id,
-        }),
-        Some(s) if is_pinned(&s) => skip(SkipReason::PinnedSince),
-        Some(_) => Ok(()),
-        // An errored snapshot comes without details; its status was checked above.
-        None if status == SnapshotStatus::Error => Ok(()),
-        None => skip(SkipReason::CouldNotVerify),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -554,14 +654,18 @@ mod tests {
     use super::*;
     use snapdeck_api::{Metadata, PINNED_KEY};
 
-    fn confirmed(id: &str) -> Confirmed {
+    fn confirmed_on(id: &str, devbox: &str) -> Confirmed {
         Confirmed {
             snapshot_id: id.into(),
-            source_devbox_id: "dbx_1".into(),
+            source_devbox_id: devbox.into(),
             name: None,
             size_bytes: Some(10),
             status: Some(SnapshotStatus::Complete),
         }
+    }
+
+    fn confirmed(id: &str) -> Confirmed {
+        confirmed_on(id, "dbx_1")
     }
 
     fn snapshot(id: &str, devbox: &str) -> Snapshot {
@@ -577,15 +681,28 @@ mod tests {
         }
     }
 
-    fn found(id: &str) -> Fresh {
-        Fresh::Found {
-            status: SnapshotStatus::Complete,
-            snapshot: Some(snapshot(id, "dbx_1")),
-        }
+    fn pinned(id: &str) -> Snapshot {
+        let mut s = snapshot(id, "dbx_1");
+        s.metadata.insert(PINNED_KEY.into(), "true".into());
+        s
     }
 
+    /// These ids as listed on dbx_1, unchanged.
+    fn listed(ids: &[&str]) -> Vec<Snapshot> {
+        ids.iter().map(|id| snapshot(id, "dbx_1")).collect()
+    }
+
+    /// Concurrency 2: waves of 4.
     fn run(ids: &[&str]) -> BulkRun {
         BulkRun::new(ids.iter().map(|id| confirmed(id))).with_concurrency(2)
+    }
+
+    fn state(r: &BulkRun, id: &str) -> Option<ItemState> {
+        r.item(id).map(|i| i.state.clone())
+    }
+
+    fn skipped(reason: SkipReason) -> Option<ItemState> {
+        Some(ItemState::Skipped { reason })
     }
 
     fn api(status: u16) -> ApiError {
@@ -595,146 +712,247 @@ mod tests {
         }
     }
 
-    #[test]
-    fn concurrency_is_bounded_and_order_kept() {
-        let mut r = run(&["a", "b", "c"]);
-        assert_eq!(r.next_to_start(0), ["a", "b"]);
-        assert!(r.next_to_start(0).is_empty());
-        assert_eq!(r.on_recheck("a", found("a"), 0), Verdict::Proceed);
-        r.on_result("a", Ok(()), 0);
-        assert_eq!(r.next_to_start(0), ["c"]);
-        assert_eq!(r.counts().done, 1);
-        assert_eq!(r.counts().left, 2);
+    /// Lists the next wave as `list` says (every snapshot of its devboxes now).
+    fn recheck(r: &mut BulkRun, now: i64, list: &[Snapshot]) -> Wave {
+        let wave = r.next_wave(now).expect("a wave is due");
+        r.on_listing(&wave, list, now);
+        wave
     }
 
     #[test]
-    fn a_happy_run_finishes_with_every_item_done() {
-        let mut r = run(&["a", "b", "c"]);
+    fn a_wave_is_listed_once_then_deleted_with_bounded_concurrency() {
+        let mut r = run(&["a", "b", "c", "d", "e"]);
+        let all = listed(&["a", "b", "c", "d", "e", "kept"]);
+        let wave = r.next_wave(0).expect("first wave");
+        assert_eq!(wave.ids, ["a", "b", "c", "d"]);
+        assert_eq!(wave.devbox_ids, ["dbx_1"]);
+        assert_eq!(r.next_wave(0), None, "one listing out at a time");
+        assert!(r.next_deletes().is_empty(), "nothing verified yet");
+        r.on_listing(&wave, &all, 0);
+        assert_eq!(r.next_wave(0), None, "two rounds wait for slots");
+        assert_eq!(r.next_deletes(), ["a", "b"]);
+        assert!(r.next_deletes().is_empty(), "two deletes in flight at most");
+        // One round left waiting (c, d): the next wave is listed meanwhile.
+        let next = r.next_wave(0).expect("second wave");
+        assert_eq!(next.ids, ["e"]);
+        r.on_result("a", Ok(()), 0);
+        assert_eq!(r.next_deletes(), ["c"]);
+        r.on_listing(&next, &all, 0);
+        r.on_result("b", Ok(()), 0);
+        assert_eq!(r.next_deletes(), ["d"], "in order: c and d before e");
+        assert_eq!(r.counts().running, 3);
+    }
+
+    #[test]
+    fn verified_items_of_the_older_wave_are_deleted_first() {
+        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        recheck(&mut r, 0, &listed(&["a", "b", "c"]));
+        assert_eq!(r.next_deletes(), ["a"]);
+        r.on_result("a", Err(api(503)), 0); // a backs off until 1 s
+        let wave = recheck(&mut r, 1_000, &listed(&["a", "b", "c"]));
+        assert_eq!(wave.ids, ["a", "c"]);
+        assert_eq!(r.next_deletes(), ["b"], "b was checked first");
+    }
+
+    #[test]
+    fn a_happy_run_takes_one_listing_per_wave_and_one_delete_per_item() {
+        let ids: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+        let mut r = BulkRun::new(ids.iter().map(|id| confirmed(id))).with_concurrency(2);
+        let all: Vec<Snapshot> = ids.iter().map(|id| snapshot(id, "dbx_1")).collect();
+        let (mut listings, mut deletes) = (0, 0);
         while !r.is_finished() {
-            for id in r.next_to_start(0) {
-                assert_eq!(r.on_recheck(&id, found(&id), 0), Verdict::Proceed);
+            if let Some(wave) = r.next_wave(0) {
+                listings += 1;
+                r.on_listing(&wave, &all, 0);
+            }
+            for id in r.next_deletes() {
+                deletes += 1;
                 r.on_result(&id, Ok(()), 0);
             }
         }
+        assert_eq!((listings, deletes), (3, 10), "waves of 4");
         let c = r.counts();
-        assert_eq!((c.done, c.failed, c.skipped, c.left), (3, 0, 0, 0));
-        assert_eq!(c.bytes_freed, 30);
+        assert_eq!((c.done, c.failed, c.skipped, c.left), (10, 0, 0, 0));
+        assert_eq!(c.bytes_freed, 100);
     }
 
     #[test]
-    fn recheck_skips_a_snapshot_pinned_since_confirmation() {
-        let mut r = run(&["a"]);
-        r.next_to_start(0);
-        let mut s = snapshot("a", "dbx_1");
-        s.metadata.insert(PINNED_KEY.into(), "true".into());
-        let fresh = Fresh::Found {
-            status: SnapshotStatus::Complete,
-            snapshot: Some(s),
+    fn waves_take_items_devbox_by_devbox() {
+        let mut r = BulkRun::new([
+            confirmed_on("a1", "dbx_a"),
+            confirmed_on("b1", "dbx_b"),
+            confirmed_on("a2", "dbx_a"),
+            confirmed_on("b2", "dbx_b"),
+            confirmed_on("c1", "dbx_c"),
+        ])
+        .with_concurrency(2);
+        let wave = r.next_wave(0).expect("a wave");
+        assert_eq!(wave.ids, ["a1", "a2", "b1", "b2"]);
+        assert_eq!(wave.devbox_ids, ["dbx_a", "dbx_b"]);
+    }
+
+    #[test]
+    fn the_listing_is_per_devbox_unless_the_account_takes_fewer_requests() {
+        let wave = Wave {
+            ids: vec!["a".into(), "b".into(), "c".into()],
+            devbox_ids: vec!["d1".into(), "d2".into(), "d3".into()],
         };
-        assert_eq!(r.on_recheck("a", fresh, 0), Verdict::Settled);
+        let per_devbox = Listing::Devboxes(wave.devbox_ids.clone());
+        assert_eq!(wave.listing(None, 5000), per_devbox, "account size unknown");
         assert_eq!(
-            r.item("a").map(|i| &i.state),
-            Some(&ItemState::Skipped {
-                reason: SkipReason::PinnedSince
+            wave.listing(Some(4_000), 5000),
+            Listing::Account,
+            "1 page < 3"
+        );
+        assert_eq!(wave.listing(Some(15_000), 5000), per_devbox, "3 pages = 3");
+        assert_eq!(wave.listing(Some(20_000), 5000), per_devbox, "4 pages > 3");
+    }
+
+    #[test]
+    fn a_snapshot_pinned_between_waves_is_skipped() {
+        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        recheck(&mut r, 0, &listed(&["a", "b", "c"]));
+        for id in ["a", "b"] {
+            assert_eq!(r.next_deletes(), [id]);
+            r.on_result(id, Ok(()), 0);
+        }
+        // c is pinned after the first wave was checked, before its own.
+        recheck(&mut r, 0, &[pinned("c")]);
+        assert!(r.next_deletes().is_empty());
+        assert_eq!(state(&r, "c"), skipped(SkipReason::PinnedSince));
+        assert!(r.is_finished());
+    }
+
+    #[test]
+    fn the_listing_skips_the_gone_the_moved_and_the_unverifiable() {
+        let mut r = BulkRun::new([
+            confirmed("gone"),
+            confirmed("moved"),
+            Confirmed {
+                status: None,
+                ..confirmed("unknown")
+            },
+            Confirmed {
+                status: Some(SnapshotStatus::InProgress),
+                ..confirmed("busy")
+            },
+            confirmed("same"),
+        ])
+        .with_concurrency(4);
+        let list = [
+            snapshot("moved", "dbx_9"),
+            snapshot("unknown", "dbx_1"),
+            snapshot("busy", "dbx_1"),
+            snapshot("same", "dbx_1"),
+        ];
+        recheck(&mut r, 0, &list);
+        assert_eq!(state(&r, "gone"), skipped(SkipReason::NoLongerExists));
+        assert_eq!(
+            state(&r, "moved"),
+            skipped(SkipReason::DifferentSource {
+                now: "dbx_9".into()
             })
         );
+        assert_eq!(state(&r, "unknown"), skipped(SkipReason::CouldNotVerify));
+        assert_eq!(state(&r, "busy"), skipped(SkipReason::CouldNotVerify));
+        assert_eq!(r.next_deletes(), ["same"]);
     }
 
     #[test]
-    fn recheck_skips_other_devboxes_other_ids_changed_status_and_unverifiable() {
-        let cases = [
-            (
-                Fresh::Found {
-                    status: SnapshotStatus::Complete,
-                    snapshot: Some(snapshot("a", "dbx_9")),
-                },
-                SkipReason::DifferentSource {
-                    now: "dbx_9".into(),
-                },
-            ),
-            (
-                found("zzz"),
-                SkipReason::DifferentSnapshot { now: "zzz".into() },
-            ),
-            (
-                Fresh::Found {
-                    status: SnapshotStatus::InProgress,
-                    snapshot: None,
-                },
-                SkipReason::StatusChanged {
-                    was: Some(SnapshotStatus::Complete),
-                    now: SnapshotStatus::InProgress,
-                },
-            ),
-            (
-                Fresh::Found {
-                    status: SnapshotStatus::Complete,
-                    snapshot: None,
-                },
-                SkipReason::CouldNotVerify,
-            ),
-            (Fresh::Gone, SkipReason::NoLongerExists),
-        ];
-        for (fresh, reason) in cases {
-            let mut r = run(&["a"]);
-            r.next_to_start(0);
-            assert_eq!(r.on_recheck("a", fresh, 0), Verdict::Settled);
-            assert_eq!(
-                r.item("a").map(|i| i.state.clone()),
-                Some(ItemState::Skipped { reason })
-            );
-        }
-    }
-
-    #[test]
-    fn errored_snapshots_confirmed_as_errored_proceed_without_details() {
+    fn errored_snapshots_confirmed_as_errored_are_verified_by_the_listing() {
         let mut r = BulkRun::new([Confirmed {
             status: Some(SnapshotStatus::Error),
             ..confirmed("e")
         }]);
-        r.next_to_start(0);
-        let fresh = Fresh::Found {
-            status: SnapshotStatus::Error,
-            snapshot: None,
-        };
-        assert_eq!(r.on_recheck("e", fresh, 0), Verdict::Proceed);
+        recheck(&mut r, 0, &listed(&["e"]));
+        assert_eq!(r.next_deletes(), ["e"]);
     }
 
     #[test]
-    fn retryable_failures_back_off_then_fail_after_the_bound() {
-        let mut r = run(&["a"]).with_max_attempts(2);
-        r.next_to_start(0);
-        r.on_recheck("a", found("a"), 0);
-        r.on_result("a", Err(api(503)), 100);
+    fn a_failed_listing_backs_off_its_wave_and_a_404_is_a_failure_not_gone() {
+        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed))
+            .with_concurrency(1)
+            .with_max_attempts(3);
+        let wave = r.next_wave(0).expect("wave");
+        r.on_listing_error(&wave, &api(503), 100);
+        let only_c = r.next_wave(500).expect("c is due");
+        assert_eq!(only_c.ids, ["c"]);
+        r.on_listing(&only_c, &listed(&["c"]), 500);
+        assert_eq!(r.next_deletes(), ["c"]);
+        r.on_result("c", Ok(()), 600);
         assert_eq!(r.next_wake_at(), Some(1_100));
-        assert!(r.next_to_start(500).is_empty(), "still backing off");
-        assert_eq!(r.next_to_start(1_100), ["a"]);
-        r.on_recheck("a", found("a"), 1_100);
-        r.on_result("a", Err(api(503)), 1_200);
-        let state = r.item("a").map(|i| i.state.clone());
+        assert_eq!(r.next_wave(500), None, "a and b still back off");
+        let wave = r.next_wave(1_100).expect("a and b are due");
+        assert_eq!(wave.ids, ["a", "b"]);
+        r.on_listing_error(&wave, &api(404), 1_200);
         assert!(
             matches!(
-                state,
+                state(&r, "a"),
+                Some(ItemState::Failed {
+                    retryable: false,
+                    ..
+                })
+            ),
+            "{:?}",
+            state(&r, "a")
+        );
+        assert_eq!(r.item("a").map(|i| i.attempts), Some(2));
+        assert!(r.is_finished());
+    }
+
+    #[test]
+    fn an_aborted_listing_returns_its_wave_to_pending_without_an_attempt() {
+        let mut r = run(&["a"]);
+        let wave = r.next_wave(0).expect("wave");
+        r.on_listing_error(&wave, &ApiError::Aborted, 0);
+        assert_eq!(
+            state(&r, "a"),
+            Some(ItemState::Pending {
+                may_have_run: false,
+                not_before_ms: 0
+            })
+        );
+        assert_eq!(r.item("a").map(|i| i.attempts), Some(0));
+    }
+
+    #[test]
+    fn retryable_delete_failures_back_off_then_fail_after_the_bound() {
+        let mut r = run(&["a"]).with_max_attempts(2);
+        recheck(&mut r, 0, &listed(&["a"]));
+        r.next_deletes();
+        r.on_result("a", Err(api(503)), 100);
+        assert_eq!(r.next_wake_at(), Some(1_100));
+        assert_eq!(r.next_wave(500), None, "still backing off");
+        recheck(&mut r, 1_100, &listed(&["a"]));
+        assert_eq!(r.next_deletes(), ["a"]);
+        r.on_result("a", Err(api(503)), 1_200);
+        let st = state(&r, "a");
+        assert!(
+            matches!(
+                st,
                 Some(ItemState::Failed {
                     retryable: true,
                     ..
                 })
             ),
-            "{state:?}"
+            "{st:?}"
         );
         assert!(r.is_finished());
         assert_eq!(r.retry_failed(), 1);
-        assert_eq!(r.next_to_start(2_000), ["a"]);
+        assert_eq!(
+            r.next_wave(2_000).map(|w| w.ids),
+            Some(vec!["a".to_owned()])
+        );
     }
 
     #[test]
     fn conflicts_fail_at_once_with_the_api_message() {
         let mut r = run(&["a"]);
-        r.next_to_start(0);
-        r.on_recheck("a", found("a"), 0);
+        recheck(&mut r, 0, &listed(&["a"]));
+        r.next_deletes();
         r.on_result("a", Err(api(409)), 0);
         assert_eq!(
-            r.item("a").map(|i| i.state.clone()),
+            state(&r, "a"),
             Some(ItemState::Failed {
                 message: "Not possible right now (409): x".into(),
                 retryable: false
@@ -744,67 +962,84 @@ mod tests {
 
     #[test]
     fn a_run_interrupted_mid_delete_resumes_and_counts_a_vanished_item_as_done() {
-        let mut r = run(&["a", "b"]);
-        r.next_to_start(0);
-        r.on_recheck("a", found("a"), 0); // a's delete is out…
+        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        recheck(&mut r, 0, &listed(&["a", "b", "c"]));
+        assert_eq!(r.next_deletes(), ["a"]); // a's delete is out, b waits for a slot…
         // …and the page reloads. The run was persisted.
         let json = serde_json::to_string(&r).expect("ser");
         let mut r: BulkRun = serde_json::from_str(&json).expect("de");
         r.resume_after_interruption();
         assert_eq!(r.counts().running, 0);
-        assert_eq!(r.next_to_start(10), ["a", "b"]);
-        // a is gone: our delete went through before the reload.
-        assert_eq!(r.on_recheck("a", Fresh::Gone, 10), Verdict::Settled);
-        assert_eq!(
-            r.item("a").map(|i| i.state.clone()),
-            Some(ItemState::Done { already_gone: true })
-        );
-        // b was only being re-checked: it is verified again and deleted normally.
-        assert_eq!(r.on_recheck("b", found("b"), 10), Verdict::Proceed);
+        // Every unsettled item is re-checked again; a is gone: our delete went through.
+        // b, verified but never sent, is gone too: someone else deleted it.
+        let wave = recheck(&mut r, 10, &listed(&["c"]));
+        assert_eq!(wave.ids, ["a", "b"]);
+        assert_eq!(state(&r, "a"), Some(ItemState::Done { already_gone: true }));
+        assert_eq!(state(&r, "b"), skipped(SkipReason::NoLongerExists));
+        recheck(&mut r, 10, &listed(&["c"]));
+        assert_eq!(r.next_deletes(), ["c"]);
+    }
+
+    #[test]
+    fn a_listing_for_items_no_longer_being_rechecked_changes_nothing() {
+        let mut r = run(&["a", "b"]);
+        let wave = recheck(&mut r, 0, &listed(&["a", "b"]));
+        // The same wave answered again (a stray or duplicated answer), now pinned.
+        r.on_listing(&wave, &[pinned("a")], 0);
+        r.on_listing_error(&wave, &api(500), 0);
+        assert_eq!(r.next_deletes(), ["a", "b"]);
     }
 
     #[test]
     fn unknown_ids_never_cause_a_delete() {
         let mut r = run(&["a"]);
-        r.next_to_start(0);
-        assert_eq!(
-            r.on_recheck("not-confirmed", found("not-confirmed"), 0),
-            Verdict::Settled
-        );
+        let stray = Wave {
+            ids: vec!["not-confirmed".into()],
+            devbox_ids: vec!["dbx_1".into()],
+        };
+        r.next_wave(0);
+        r.on_listing(&stray, &listed(&["a", "not-confirmed"]), 0);
+        assert!(r.next_deletes().is_empty(), "a was not in that wave");
         r.on_result("not-confirmed", Ok(()), 0);
         assert_eq!(r.items.len(), 1);
         assert_eq!(r.counts().done, 0);
     }
 
     #[test]
-    fn a_success_without_a_passed_recheck_is_ignored() {
+    fn a_success_without_a_sent_delete_is_ignored() {
         let mut r = run(&["a"]);
         r.on_result("a", Ok(()), 0);
         assert_eq!(r.counts().done, 0, "a was never started");
-        // Regression (found by bulk_props): a success reported while the item was still
-        // being re-checked used to mark it deleted.
-        r.next_to_start(0);
+        let wave = r.next_wave(0).expect("wave");
         r.on_result("a", Ok(()), 0);
         assert_eq!(r.counts().done, 0, "a was not verified yet");
+        r.on_listing(&wave, &listed(&["a"]), 0);
+        r.on_result("a", Ok(()), 0);
+        assert_eq!(r.counts().done, 0, "a's delete was not sent yet");
     }
 
     #[test]
-    fn cancelling_skips_what_has_not_started() {
-        let mut r = run(&["a", "b", "c"]);
-        r.next_to_start(0);
+    fn cancelling_skips_everything_whose_delete_was_not_sent() {
+        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        recheck(&mut r, 0, &listed(&["a", "b", "c"]));
+        r.next_deletes();
         r.cancel();
         let c = r.counts();
-        assert_eq!((c.skipped, c.running), (1, 2));
+        assert_eq!((c.skipped, c.running), (2, 1));
+        assert_eq!(state(&r, "b"), skipped(SkipReason::Cancelled));
+        r.on_result("a", Ok(()), 0);
+        assert!(r.is_finished());
+        assert_eq!(r.counts().done, 1);
     }
 
     #[test]
-    fn aborts_return_the_item_to_pending() {
+    fn an_aborted_delete_returns_the_item_to_pending_as_maybe_deleted() {
         let mut r = run(&["a"]);
-        r.next_to_start(0);
-        r.on_recheck("a", found("a"), 0);
-        r.on_error("a", &ApiError::Aborted, 0);
+        recheck(&mut r, 0, &listed(&["a"]));
+        r.next_deletes();
+        r.on_result("a", Err(ApiError::Aborted), 0);
         assert_eq!(
-            r.item("a").map(|i| i.state.clone()),
+            state(&r, "a"),
             Some(ItemState::Pending {
                 may_have_run: true,
                 not_before_ms: 0
@@ -813,15 +1048,12 @@ mod tests {
     }
 
     #[test]
-    fn a_404_on_delete_after_our_earlier_attempt_counts_as_done() {
+    fn a_404_on_delete_counts_as_done() {
         let mut r = run(&["a"]);
-        r.next_to_start(0);
-        r.on_recheck("a", found("a"), 0);
+        recheck(&mut r, 0, &listed(&["a"]));
+        r.next_deletes();
         r.on_result("a", Err(api(404)), 0);
-        assert_eq!(
-            r.item("a").map(|i| i.state.clone()),
-            Some(ItemState::Done { already_gone: true })
-        );
+        assert_eq!(state(&r, "a"), Some(ItemState::Done { already_gone: true }));
     }
 
     #[test]
@@ -849,5 +1081,17 @@ mod tests {
             .collect();
         assert_eq!(ids, ["old"]);
         assert_eq!(r.items[0].confirmed.status, Some(SnapshotStatus::Complete));
+    }
+
+    #[test]
+    fn runs_saved_by_the_per_snapshot_version_still_load_and_resume() {
+        let json = r#"{"items":[{"confirmed":{"snapshot_id":"a","source_devbox_id":"dbx_1","status":"complete"},
+            "state":{"state":"running","phase":"recheck","started_at_ms":5}},
+            {"confirmed":{"snapshot_id":"b","source_devbox_id":"dbx_1"},
+            "state":{"state":"skipped","reason":{"reason":"different_snapshot","now":"x"}}}],
+            "max_concurrency":4,"max_attempts":3}"#;
+        let mut r: BulkRun = serde_json::from_str(json).expect("loads");
+        r.resume_after_interruption();
+        assert_eq!(r.next_wave(0).map(|w| w.ids), Some(vec!["a".to_owned()]));
     }
 }

@@ -5,8 +5,8 @@
 //! * [`status_cache`]: which snapshot statuses to fetch, how many at once, on-screen first.
 //! * [`lineage`]: a devbox's snapshot timeline and the devbox/snapshot forest.
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
-//! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking each
-//!   snapshot before deleting it.
+//! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking the
+//!   snapshots against the list in waves just before deleting them.
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
 //! * [`format`](mod@format): relative times, sizes, stopwatch durations, shortened ids.
@@ -20,7 +20,7 @@ pub mod status_cache;
 pub mod validate;
 pub mod watch;
 
-pub use bulk::{BulkRun, Confirmed, Counts, Fresh, ItemState, SkipReason, Verdict};
+pub use bulk::{BulkRun, Confirmed, Counts, ItemState, Listing, SkipReason, Wave};
 pub use lineage::{DevboxNode, Lineage, Origin, SnapshotNode, TimelineEntry};
 pub use retention::{
     CleanupPlan, Decision, DeleteReason, KeepReason, PlanItem, RetentionPolicy, Scope, is_pinned,

@@ -1,6 +1,7 @@
 //! The `scheduled` side of the worker: gathers every snapshot with its status through
 //! snapdeck-api's client (over the runtime's global `fetch`), plans with snapdeck-core's
-//! planner, deletes with snapdeck-core's bulk runner, and logs the report.
+//! planner, deletes with snapdeck-core's bulk runner (which re-checks each wave of
+//! snapshots against the list just before deleting it), and logs the report.
 
 use snapdeck_api::{BrowserTransport, Client};
 use worker::{Env, console_error, console_log};
@@ -62,7 +63,7 @@ async fn run_policies(
         None
     } else {
         let mut bulk = plan::bulk_run(&combined);
-        run::drive(&client, &mut bulk, now_ms).await;
+        run::drive(&client, &mut bulk, snapshots.len(), now_ms).await;
         Some(bulk)
     };
     for line in plan::report(&policies, &combined, bulk.as_ref()) {

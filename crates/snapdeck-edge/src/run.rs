@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures::future::Either;
 use futures::stream::{self, FuturesUnordered};
 use futures::{StreamExt, TryStreamExt};
-use snapdeck_api::{ApiError, Client, SnapshotStatusView, Transport, endpoints::ListSnapshots};
-use snapdeck_core::bulk::{BulkRun, Fresh, Verdict};
+use snapdeck_api::{ApiError, Client, Snapshot, Transport, endpoints::ListSnapshots};
+use snapdeck_core::bulk::{BulkRun, Listing, Wave};
 
 use crate::plan::SnapshotState;
 
@@ -17,6 +17,9 @@ use crate::plan::SnapshotState;
 const STATUS_CONCURRENCY: usize = 6;
 /// Snapshots per list page.
 const PAGE_SIZE: u32 = 100;
+/// Snapshots per page of a re-check listing: the API's largest, so that re-checking a
+/// wave takes one request per devbox as a rule (a worker's subrequests are counted).
+const RECHECK_PAGE_SIZE: u32 = 5000;
 
 /// Every snapshot, page after page, each with its current status.
 pub async fn inventory<T: Transport>(client: &Client<T>) -> Result<Vec<SnapshotState>, ApiError> {
@@ -38,22 +41,61 @@ pub async fn inventory<T: Transport>(client: &Client<T>) -> Result<Vec<SnapshotS
         .await
 }
 
-/// What came back for one item of the run.
+/// What came back for the run.
 enum Event {
-    Rechecked(String, Result<SnapshotStatusView, ApiError>),
+    Listed(Wave, Result<Vec<Snapshot>, ApiError>),
     Deleted(String, Result<(), ApiError>),
 }
 
-/// Drives `run` to the end: each snapshot is re-checked, then deleted, when the state
-/// machine says so. The machine bounds concurrency and schedules retries; this only
-/// does the I/O and the waiting. `now_ms` is the clock (the runtime's, or a test's).
-pub async fn drive<T: Transport>(client: &Client<T>, run: &mut BulkRun, now_ms: impl Fn() -> i64) {
+/// A wave's re-check listing: the account's, or each devbox's one after the other.
+async fn list<T: Transport>(
+    client: &Client<T>,
+    listing: Listing,
+) -> Result<Vec<Snapshot>, ApiError> {
+    let query = |devbox_id| ListSnapshots {
+        devbox_id,
+        limit: Some(RECHECK_PAGE_SIZE),
+        include_total_count: Some(false),
+        ..ListSnapshots::default()
+    };
+    match listing {
+        Listing::Account => client.snapshots(query(None)).try_collect().await,
+        Listing::Devboxes(ids) => {
+            let mut all = Vec::new();
+            for id in ids {
+                let page: Vec<Snapshot> = client.snapshots(query(Some(id))).try_collect().await?;
+                all.extend(page);
+            }
+            Ok(all)
+        }
+    }
+}
+
+/// Drives `run` to the end: each wave of snapshots is re-checked with one listing,
+/// then deleted, when the state machine says so. The machine bounds concurrency (one
+/// listing and `run.max_concurrency` deletes in flight) and schedules retries; this
+/// only does the I/O and the waiting. `account_snapshots` (the inventory's size) lets
+/// a wave over many devboxes list the account instead. `now_ms` is the clock (the
+/// runtime's, or a test's).
+pub async fn drive<T: Transport>(
+    client: &Client<T>,
+    run: &mut BulkRun,
+    account_snapshots: usize,
+    now_ms: impl Fn() -> i64,
+) {
     let mut in_flight = FuturesUnordered::new();
     loop {
-        for id in run.next_to_start(now_ms()) {
+        if let Some(wave) = run.next_wave(now_ms()) {
+            let listing = wave.listing(Some(account_snapshots), RECHECK_PAGE_SIZE as usize);
             in_flight.push(Either::Left(async move {
-                let result = client.snapshot_status(&id).await;
-                Event::Rechecked(id, result)
+                let result = list(client, listing).await;
+                Event::Listed(wave, result)
+            }));
+        }
+        for id in run.next_deletes() {
+            in_flight.push(Either::Right(async move {
+                let result = client.delete_snapshot(&id).await;
+                Event::Deleted(id, result)
             }));
         }
         if run.is_finished() {
@@ -74,16 +116,8 @@ pub async fn drive<T: Transport>(client: &Client<T>, run: &mut BulkRun, now_ms: 
             continue;
         };
         match event {
-            Event::Rechecked(id, Ok(view)) => {
-                if run.on_recheck(&id, Fresh::from_status_view(&view), now_ms()) == Verdict::Proceed
-                {
-                    in_flight.push(Either::Right(async move {
-                        let result = client.delete_snapshot(&id).await;
-                        Event::Deleted(id, result)
-                    }));
-                }
-            }
-            Event::Rechecked(id, Err(e)) => run.on_error(&id, &e, now_ms()),
+            Event::Listed(wave, Ok(listed)) => run.on_listing(&wave, &listed, now_ms()),
+            Event::Listed(wave, Err(e)) => run.on_listing_error(&wave, &e, now_ms()),
             Event::Deleted(id, result) => run.on_result(&id, result, now_ms()),
         }
     }
@@ -108,11 +142,13 @@ mod tests {
     const NOW: i64 = 1_800_000_000_000;
 
     /// An in-memory disk-snapshot API: lists in pages of two (so paging is exercised),
-    /// answers `/status`, deletes only complete snapshots (409 otherwise, like Runloop),
-    /// and can fail chosen deletes. Its clock moves only when someone sleeps.
+    /// by devbox if asked, answers `/status`, deletes only complete snapshots (409
+    /// otherwise, like Runloop), and can fail chosen deletes. It logs every request
+    /// (method and URL path with query). Its clock moves only when someone sleeps.
     #[derive(Default)]
     struct FakeApi {
         snapshots: RefCell<Vec<(Snapshot, SnapshotStatus)>>,
+        requests: RefCell<Vec<String>>,
         /// Statuses to answer to the next deletes of a snapshot, in order.
         delete_failures: RefCell<BTreeMap<String, Vec<u16>>>,
         deleted: RefCell<Vec<String>>,
@@ -134,6 +170,11 @@ mod tests {
         fn handle(&self, req: &HttpRequest) -> HttpResponse {
             let (path, query) = req.url.split_once('?').unwrap_or((req.url.as_str(), ""));
             let path = path.trim_start_matches("http://fake");
+            self.requests.borrow_mut().push(format!(
+                "{:?} {}",
+                req.method,
+                req.url.trim_start_matches("http://fake")
+            ));
             let query: BTreeMap<&str, &str> = query
                 .split('&')
                 .filter_map(|kv| kv.split_once('='))
@@ -146,6 +187,11 @@ mod tests {
                         .iter()
                         .filter(|(_, st)| *st != SnapshotStatus::Deleted)
                         .map(|(s, _)| s)
+                        .filter(|s| {
+                            query
+                                .get("devbox_id")
+                                .is_none_or(|d| s.source_devbox_id == *d)
+                        })
                         .collect();
                     let start = query.get("starting_after").map_or(0, |after| {
                         live.iter()
@@ -277,7 +323,7 @@ mod tests {
     fn the_run_deletes_exactly_the_planned_snapshots() {
         let api = FakeApi::with(history());
         let (_, mut run) = planned_run(&api, keep_two());
-        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        block_on(drive(&client(&api), &mut run, 8, || api.clock.get()));
         let deleted: BTreeSet<String> = api.deleted.borrow().iter().cloned().collect();
         assert_eq!(deleted, ["a3", "a5", "a6"].map(String::from).into());
         assert!(run.is_finished());
@@ -291,7 +337,7 @@ mod tests {
             .borrow_mut()
             .insert("a5".into(), vec![503]);
         let (_, mut run) = planned_run(&api, keep_two());
-        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        block_on(drive(&client(&api), &mut run, 8, || api.clock.get()));
         assert!(api.deleted.borrow().contains(&"a5".to_owned()));
         assert_eq!(run.counts().done, 3);
         assert!(api.clock.get() > NOW, "the retry waited");
@@ -304,7 +350,7 @@ mod tests {
             .borrow_mut()
             .insert("a3".into(), vec![409]);
         let (_, mut run) = planned_run(&api, keep_two());
-        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        block_on(drive(&client(&api), &mut run, 8, || api.clock.get()));
         assert!(matches!(
             run.item("a3").map(|i| &i.state),
             Some(ItemState::Failed { .. })
@@ -325,11 +371,57 @@ mod tests {
         {
             s.metadata.insert(PINNED_KEY.into(), "true".into());
         }
-        block_on(drive(&client(&api), &mut run, || api.clock.get()));
+        block_on(drive(&client(&api), &mut run, 8, || api.clock.get()));
         assert!(!api.deleted.borrow().contains(&"a6".to_owned()));
         assert!(matches!(
             run.item("a6").map(|i| &i.state),
             Some(ItemState::Skipped { .. })
         ));
+    }
+
+    fn requests_since(api: &FakeApi, from: usize) -> Vec<String> {
+        api.requests.borrow()[from..].to_vec()
+    }
+
+    #[test]
+    fn the_run_rechecks_a_wave_with_one_listing_not_a_status_per_snapshot() {
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_two());
+        let from = api.requests.borrow().len();
+        block_on(drive(&client(&api), &mut run, 8, || api.clock.get()));
+        let sent = requests_since(&api, from);
+        assert!(!sent.iter().any(|r| r.contains("/status")), "{sent:?}");
+        let lists: Vec<&String> = sent.iter().filter(|r| r.starts_with("Get")).collect();
+        assert!(
+            lists.iter().all(|r| r.contains("devbox_id=dbx_a")),
+            "one devbox in the plan, so its listing: {lists:?}"
+        );
+        // dbx_a's six snapshots in pages of two, then the three deletes.
+        assert_eq!((lists.len(), sent.len()), (3, 6), "{sent:?}");
+        assert_eq!(run.counts().done, 3);
+    }
+
+    #[test]
+    fn a_wave_over_several_devboxes_lists_the_account_when_that_takes_fewer_requests() {
+        let api = FakeApi::with(history());
+        let keep_one = RetentionPolicy {
+            keep_newest: 1,
+            ..RetentionPolicy::default()
+        };
+        let (_, mut run) = planned_run(&api, keep_one);
+        let from = api.requests.borrow().len();
+        // Eight snapshots make one page of the API's, fewer than two devbox listings.
+        block_on(drive(&client(&api), &mut run, 8, || api.clock.get()));
+        let sent = requests_since(&api, from);
+        let lists: Vec<&String> = sent.iter().filter(|r| r.starts_with("Get")).collect();
+        assert!(
+            !lists.iter().any(|r| r.contains("devbox_id")),
+            "the account's listing: {lists:?}"
+        );
+        let deleted: BTreeSet<String> = api.deleted.borrow().iter().cloned().collect();
+        assert_eq!(
+            deleted,
+            ["a2", "a3", "a5", "a6", "b2"].map(String::from).into()
+        );
     }
 }
