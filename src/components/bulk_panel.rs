@@ -23,6 +23,14 @@ pub fn outcome(item: &BulkItem) -> (&'static str, &'static str, Option<String>) 
             phase: Phase::Recheck,
             ..
         } => ("busy", "checking", None),
+        ItemState::Running {
+            phase: Phase::Verified,
+            ..
+        } => (
+            "busy",
+            "checked",
+            Some("Unchanged since the plan; its delete goes out next.".into()),
+        ),
         ItemState::Running { .. } => ("busy", "deleting", None),
         ItemState::Done { already_gone: true } => (
             "ok",
