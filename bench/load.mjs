@@ -2,7 +2,12 @@
 // each in a fresh browser context with the HTTP cache disabled; then the JS heap.
 //
 //   node bench/load.mjs --url http://127.0.0.1:PORT --path /devboxes \
-//        --selector '[data-testid=devbox-row]' --runs 7 [--key KEY]
+//        --selector '[data-testid=devbox-row]' --runs 7 [--key KEY] \
+//        [--vs-url URL2 --vs-path / --vs-selector tr.row --vs-out FILE]
+//
+// With --vs-*, a second page (the baseline) is loaded turn about with the first (A, B,
+// A, B, …) in the same browser, so both see the same machine load; its figures go to
+// FILE, the first page's to stdout.
 //
 // "Painted": a MutationObserver (installed before any page script runs) notes when the
 // first element matching the selector is in the DOM, then waits for the next animation
@@ -13,6 +18,7 @@
 // is not part of the JS heap and is reported separately when the page exposes it.
 // Prints one JSON object. Figures only: nothing here asserts.
 
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +28,10 @@ const require = createRequire(join(ROOT, 'tests', 'e2e', 'package.json'));
 const { chromium } = require('playwright-core');
 
 function args() {
-  const out = { runs: 7, key: null, path: '/', selector: 'tr.row', timeout: 30000 };
+  const out = {
+    runs: 7, key: null, path: '/', selector: 'tr.row', timeout: 30000,
+    'vs-url': null, 'vs-path': '/', 'vs-selector': 'tr.row', 'vs-out': null,
+  };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) out[a[i].replace(/^--/, '')] = a[i + 1];
   out.runs = Number(out.runs);
@@ -120,36 +129,51 @@ async function oneLoad(browser, o) {
   return { ...t, heap_used_mb: heap.used, heap_total_mb: heap.total, dom_elements: domNodes, transfer_bytes: bytes, errors };
 }
 
+function summary(o, runs) {
+  return {
+    url: o.url + o.path,
+    selector: o.selector,
+    runs: runs.length,
+    first_row_ms_median: median(runs.map((r) => r.painted)),
+    first_row_ms_min: Math.min(...runs.map((r) => r.painted)),
+    first_row_ms_max: Math.max(...runs.map((r) => r.painted)),
+    in_dom_ms_median: median(runs.map((r) => r.inDom)),
+    wasm_loaded_ms_median: median(runs.map((r) => r.wasmEnd)),
+    first_api_call_ms_median: median(runs.map((r) => r.firstApiStart)),
+    list_answered_ms_median: median(runs.map((r) => r.listEnd)),
+    api_calls_up_to_list: median(runs.map((r) => r.apiBefore)),
+    // Per-load differences, then their median (medians of the parts above need not add up).
+    start_after_wasm_ms_median: median(runs.filter((r) => r.wasmEnd !== null && r.firstApiStart !== null).map((r) => r.firstApiStart - r.wasmEnd)),
+    paint_after_list_ms_median: median(runs.filter((r) => r.listEnd !== null).map((r) => r.painted - r.listEnd)),
+    heap_used_mb_median: median(runs.map((r) => r.heap_used_mb)),
+    heap_used_mb_max: Math.max(...runs.map((r) => r.heap_used_mb)),
+    dom_elements_median: median(runs.map((r) => r.dom_elements)),
+    transfer_bytes_median: median(runs.map((r) => r.transfer_bytes)),
+    errors: runs.flatMap((r) => r.errors).slice(0, 5),
+    each: runs.map((r) => ({ painted: r.painted, in_dom: r.inDom, heap_mb: r.heap_used_mb })),
+  };
+}
+
 async function main() {
   const o = args();
+  const vs = o['vs-url']
+    ? { ...o, url: o['vs-url'], path: o['vs-path'], selector: o['vs-selector'], key: null }
+    : null;
   const browser = await launch();
   try {
-    // One unmeasured load first: starts the browser's own processes (not the page's).
+    // One unmeasured load of each first: starts the browser's own processes (not the page's).
     await oneLoad(browser, o).catch(() => {});
+    if (vs) await oneLoad(browser, vs).catch(() => {});
     const runs = [];
-    for (let i = 0; i < o.runs; i++) runs.push(await oneLoad(browser, o));
-    console.log(JSON.stringify({
-      url: o.url + o.path,
-      selector: o.selector,
-      runs: runs.length,
-      first_row_ms_median: median(runs.map((r) => r.painted)),
-      first_row_ms_min: Math.min(...runs.map((r) => r.painted)),
-      first_row_ms_max: Math.max(...runs.map((r) => r.painted)),
-      in_dom_ms_median: median(runs.map((r) => r.inDom)),
-      wasm_loaded_ms_median: median(runs.map((r) => r.wasmEnd)),
-      first_api_call_ms_median: median(runs.map((r) => r.firstApiStart)),
-      list_answered_ms_median: median(runs.map((r) => r.listEnd)),
-      api_calls_up_to_list: median(runs.map((r) => r.apiBefore)),
-      // Per-load differences, then their median (medians of the parts above need not add up).
-      start_after_wasm_ms_median: median(runs.filter((r) => r.wasmEnd !== null && r.firstApiStart !== null).map((r) => r.firstApiStart - r.wasmEnd)),
-      paint_after_list_ms_median: median(runs.filter((r) => r.listEnd !== null).map((r) => r.painted - r.listEnd)),
-      heap_used_mb_median: median(runs.map((r) => r.heap_used_mb)),
-      heap_used_mb_max: Math.max(...runs.map((r) => r.heap_used_mb)),
-      dom_elements_median: median(runs.map((r) => r.dom_elements)),
-      transfer_bytes_median: median(runs.map((r) => r.transfer_bytes)),
-      errors: runs.flatMap((r) => r.errors).slice(0, 5),
-      each: runs.map((r) => ({ painted: r.painted, in_dom: r.inDom, heap_mb: r.heap_used_mb })),
-    }));
+    const vsRuns = [];
+    for (let i = 0; i < o.runs; i++) {
+      // Alternate which goes first, so neither always follows the other.
+      if (vs && i % 2) vsRuns.push(await oneLoad(browser, vs));
+      runs.push(await oneLoad(browser, o));
+      if (vs && !(i % 2)) vsRuns.push(await oneLoad(browser, vs));
+    }
+    if (vs) writeFileSync(o['vs-out'], JSON.stringify({ ...summary(vs, vsRuns), interleaved_with: o.url + o.path }) + '\n');
+    console.log(JSON.stringify({ ...summary(o, runs), ...(vs ? { interleaved_with: vs.url + vs.path } : {}) }));
   } finally {
     await browser.close();
   }
