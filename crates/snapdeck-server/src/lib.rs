@@ -11,6 +11,7 @@
 //! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
 //! * [`proxy`]: with `--upstream`, `/v1` is forwarded to the real API with the server's
 //!   key instead of being emulated.
+//! * [`dist`]: the built app (`--dist`), precompressed and with cache headers.
 //!
 //! Behaviour the reference leaves open, and what this emulator chose, is listed in the
 //! crate's README.md ("Choices where the API is silent").
@@ -19,6 +20,7 @@ pub mod blueprints;
 pub mod control;
 pub mod db;
 pub mod devboxes;
+pub mod dist;
 pub mod error;
 pub mod faults;
 pub mod files;
@@ -41,7 +43,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub use error::Error;
@@ -78,10 +79,9 @@ pub fn app(state: AppState) -> Router {
         router = router.nest("/_emulator", control::router());
     }
     let router = match &state.config().dist {
-        // Unknown non-API paths get index.html (status 200) so client-side routes load.
-        Some(dist) => router.fallback_service(
-            ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))),
-        ),
+        // Unknown non-API paths get index.html (status 200) so client-side routes load;
+        // see [`dist`] for compression and cache headers.
+        Some(dist) => router.fallback_service(dist::router(dist)),
         None => router.fallback(|| async {
             Error::NotFound("not found (this server was started without --dist)".into())
         }),
