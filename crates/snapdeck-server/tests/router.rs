@@ -776,12 +776,18 @@ async fn a_refused_snapshot_request_does_not_use_up_a_forced_failure() {
     let emu = Emu::new();
     emu.post("/_emulator/faults", json!({"fail_next_snapshots": 1}))
         .await;
-    let booting = emu.create_devbox(json!({})).await;
-    let id = booting["id"].as_str().expect("id").to_owned();
+    // A suspended devbox stays suspended until resumed, so the refusal does not
+    // depend on how fast this test runs (a booting one may be running already).
+    let id = emu.running_devbox("r").await;
+    emu.ok(emu.post_empty(&format!("/v1/devboxes/{id}/suspend")).await)
+        .await;
+    emu.wait_status(&id, "suspended").await;
     let refused = emu
         .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    emu.ok(emu.post_empty(&format!("/v1/devboxes/{id}/resume")).await)
+        .await;
     emu.wait_status(&id, "running").await;
     let snap = emu
         .ok(emu
