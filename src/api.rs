@@ -15,8 +15,8 @@ use futures::TryStreamExt;
 use leptos::prelude::*;
 use snapdeck_api::endpoints as ep;
 use snapdeck_api::{
-    BrowserTransport, Client, CreateDevbox, Devbox, DevboxStatus, MetadataFilter, Query, Request,
-    RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
+    BrowserTransport, Client, CreateDevbox, Devbox, DevboxStatus, MetadataFilter, Page, Query,
+    Request, RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
 };
 
 pub use snapdeck_api::ApiError;
@@ -289,6 +289,27 @@ impl Api {
                 ..Default::default()
             })
             .try_collect()
+            .await;
+        self.observe(r)
+    }
+
+    /// One page of a devbox's snapshots (newest first, as the API lists them) after
+    /// `starting_after`, with `total_count`: for a timeline that shows its first page
+    /// while the rest loads.
+    pub async fn snapshot_page(
+        &self,
+        devbox_id: &str,
+        starting_after: Option<String>,
+        limit: u32,
+    ) -> Result<Page<Snapshot>, ApiError> {
+        let r = self
+            .client()
+            .page(&ep::ListSnapshots {
+                devbox_id: Some(devbox_id.to_string()),
+                limit: Some(limit),
+                starting_after,
+                ..Default::default()
+            })
             .await;
         self.observe(r)
     }

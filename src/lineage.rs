@@ -1,15 +1,9 @@
-//! Labels for the timeline and lineage views. The ordering and the lineage edges
-//! themselves are snapdeck-core's ([`snapdeck_core::lineage`]); re-exported here so the
-//! pages have one door.
+//! Labels for the timeline and lineage views. The ordering, the progressive list and
+//! the lineage edges themselves are snapdeck-core's ([`snapdeck_core::lineage`]),
+//! re-exported here so the pages have one door.
 
 use snapdeck_api::{Devbox, Snapshot};
-pub use snapdeck_core::lineage::children_by_snapshot;
-
-/// Snapshots newest first (ties broken by id so the order is stable).
-pub fn newest_first(mut snapshots: Vec<Snapshot>) -> Vec<Snapshot> {
-    snapdeck_core::lineage::sort_newest_first(&mut snapshots);
-    snapshots
-}
+pub use snapdeck_core::lineage::{TimelineList, children_by_snapshot};
 
 /// A snapshot's label: its name, or its id when unnamed.
 pub fn snapshot_label(s: &Snapshot) -> String {
@@ -42,13 +36,6 @@ mod tests {
             size_bytes: None,
             source_blueprint_id: None,
         }
-    }
-
-    #[test]
-    fn timeline_is_newest_first_with_stable_ties() {
-        let out = newest_first(vec![snap("a", 1), snap("c", 3), snap("b", 3)]);
-        let ids: Vec<&str> = out.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["c", "b", "a"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A devbox's snapshot timeline: newest at the top, one node per snapshot with its
 //! status (fetched for the nodes on screen only), metadata, pin, Restore and Delete,
-//! and the devboxes that were started from it (lineage). Paged, so a devbox with
-//! 10 000 snapshots keeps a small DOM.
+//! and the devboxes that were started from it (lineage). It renders one page (the
+//! caller slices it), so a devbox with 10 000 snapshots keeps a small DOM.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +22,10 @@ use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::lineage::{devbox_label, snapshot_label};
-use crate::routes::{PAGE_SIZE, Page};
+use crate::routes::Page;
+
+/// Rows drawn in the timeline's first frame: more than a tall screen shows.
+const FIRST_FRAME_ROWS: usize = 16;
 
 /// The timeline of one devbox.
 #[component]
@@ -30,38 +33,52 @@ pub fn Timeline(
     /// The devbox whose timeline this is.
     #[prop(into)]
     devbox: Signal<Devbox>,
-    /// All its snapshots, newest first.
+    /// The snapshots on screen (one page), newest first.
     #[prop(into)]
     snapshots: Signal<Vec<Snapshot>>,
-    /// Devboxes started from each snapshot.
+    /// Devboxes started from each of them; may arrive after the snapshots.
     #[prop(into)]
     children: Signal<BTreeMap<String, Vec<Devbox>>>,
-    /// 1-based page of the timeline.
-    #[prop(into)]
-    page: Signal<usize>,
 ) -> impl IntoView {
-    let visible = Memo::new(move |_| {
-        let p = page.get().max(1);
-        snapshots.with(|s| {
-            s.iter()
-                .skip((p - 1) * PAGE_SIZE)
-                .take(PAGE_SIZE)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
+    // The rows get the first frame; their statuses are asked for once it is painted
+    // (starting 50 fetches costs about as much as drawing the rows).
+    let ids = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        let next: Vec<String> = snapshots.with(|v| v.iter().map(|s| s.id.clone()).collect());
+        after_paint(Box::new(move || {
+            if !ids.is_disposed() {
+                ids.set(next);
+            }
+        }));
     });
-    let ids = Signal::derive(move || visible.with(|v| v.iter().map(|s| s.id.clone()).collect()));
-    let statuses = use_visible_statuses(ids);
+    let statuses = use_visible_statuses(ids.into());
+    // The first frame draws the rows a screen holds; the rest of the page follows in
+    // the next frame (only when the timeline first appears: later pages are drawn whole).
+    let whole = RwSignal::new(false);
+    after_paint(Box::new(move || {
+        if !whole.is_disposed() {
+            whole.set(true);
+        }
+    }));
+    let rows = move || {
+        let n = if whole.get() {
+            usize::MAX
+        } else {
+            FIRST_FRAME_ROWS
+        };
+        snapshots.with(|v| v.iter().take(n).cloned().collect::<Vec<_>>())
+    };
     let restore_for = RwSignal::new(None::<Snapshot>);
     let delete_for = RwSignal::new(None::<Snapshot>);
 
     view! {
         <ol class="sd-timeline" aria-label="Snapshots, newest first">
             <For
-                each=move || visible.get()
+                each=rows
                 key=|s| (s.id.clone(), is_pinned(s), s.name.clone(), s.metadata.len())
                 children=move |s| {
-                    let kids = children.with(|c| c.get(&s.id).cloned().unwrap_or_default());
+                    let id = s.id.clone();
+                    let kids = Signal::derive(move || children.with(|c| c.get(&id).cloned().unwrap_or_default()));
                     view! {
                         <TimelineNode
                             snapshot=s
@@ -93,13 +110,20 @@ pub fn Timeline(
     }
 }
 
+/// Runs `f` once the browser has painted the current frame: a timeout queued from an
+/// animation frame runs after that frame's paint.
+/// (Boxed: one instantiation of the browser glue for every caller.)
+pub(crate) fn after_paint(f: Box<dyn FnOnce()>) {
+    request_animation_frame(move || set_timeout(f, std::time::Duration::ZERO));
+}
+
 /// One node of the timeline.
 #[component]
 fn TimelineNode(
     /// The snapshot.
     snapshot: Snapshot,
     /// Devboxes started from it.
-    kids: Vec<Devbox>,
+    kids: Signal<Vec<Devbox>>,
     /// Status cache.
     statuses: Statuses,
     /// Restore was pressed.
@@ -109,11 +133,13 @@ fn TimelineNode(
 ) -> impl IntoView {
     let now = use_now();
     let id = snapshot.id.clone();
+    // Memos: every status that arrives changes the shared cache, and only this node's
+    // own entry should re-render it.
     let cached = {
         let id = id.clone();
-        Signal::derive(move || statuses.get(&id))
+        Memo::new(move |_| statuses.get(&id))
     };
-    let status = Signal::derive(move || cached.with(|c| c.as_ref().map(|c| c.status)));
+    let status = Memo::new(move |_| cached.with(|c| c.as_ref().map(|c| c.status)));
     let tone = move || status.get().map(snapshot_tone).unwrap_or("loading");
     let created = snapshot.create_time_ms;
     let detail = move || match cached.get() {
@@ -245,8 +271,9 @@ fn TimelineNode(
                             </ul>
                         }
                     })}
-                {(!kids.is_empty())
-                    .then(|| {
+                {move || {
+                    let kids = kids.get();
+                    (!kids.is_empty()).then(|| {
                         view! {
                             <ul class="sd-branches" aria-label="Devboxes started from this snapshot">
                                 {kids
@@ -264,7 +291,8 @@ fn TimelineNode(
                                     .collect_view()}
                             </ul>
                         }
-                    })}
+                    })
+                }}
             </div>
         </li>
     }

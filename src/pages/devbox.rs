@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use snapdeck_api::{Devbox, DevboxStatus, SnapshotStatus};
+use snapdeck_api::{Devbox, DevboxStatus, Snapshot, SnapshotStatus};
 
-use crate::api::{ApiError, SnapshotFilter, api_message, use_api};
+use crate::api::{ApiError, api_message, use_api};
 use crate::components::icon::{Icon, IconKind};
 use crate::components::modal::ConfirmDialog;
+use crate::components::timeline::after_paint;
 use crate::components::{
     EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SnapshotDialog, StatusBadge, Timeline,
 };
@@ -16,7 +17,7 @@ use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
 use crate::hooks::use_toasts::{Tone, use_toasts};
-use crate::lineage::{children_by_snapshot, devbox_label, newest_first, snapshot_label};
+use crate::lineage::{TimelineList, children_by_snapshot, devbox_label, snapshot_label};
 use crate::pages::devboxes::SourceCell;
 use crate::routes::{PAGE_SIZE, Page, SnapshotsQuery};
 
@@ -42,17 +43,8 @@ pub fn DevboxPage() -> impl IntoView {
         let _ = (api.track(), version.track());
         async move { api.get_devbox(&id).await }
     });
-    let snapshots = LocalResource::new(move || {
-        let id = id.get();
-        let _ = (api.track(), version.track());
-        async move {
-            let filter = SnapshotFilter {
-                devbox_id: Some(id),
-                ..Default::default()
-            };
-            api.list_snapshots(&filter).await.map(newest_first)
-        }
-    });
+    // Started here, beside the devbox's own fetch, not when the timeline mounts.
+    let snapshots = use_snapshot_list(id, page);
     // Lineage needs every devbox (which ones started from these snapshots).
     let devboxes = LocalResource::new(move || {
         let _ = (api.track(), version.track());
@@ -119,6 +111,96 @@ pub fn DevboxPage() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// The most snapshots one list request may ask for (the API's cap).
+const LIST_MAX: usize = 5000;
+
+/// A devbox's snapshots as they load, newest first: the timeline shows a page as soon
+/// as the list pages that decide it are in, while the rest loads in the background.
+#[derive(Debug, Clone, Copy)]
+struct SnapshotList {
+    list: RwSignal<TimelineList>,
+    /// Why the last load stopped early.
+    error: RwSignal<Option<ApiError>>,
+    /// Bumped to load again.
+    retry: RwSignal<u32>,
+}
+
+/// Loads the snapshots of devbox `id` list page after list page, and again when the id,
+/// the API settings or the data version change. The first request asks for just enough
+/// to show the page in the URL (page 1: 100 snapshots, ~20 KB), the rest comes in the
+/// largest pages the API allows. A reload keeps the old list on screen until the new
+/// one can show the current page, so a pin or a delete does not flash a skeleton.
+fn use_snapshot_list(id: Memo<String>, page: Memo<usize>) -> SnapshotList {
+    let api = use_api();
+    let version = use_refresh();
+    let this = SnapshotList {
+        list: RwSignal::new(TimelineList::new()),
+        error: RwSignal::new(None),
+        retry: RwSignal::new(0),
+    };
+    // Each load has a number; one that is no longer the latest stops at its next step.
+    let latest = StoredValue::new(0u64);
+    Effect::new(move |prev: Option<String>| {
+        let id = id.get();
+        let _ = (api.track(), version.track(), this.retry.get());
+        if prev.as_ref() != Some(&id) {
+            this.list.set(TimelineList::new());
+        }
+        this.error.set(None);
+        let run = latest.get_value() + 1;
+        latest.set_value(run);
+        let first = ((page.get_untracked() + 1) * PAGE_SIZE).min(LIST_MAX);
+        let devbox_id = id.clone();
+        spawn_local(async move {
+            let mut pending = Some(TimelineList::new());
+            let (mut cursor, mut limit) = (None, first);
+            loop {
+                let r = api
+                    .snapshot_page(&devbox_id, cursor.clone(), limit as u32)
+                    .await;
+                if latest.try_get_value() != Some(run) {
+                    return;
+                }
+                let got = match r {
+                    Ok(got) => got,
+                    Err(e) => {
+                        this.error.set(Some(e));
+                        return;
+                    }
+                };
+                let last = got.items.last().map(|s| s.id.clone());
+                // Defensive, as `Client::paginate`: stop when the cursor would not move.
+                let more = got.has_more && last.is_some() && last != cursor;
+                if let Some(next) = pending.as_mut() {
+                    next.push_page(got.items, more, got.total_count);
+                    let ready = |l: &mut TimelineList| {
+                        !more || l.page(page.get_untracked(), PAGE_SIZE).is_some()
+                    };
+                    if let Some(next) = pending.take_if(ready) {
+                        this.list.set(next);
+                        // Let the page paint before the next (large) list page can
+                        // arrive and be decoded.
+                        let (painted, wait) = futures::channel::oneshot::channel();
+                        after_paint(Box::new(move || {
+                            let _ = painted.send(());
+                        }));
+                        let _ = wait.await;
+                    }
+                } else {
+                    this.list
+                        .update(|l| l.push_page(got.items, more, got.total_count));
+                }
+                if !more {
+                    return;
+                }
+                (cursor, limit) = (last, LIST_MAX);
+            }
+        });
+        id
+    });
+    this
 }
 
 /// Placeholder while the devbox loads.
@@ -376,34 +458,71 @@ fn Facts(
 fn TimelineSection(
     /// The devbox.
     devbox: Signal<Devbox>,
-    /// Its snapshots.
-    snapshots: LocalResource<Result<Vec<snapdeck_api::Snapshot>, ApiError>>,
+    /// Its snapshots, as they load.
+    snapshots: SnapshotList,
     /// All devboxes (lineage).
     devboxes: LocalResource<Result<Vec<Devbox>, ApiError>>,
     /// Page of the timeline.
     page: Signal<usize>,
 ) -> impl IntoView {
-    let list = Signal::derive(move || snapshots.get().and_then(Result::ok).unwrap_or_default());
-    let children = Signal::derive(move || {
+    let SnapshotList { list, error, retry } = snapshots;
+    let total = Memo::new(move |_| list.with(TimelineList::total));
+    let pages = move || total.get().map(|t| t.div_ceil(PAGE_SIZE).max(1));
+    // As the pager shows it: a page past the end is the last page.
+    let page = Memo::new(move |_| pages().map_or(page.get(), |n| page.get().min(n)));
+    // Only the page on screen is copied out of the (possibly 10 000-long) list; `None`
+    // while the list pages that decide it are still loading.
+    let visible =
+        Memo::new(move |_| list.with(|l| l.page(page.get(), PAGE_SIZE).map(<[Snapshot]>::to_vec)));
+    let children = Memo::new(move |_| {
         devboxes.with(|r| match r {
-            Some(Ok(all)) => children_by_snapshot(all),
+            Some(Ok(all)) => {
+                visible.with(|v| children_by_snapshot(all, v.as_deref().unwrap_or_default()))
+            }
             _ => Default::default(),
         })
     });
-    let total = Signal::derive(move || list.with(Vec::len));
-    let phase = Memo::new(move |_| snapshots.with(|r| Phase::of_list(r.as_ref())));
+    let phase = Memo::new(
+        move |_| match (visible.with(Option::is_some), error.get()) {
+            (true, _) if total.get() == Some(0) => Phase::Empty,
+            (true, _) => Phase::Ready,
+            (false, Some(e)) => Phase::Failed(e),
+            (false, None) => Phase::Loading,
+        },
+    );
+    let reload = move |_| retry.update(|n| *n += 1);
     let id = move || devbox.with(|d| d.id.clone());
     let page_href = Callback::new(move |p: usize| Page::Devbox { id: id(), page: p }.href());
-    let last_page = move || page.get() >= total.get().div_ceil(PAGE_SIZE).max(1);
+    let last_page = move || pages().is_some_and(|n| page.get() >= n);
+    let summary = move || match total.get() {
+        Some(t) => format!("{t} total, newest first"),
+        None => "newest first".to_string(),
+    };
+    // While the rest of the list loads (page 1 is already on screen).
+    let progress = move || {
+        let (loaded, done) = list.with(|l| (l.loaded(), l.is_complete()));
+        (loaded > 0 && !done && error.with(Option::is_none)).then(|| {
+            let of = total
+                .get()
+                .map_or_else(|| "…".to_string(), |t| format!(" of {t}…"));
+            view! {
+                <span class="sd-muted" role="status" data-testid="timeline-loading">
+                    <Icon kind=IconKind::Spinner />
+                    {format!(" loading {loaded}{of}")}
+                </span>
+            }
+        })
+    };
 
     view! {
         <div class="sd-section-head">
             <h2 class="sd-h2">"Snapshots"</h2>
-            <span class="sd-muted">{move || format!("{} total, newest first", total.get())}</span>
+            <span class="sd-muted">{summary}</span>
+            {progress}
         </div>
         {move || match phase.get() {
             Phase::Loading => view! { <div class="sd-skeleton" style="width:100%;height:120px"></div> }.into_any(),
-            Phase::Failed(e) => view! { <ErrorState error=e on_retry=move |_| snapshots.refetch() /> }.into_any(),
+            Phase::Failed(e) => view! { <ErrorState error=e on_retry=reload /> }.into_any(),
             Phase::Empty => {
                 view! {
                     <EmptyState title="No snapshots yet.">
@@ -413,9 +532,13 @@ fn TimelineSection(
                     .into_any()
             }
             Phase::Ready => {
+                let shown = Signal::derive(move || visible.get().unwrap_or_default());
+                let total = Signal::derive(move || total.get().unwrap_or_else(|| list.with(TimelineList::loaded)));
                 view! {
-                    <Timeline devbox=devbox snapshots=list children=children page=page />
+                    <Timeline devbox=devbox snapshots=shown children=children />
                     <Pager page=page per_page=PAGE_SIZE total=total href=page_href noun="snapshots" />
+                    // The page is on screen but the rest of the list did not load.
+                    {move || error.get().map(|e| view! { <ErrorState error=e on_retry=reload /> })}
                 }
                     .into_any()
             }

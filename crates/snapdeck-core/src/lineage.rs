@@ -1,6 +1,7 @@
 //! Timelines and lineage: which snapshots a devbox has, which devboxes were started
 //! from each snapshot, and where each devbox came from — as one forest across all
-//! devboxes.
+//! devboxes; and [`TimelineList`], a timeline that can show its first pages while the
+//! API's list pages are still arriving.
 //!
 //! The API gives the edges: a snapshot's `source_devbox_id` (devbox → snapshot) and a
 //! devbox's `snapshot_id` / `blueprint_id` (snapshot or blueprint → devbox). Devboxes
@@ -79,19 +80,131 @@ pub fn sort_newest_first(snapshots: &mut [Snapshot]) {
     snapshots.sort_by(newest_first);
 }
 
-/// The devboxes started from each snapshot (their `snapshot_id`), oldest first — for a
-/// page that shows one devbox's timeline without building the whole forest.
-pub fn children_by_snapshot(devboxes: &[Devbox]) -> BTreeMap<String, Vec<Devbox>> {
+/// The devboxes started from each of `snapshots` (their `snapshot_id`), oldest first —
+/// for a page that shows one page of a devbox's timeline without building the whole
+/// forest: one pass over the devboxes, and only the shown snapshots' children cloned.
+pub fn children_by_snapshot(
+    devboxes: &[Devbox],
+    snapshots: &[Snapshot],
+) -> BTreeMap<String, Vec<Devbox>> {
+    let shown: BTreeSet<&str> = snapshots.iter().map(|s| s.id.as_str()).collect();
     let mut out: BTreeMap<String, Vec<Devbox>> = BTreeMap::new();
     for d in devboxes {
-        if let Some(sid) = &d.snapshot_id {
-            out.entry(sid.clone()).or_default().push(d.clone());
+        if let Some(sid) = d.snapshot_id.as_deref().filter(|sid| shown.contains(sid)) {
+            out.entry(sid.to_owned()).or_default().push(d.clone());
         }
     }
     for v in out.values_mut() {
         v.sort_by(oldest_devbox_first);
     }
     out
+}
+
+/// A devbox's snapshots, newest first, as the API's list pages arrive — so a timeline
+/// can show its first page long before the last list page is in.
+///
+/// The API lists newest first (by creation time; the emulator breaks ties by creation
+/// order, the real API does not say). So once a page ending at time `t` is in, every
+/// snapshot newer than `t` is known and in its final place: whatever comes later is at
+/// `t` or older. Snapshots *at* `t` may still be joined by later ones that sort before
+/// them (ties are broken by id here), so they are not final until the next page. If a
+/// page ever breaks the newest-first order, nothing is final before the last page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineList {
+    /// Every snapshot received, newest first.
+    snapshots: Vec<Snapshot>,
+    /// The server's `total_count`, when it sent one.
+    total_count: Option<usize>,
+    /// The oldest creation time received so far, in the API's order.
+    oldest: Option<i64>,
+    /// The pages so far were newest first (and each older than the one before).
+    ordered: bool,
+    /// The last page is in.
+    complete: bool,
+}
+
+impl Default for TimelineList {
+    fn default() -> Self {
+        Self {
+            snapshots: Vec::new(),
+            total_count: None,
+            oldest: None,
+            ordered: true,
+            complete: false,
+        }
+    }
+}
+
+impl TimelineList {
+    /// Nothing received yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the next list page (in the API's order); `has_more: false` ends the list.
+    pub fn push_page(&mut self, mut page: Vec<Snapshot>, has_more: bool, total_count: Option<u64>) {
+        for s in &page {
+            if self.oldest.is_some_and(|t| s.create_time_ms > t) {
+                self.ordered = false;
+            }
+            self.oldest = Some(s.create_time_ms);
+        }
+        page.sort_by(newest_first);
+        // Pages follow each other, so the whole list only needs sorting again when the
+        // seam is out of order (a tie across it, or an API that is not newest first).
+        let seam_ok = match (self.snapshots.last(), page.first()) {
+            (Some(a), Some(b)) => newest_first(a, b).is_le(),
+            _ => true,
+        };
+        self.snapshots.extend(page);
+        if !seam_ok {
+            sort_newest_first(&mut self.snapshots);
+        }
+        if let Some(t) = total_count {
+            self.total_count = usize::try_from(t).ok();
+        }
+        self.complete = !has_more;
+    }
+
+    /// How many snapshots are in.
+    pub fn loaded(&self) -> usize {
+        self.snapshots.len()
+    }
+
+    /// The last page is in.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// How many snapshots there are: exact once complete, else the server's count
+    /// (never below what is already in), `None` when the server sent none.
+    pub fn total(&self) -> Option<usize> {
+        if self.complete {
+            Some(self.loaded())
+        } else {
+            self.total_count.map(|t| t.max(self.loaded()))
+        }
+    }
+
+    /// How many leading snapshots are in their final place.
+    pub fn settled(&self) -> usize {
+        match self.oldest {
+            _ if self.complete => self.loaded(),
+            Some(t) if self.ordered => self.snapshots.partition_point(|s| s.create_time_ms > t),
+            _ => 0,
+        }
+    }
+
+    /// The snapshots of a 1-based page of `per_page` (past the end: empty), once every
+    /// one of them is final; `None` while that page may still change.
+    pub fn page(&self, page: usize, per_page: usize) -> Option<&[Snapshot]> {
+        let len = self.loaded();
+        let start = page.saturating_sub(1).saturating_mul(per_page);
+        let end = start.saturating_add(per_page);
+        let need = self.total().map_or(end, |t| end.min(t));
+        (self.complete || self.settled() >= need)
+            .then(|| &self.snapshots[start.min(len)..end.min(len)])
+    }
 }
 
 fn oldest_devbox_first(a: &Devbox, b: &Devbox) -> std::cmp::Ordering {
@@ -331,17 +444,21 @@ mod tests {
 
     #[test]
     fn children_by_snapshot_lists_started_devboxes_oldest_first() {
-        let kids = children_by_snapshot(&[
-            devbox("dbx_b", 20, Some("snp_1"), None),
-            devbox("dbx_a", 10, Some("snp_1"), None),
-            devbox("dbx_c", 5, None, Some("bpt_1")),
-        ]);
+        let kids = children_by_snapshot(
+            &[
+                devbox("dbx_b", 20, Some("snp_1"), None),
+                devbox("dbx_a", 10, Some("snp_1"), None),
+                devbox("dbx_c", 5, None, Some("bpt_1")),
+                devbox("dbx_d", 30, Some("snp_elsewhere"), None),
+            ],
+            &[snap("snp_1", "dbx_0", 1), snap("snp_2", "dbx_0", 2)],
+        );
         let ids: Vec<&str> = kids["snp_1"].iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, ["dbx_a", "dbx_b"]);
         assert_eq!(
             kids.len(),
             1,
-            "a devbox from a blueprint has no parent snapshot"
+            "a devbox from a blueprint has no parent snapshot, and snapshots not shown are skipped"
         );
         let mut snaps = vec![
             snap("snp_a", "dbx_a", 1),
@@ -446,5 +563,108 @@ mod tests {
         }
         assert_eq!(f.iter().map(count).sum::<usize>(), 2);
         assert_eq!(l.ancestors("a"), ["b"]);
+    }
+
+    fn ids(s: &[Snapshot]) -> Vec<&str> {
+        s.iter().map(|s| s.id.as_str()).collect()
+    }
+
+    #[test]
+    fn first_page_of_the_timeline_is_known_from_the_first_list_page() {
+        let mut l = TimelineList::new();
+        assert_eq!(l.page(1, 2), None, "nothing in yet");
+        // The API lists newest first: t=9, 8, 7, 7 | 7, 5 | 1.
+        l.push_page(
+            vec![
+                snap("e", "d", 9),
+                snap("d", "d", 8),
+                snap("b", "d", 7),
+                snap("a", "d", 7),
+            ],
+            true,
+            Some(7),
+        );
+        assert_eq!(l.total(), Some(7));
+        assert_eq!(l.loaded(), 4);
+        // 9 and 8 are final; the two at 7 may yet be joined by another at 7.
+        assert_eq!(l.settled(), 2);
+        assert_eq!(l.page(1, 2).map(ids), Some(vec!["e", "d"]));
+        assert_eq!(l.page(2, 2), None);
+        // "c" at 7 sorts before "b" and "a" (ties by id, descending).
+        l.push_page(vec![snap("c", "d", 7), snap("x", "d", 5)], true, Some(7));
+        assert_eq!(l.settled(), 5);
+        assert_eq!(l.page(2, 2).map(ids), Some(vec!["c", "b"]));
+        assert_eq!(
+            l.page(3, 2),
+            None,
+            "page 3 ends at 5, which a later page may tie"
+        );
+        l.push_page(vec![snap("z", "d", 1)], false, Some(7));
+        assert!(l.is_complete());
+        assert_eq!(l.page(4, 2).map(ids), Some(vec!["z"]));
+        assert_eq!(l.page(9, 2).map(ids), Some(vec![]), "past the end: empty");
+    }
+
+    #[test]
+    fn a_list_that_is_not_newest_first_shows_nothing_until_it_is_all_in() {
+        let mut l = TimelineList::new();
+        l.push_page(vec![snap("a", "d", 1), snap("b", "d", 2)], true, None);
+        assert_eq!((l.settled(), l.total()), (0, None));
+        assert_eq!(l.page(1, 10), None);
+        l.push_page(vec![snap("c", "d", 3)], false, None);
+        assert_eq!(l.total(), Some(3));
+        assert_eq!(l.page(1, 10).map(ids), Some(vec!["c", "b", "a"]));
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// However the list is cut into pages and however the API orders ties, a
+            /// page the timeline shows early is exactly that page of the whole list.
+            #[test]
+            fn early_pages_equal_the_pages_of_the_whole_list(
+                times in prop::collection::vec(0i64..20, 0..60),
+                cuts in prop::collection::vec(1usize..15, 1..10),
+                per_page in 1usize..8,
+            ) {
+                // API order: newest first, ties in creation order (not id order).
+                let mut api: Vec<Snapshot> = times
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| snap(&format!("s{:02}", (i * 37) % 61), "d", *t))
+                    .collect();
+                api.sort_by_key(|s| std::cmp::Reverse(s.create_time_ms));
+                let mut whole = api.clone();
+                sort_newest_first(&mut whole);
+
+                let mut l = TimelineList::new();
+                let mut rest = api.as_slice();
+                let mut cut = cuts.iter().cycle();
+                loop {
+                    let n = (*cut.next().unwrap_or(&1)).min(rest.len());
+                    let (page, tail) = rest.split_at(n);
+                    rest = tail;
+                    l.push_page(page.to_vec(), !rest.is_empty(), Some(api.len() as u64));
+                    let settled = l.settled();
+                    prop_assert_eq!(&whole[..settled], &l.snapshots[..settled]);
+                    for p in 1..=whole.len().div_ceil(per_page) + 1 {
+                        if let Some(shown) = l.page(p, per_page) {
+                            let start = ((p - 1) * per_page).min(whole.len());
+                            let end = (p * per_page).min(whole.len());
+                            prop_assert_eq!(shown, &whole[start..end]);
+                        }
+                    }
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
+                prop_assert!(l.is_complete());
+                prop_assert_eq!(l.total(), Some(whole.len()));
+                prop_assert_eq!(&l.snapshots, &whole);
+            }
+        }
     }
 }
