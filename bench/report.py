@@ -146,11 +146,12 @@ def held_back(d):
     tl = load(d, "timeline.json")
     if tl and "error" not in tl and (tl.get("render_after_data_ms") or 0) >= 100:
         why.append(
-            f"**10,000-snapshot first render**: {tl['render_after_data_ms']:.0f} ms between the last list page arriving and the "
-            f"first node painted: decoding the last page, then sorting the timeline and building the lineage over all "
-            f"{tl['snapshots']:,} snapshots and every devbox before the 50 visible rows render. The list itself takes "
-            f"{tl['each'][0]['list_requests']} requests ({tl['each'][0]['list_bytes'] / 1048576:.1f} MB). Render page 1 as soon "
-            "as the first (newest) page of the list arrives, and build the lineage for the visible page only.")
+            f"**10,000-snapshot first render**: page 1 renders from the first list page (the API lists newest first), with "
+            f"lineage for the 50 shown rows only, so the size of the list no longer matters; the first list page is in at "
+            f"{tl['data_end_ms']:.0f} ms, before the app has painted its own frame ({tl.get('shell_painted_ms') or 0:.0f} ms), "
+            f"so the {tl['render_after_data_ms']:.0f} ms include the app's start-up and first layout: counted from the "
+            f"later of the two it is {tl.get('render_after_data_and_shell_ms') or 0:.0f} ms. What is left is drawing and "
+            "laying out the rows and compiling code on its first run, i.e. the app's size again.")
     cs, cp = load(d, "cleanup-snapdeck.json"), load(d, "cleanup-seedloop.json")
     if cs and cp and cp["secs"] / cs["total_secs"] < 10:
         n, c = cs["planned_deletes"], cs["concurrency"]
@@ -232,9 +233,12 @@ def build(d, measure_secs, total_secs):
     tl = load(d, "timeline.json")
     if tl and "error" not in tl:
         rad = tl.get("render_after_data_ms")
-        rows.append(("3 big data", f"{tl['snapshots']:,} snapshots: first render (after the list arrived)",
+        rows.append(("3 big data", f"{tl['snapshots']:,} snapshots: first render (after the data it shows arrived)",
                      ms(rad), "", "", "< 100 ms", verdict(rad is not None and rad < 100),
-                     f"navigation → first node painted {ms(tl['first_painted_ms'])} (list in at {ms(tl['data_end_ms'])})"))
+                     f"navigation → first node painted {ms(tl['first_painted_ms'])}, whole page 1 {ms(tl.get('page1_painted_ms'))} "
+                     f"(first list page in at {ms(tl['data_end_ms'])}, the app's own frame painted at {ms(tl.get('shell_painted_ms'))}; "
+                     f"from whichever came later: {ms(tl.get('render_after_data_and_shell_ms'))}); whole list in at "
+                     f"{ms(tl.get('list_all_end_ms'))}, {tl['each'][0]['list_requests']} requests"))
         tlp = tl.get("to_last_page_ms")
         rows.append(("3 big data", f"to the end: page 1 → last page ({tl['each'][0]['last_page']}, in-app)",
                      ms(tlp), "", "", "< 200 ms", verdict(tlp is not None and tlp < 200),
@@ -373,7 +377,8 @@ def main():
         "(floor: `tr.row`) is in the DOM; the app and the floor page load turn about in the same browser (so both see the "
         "same machine load), median of 9 each; JS heap = CDP `Runtime.getHeapUsage` after a GC, 1 s after the row.\n"
         "3. **Big data** — 10,000 snapshots of one devbox through `snapshot_disk_async` (32 in flight); `bench/timeline.mjs` "
-        "opens `/devboxes/:id`, then pages to the last page in-app (the timeline is paged, 50 a page) and counts "
+        "opens `/devboxes/:id` (first render = first node painted − the end of the list responses that were in by then), then, "
+        "once the whole list is in, pages to the last page in-app (the timeline is paged, 50 a page) and counts "
         "`[data-testid=snapshot-node]`.\n"
         "4. **Cleanup** — one server, 25 ms added to every /v1 request (`/_emulator/faults`), one devbox of 1,001 snapshots "
         "per contender. snapdeck (`snapdeck-bench cleanup`, 32 in flight; also at 16): list → statuses (snapdeck-core "
