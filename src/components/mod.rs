@@ -12,6 +12,7 @@ pub mod rel_time;
 pub mod restore_dialog;
 pub mod shortcuts;
 pub mod snapshot_dialog;
+pub mod sort_header;
 pub mod states;
 pub mod status_badge;
 pub mod timeline;

@@ -1,9 +1,10 @@
-//! `/devboxes`: the fleet at a glance. Status chips with counts, search (`/`), paging,
-//! all in the URL; refreshes itself every 2 s while any devbox is changing state.
+//! `/devboxes`: the fleet at a glance. Status chips with counts, search (`/`), sortable
+//! columns, paging, all in the URL; refreshes itself every 2 s while any devbox is
+//! changing state.
 //!
 //! The list endpoint filters by one status only and has no name search, and the chips
 //! need counts for every status, so the page loads the whole list (paged through the
-//! API) and filters and pages it here.
+//! API) and filters, sorts and pages it here.
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -13,6 +14,7 @@ use snapdeck_api::{Devbox, DevboxStatus};
 
 use crate::api::use_api;
 use crate::components::shortcuts::typing_in_field;
+use crate::components::sort_header::{SortHeader, compare_names};
 use crate::components::status_badge::devbox_tone;
 use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
@@ -22,7 +24,7 @@ use crate::hooks::limiter::limited;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
-use crate::routes::{DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
+use crate::routes::{DevboxSort, DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery, Sort};
 
 /// True when `d` matches the search text (name or id, case-insensitive).
 pub fn matches_search(d: &Devbox, q: &str) -> bool {
@@ -34,6 +36,29 @@ pub fn matches_search(d: &Devbox, q: &str) -> bool {
             .is_some_and(|n| n.to_lowercase().contains(&q))
 }
 
+/// Sorts `list` by `sort`. Statuses sort in lifecycle order (the chips' order), not
+/// alphabetically, so running boxes sit together between starting and stopping ones.
+/// Ties go newest first, then by id, so polling never reshuffles equal rows.
+pub fn sort_devboxes(list: &mut [Devbox], sort: Sort<DevboxSort>) {
+    let stage = |s: DevboxStatus| DevboxStatus::ALL.iter().position(|&x| x == s);
+    list.sort_by(|a, b| {
+        let by_key = match sort.key {
+            DevboxSort::Name => compare_names(a.name.as_deref(), b.name.as_deref()),
+            // Unknown statuses (None) after every known one.
+            DevboxSort::Status => match (stage(a.status), stage(b.status)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (x, y) => y.is_some().cmp(&x.is_some()),
+            },
+            DevboxSort::Created => a.create_time_ms.cmp(&b.create_time_ms),
+        };
+        sort.directed(by_key).then_with(|| {
+            b.create_time_ms
+                .cmp(&a.create_time_ms)
+                .then_with(|| b.id.cmp(&a.id))
+        })
+    });
+}
+
 /// The chips for a list: `all`, then every status present (and the selected one).
 pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
     let searched: Vec<&Devbox> = list
@@ -43,8 +68,8 @@ pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
     let href = |status: Option<DevboxStatus>| {
         Page::Devboxes(DevboxesQuery {
             status,
-            q: query.q.clone(),
             page: 1,
+            ..query.clone()
         })
         .href()
     };
@@ -84,11 +109,7 @@ pub fn DevboxesPage() -> impl IntoView {
 
     let devboxes = LocalResource::new(move || {
         let _config = api.track();
-        async move {
-            let mut list = api.list_devboxes().await?;
-            list.sort_by_key(|d| std::cmp::Reverse(d.create_time_ms));
-            Ok(list)
-        }
+        async move { api.list_devboxes().await }
     });
 
     // Poll quickly while something moves, slowly otherwise.
@@ -105,15 +126,17 @@ pub fn DevboxesPage() -> impl IntoView {
 
     let phase = Memo::new(move |_| devboxes.with(|r| Phase::of_list(r.as_ref())));
     let filtered = Memo::new(move |_| {
-        let q = query.get();
-        devboxes.with(|r| match r {
+        let (status, text, sort) = query.with(|q| (q.status, q.q.clone(), q.sort));
+        let mut list = devboxes.with(|r| match r {
             Some(Ok(list)) => list
                 .iter()
-                .filter(|d| q.status.is_none_or(|s| d.status == s) && matches_search(d, &q.q))
+                .filter(|d| status.is_none_or(|s| d.status == s) && matches_search(d, &text))
                 .cloned()
                 .collect::<Vec<_>>(),
             _ => Vec::new(),
-        })
+        });
+        sort_devboxes(&mut list, sort);
+        list
     });
     let chips = Signal::derive(move || {
         let q = query.get();
@@ -190,9 +213,17 @@ pub fn DevboxesPage() -> impl IntoView {
                     <kbd class="sd-kbd sd-search__hint" aria-hidden="true">"/"</kbd>
                 </div>
             </div>
-            <Chips label="Filter by status" chips=chips />
+            // Chips keys its links by label, count and state, not by href, so a link
+            // would keep an old sort or search: rebuild them when the query changes.
+            {move || {
+                query.with(|_| ());
+                view! { <Chips label="Filter by status" chips=chips /> }
+            }}
             {move || match phase.get() {
-                Phase::Loading => view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true /> }.into_any(),
+                Phase::Loading => {
+                    view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true query=query /> }
+                        .into_any()
+                }
                 Phase::Failed(e) => {
                     view! { <ErrorState error=e on_retry=move |_| devboxes.refetch() /> }.into_any()
                 }
@@ -214,7 +245,7 @@ pub fn DevboxesPage() -> impl IntoView {
                             when=move || filtered.with(|f| !f.is_empty())
                             fallback=move || view! { <NoMatch query=query /> }
                         >
-                            <DevboxTable rows=visible loading=false />
+                            <DevboxTable rows=visible loading=false query=query />
                             <Pager
                                 page=Signal::derive(move || query.with(|q| q.page))
                                 per_page=PAGE_SIZE
@@ -243,9 +274,16 @@ fn NoMatch(
         (None, text) => format!("No devbox matches “{text}”."),
         (Some(s), text) => format!("No {s} devbox matches “{text}”."),
     };
+    // Filters off, order kept.
+    let show_all = Page::Devboxes(DevboxesQuery {
+        sort: q.sort,
+        page: 1,
+        ..Default::default()
+    })
+    .href();
     view! {
         <EmptyState title=title>
-            <a class="sd-btn sd-btn--ghost" href=Page::devboxes().href()>
+            <a class="sd-btn sd-btn--ghost" href=show_all>
                 "Show all devboxes"
             </a>
         </EmptyState>
@@ -260,25 +298,52 @@ fn DevboxTable(
     rows: Signal<Vec<Devbox>>,
     /// Show skeleton rows instead.
     loading: bool,
+    /// Current filters and sort (the headers link to re-sorted lists).
+    query: Memo<DevboxesQuery>,
 ) -> impl IntoView {
+    let header = move |label, key, class| {
+        view! {
+            <SortHeader
+                label=label
+                class=class
+                direction=Signal::derive(move || query.with(|q| q.sort.direction_of(key)))
+                href=Signal::derive(move || {
+                    query.with(|q| {
+                        Page::Devboxes(DevboxesQuery {
+                            sort: q.sort.toggled(key),
+                            page: 1,
+                            ..q.clone()
+                        })
+                        .href()
+                    })
+                })
+            />
+        }
+    };
     view! {
         <div class="sd-tablewrap">
             <table class="sd-table" aria-busy=loading.then_some("true")>
                 <thead>
                     <tr>
-                        <th scope="col">"Name"</th>
+                        {header("Name", DevboxSort::Name, "")}
                         <th scope="col" class="sd-col-hide-xs">"ID"</th>
-                        <th scope="col">"Status"</th>
+                        {header("Status", DevboxSort::Status, "")}
                         <th scope="col" class="sd-col-hide-sm">"Source"</th>
-                        <th scope="col">"Created"</th>
+                        {header("Created", DevboxSort::Created, "")}
                         <th scope="col" class="sd-num sd-col-hide-sm">"Snapshots"</th>
                     </tr>
                 </thead>
                 <tbody>
                     {loading.then(|| view! { <SkeletonRows cols=6 /> })}
+                    // The sort is part of the key, so a re-sort re-creates rows instead
+                    // of moving them (tachys' keyed diff can misplace moved rows when
+                    // others enter or leave in the same update; see SnapshotTable).
                     <For
                         each=move || rows.get()
-                        key=|d| (d.id.clone(), d.status, d.name.clone())
+                        key=move |d| {
+                            let sort = query.with_untracked(|q| q.sort);
+                            (sort, d.id.clone(), d.status, d.name.clone())
+                        }
                         children=|d| view! { <DevboxRow devbox=d /> }
                     />
                 </tbody>
@@ -302,7 +367,13 @@ fn DevboxRow(
     let name = devbox.name.clone().filter(|n| !n.is_empty());
     let status = devbox.status;
     view! {
-        <tr class="sd-rowlink" data-testid="devbox-row" data-status=status.as_str() on:click=open>
+        <tr
+            class="sd-rowlink"
+            data-testid="devbox-row"
+            data-id=devbox.id.clone()
+            data-status=status.as_str()
+            on:click=open
+        >
             <td class="sd-cell-name">
                 <a href=href on:click=|e| e.stop_propagation()>
                     {match name {
@@ -395,5 +466,57 @@ fn SnapshotCount(
         Some(Err(_)) => {
             view! { <span class="sd-muted" title="Could not count">"–"</span> }.into_any()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn devbox(id: &str, name: Option<&str>, status: &str, created: i64) -> Devbox {
+        let json = serde_json::json!({
+            "id": id, "name": name, "status": status, "create_time_ms": created,
+        });
+        serde_json::from_value(json).expect("a valid devbox")
+    }
+
+    fn ids(list: &[Devbox]) -> Vec<&str> {
+        list.iter().map(|d| d.id.as_str()).collect()
+    }
+
+    fn fleet() -> Vec<Devbox> {
+        vec![
+            devbox("dbx_a", Some("web"), "running", 10),
+            devbox("dbx_b", Some("Api"), "suspended", 30),
+            devbox("dbx_c", None, "provisioning", 20),
+            devbox("dbx_d", Some("batch"), "running", 30),
+        ]
+    }
+
+    #[test]
+    fn the_default_order_is_newest_first_with_ties_broken_by_id() {
+        let mut list = fleet();
+        sort_devboxes(&mut list, Sort::default());
+        assert_eq!(ids(&list), ["dbx_d", "dbx_b", "dbx_c", "dbx_a"]);
+        sort_devboxes(&mut list, Sort::parse("created"));
+        assert_eq!(ids(&list), ["dbx_a", "dbx_c", "dbx_d", "dbx_b"]);
+    }
+
+    #[test]
+    fn names_sort_ignoring_case_with_unnamed_boxes_last() {
+        let mut list = fleet();
+        sort_devboxes(&mut list, Sort::parse("name"));
+        assert_eq!(ids(&list), ["dbx_b", "dbx_d", "dbx_a", "dbx_c"]);
+        sort_devboxes(&mut list, Sort::parse("-name"));
+        assert_eq!(ids(&list), ["dbx_c", "dbx_a", "dbx_d", "dbx_b"]);
+    }
+
+    #[test]
+    fn statuses_sort_in_lifecycle_order_and_equal_ones_newest_first() {
+        let mut list = fleet();
+        sort_devboxes(&mut list, Sort::parse("status"));
+        assert_eq!(ids(&list), ["dbx_c", "dbx_d", "dbx_a", "dbx_b"]);
+        sort_devboxes(&mut list, Sort::parse("-status"));
+        assert_eq!(ids(&list), ["dbx_b", "dbx_d", "dbx_a", "dbx_c"]);
     }
 }

@@ -1,11 +1,13 @@
 //! `/snapshots`: every snapshot across devboxes, filterable by devbox, metadata
-//! `key=value` and text (all in the URL), with multi-select and a bulk delete that
-//! runs through snapdeck-core's bulk runner.
+//! `key=value` and text, sortable by column (all in the URL), with multi-select and a
+//! bulk delete that runs through snapdeck-core's bulk runner.
 //!
-//! The whole filtered list is loaded with the API's pagination stream (1000 a page)
-//! and paged here, so "select all N matching" and shift-click ranges work across
-//! pages; statuses are fetched only for the rows on screen (and for the selection when
-//! the delete dialog opens), a few at a time.
+//! The whole filtered list is loaded with the API's pagination stream (1000 a page),
+//! sorted and paged here, so "select all N matching" and shift-click ranges work across
+//! pages and follow the order on screen; statuses are fetched only for the rows on
+//! screen (and for the selection when the delete dialog opens), a few at a time.
+
+use std::collections::HashMap;
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -16,6 +18,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{SnapshotFilter, use_api};
 use crate::components::bulk_panel::BulkPanel;
+use crate::components::sort_header::{SortHeader, compare_names, compare_text};
 use crate::components::{
     EmptyState, ErrorState, Icon, IconKind, IdCell, Modal, Pager, RelTime, SkeletonRows,
     SnapshotBadge, devbox_options,
@@ -28,7 +31,7 @@ use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
-use crate::routes::{CleanupQuery, PAGE_SIZE, Page, SnapshotsQuery};
+use crate::routes::{CleanupQuery, PAGE_SIZE, Page, SnapshotSort, SnapshotsQuery, Sort};
 
 /// Snapshots named one by one in the confirmation (the count covers the rest).
 const LISTED_IN_DIALOG: usize = 200;
@@ -73,6 +76,38 @@ pub fn matches_text(s: &Snapshot, q: &str) -> bool {
             .any(|t| t.to_lowercase().contains(&q))
 }
 
+/// Sorts `list` by `sort`. Ties go newest first, then by id, so the order (and with it
+/// shift-click ranges) never depends on the order the API listed them in. The devbox
+/// column sorts by what it shows: the devbox's name, or its id when it has none.
+pub fn sort_snapshots(list: &mut [Snapshot], sort: Sort<SnapshotSort>, devboxes: &[Devbox]) {
+    let names: HashMap<&str, &str> = match sort.key {
+        SnapshotSort::Devbox => devboxes
+            .iter()
+            .filter_map(|d| Some((d.id.as_str(), d.name.as_deref().filter(|n| !n.is_empty())?)))
+            .collect(),
+        _ => Default::default(),
+    };
+    fn label<'a>(names: &HashMap<&str, &'a str>, s: &'a Snapshot) -> &'a str {
+        names
+            .get(s.source_devbox_id.as_str())
+            .copied()
+            .unwrap_or(&s.source_devbox_id)
+    }
+    list.sort_by(|a, b| {
+        let by_key = match sort.key {
+            SnapshotSort::Name => compare_names(a.name.as_deref(), b.name.as_deref()),
+            SnapshotSort::Devbox => compare_text(label(&names, a), label(&names, b)),
+            SnapshotSort::Created => a.create_time_ms.cmp(&b.create_time_ms),
+            SnapshotSort::Size => a.size_bytes.cmp(&b.size_bytes),
+        };
+        sort.directed(by_key).then_with(|| {
+            b.create_time_ms
+                .cmp(&a.create_time_ms)
+                .then_with(|| b.id.cmp(&a.id))
+        })
+    });
+}
+
 /// The snapshot list page.
 #[component]
 pub fn SnapshotsPage() -> impl IntoView {
@@ -100,27 +135,25 @@ pub fn SnapshotsPage() -> impl IntoView {
         let _config = api.track();
         let _v = version.track();
         let filter = api_filter.get();
-        async move {
-            let mut list = api.list_snapshots(&filter).await?;
-            list.sort_by(|a, b| {
-                b.create_time_ms
-                    .cmp(&a.create_time_ms)
-                    .then_with(|| b.id.cmp(&a.id))
-            });
-            Ok(list)
-        }
+        async move { api.list_snapshots(&filter).await }
     });
+    let devbox_names =
+        Memo::new(move |_| devboxes.with(|d| d.as_ref().map(|l| l.to_vec()).unwrap_or_default()));
 
+    // The list as the table shows it: text-filtered and sorted, before paging. Every
+    // selection rule (ranges, select all, the dialog's order) reads this same list.
     let filtered = Memo::new(move |_| {
-        let q = query.with(|q| q.q.clone());
-        snapshots.with(|r| match r {
+        let (text, sort) = query.with(|q| (q.q.clone(), q.sort));
+        let mut list = snapshots.with(|r| match r {
             Some(Ok(list)) => list
                 .iter()
-                .filter(|s| matches_text(s, &q))
+                .filter(|s| matches_text(s, &text))
                 .cloned()
                 .collect::<Vec<_>>(),
             _ => Vec::new(),
-        })
+        });
+        devbox_names.with(|d| sort_snapshots(&mut list, sort, d));
+        list
     });
     let visible = Memo::new(move |_| {
         let page = query.with(|q| q.page);
@@ -188,8 +221,6 @@ pub fn SnapshotsPage() -> impl IntoView {
         })
         .href()
     });
-    let devbox_names =
-        Memo::new(move |_| devboxes.with(|d| d.as_ref().map(|l| l.to_vec()).unwrap_or_default()));
 
     view! {
         <section class="sd-page">
@@ -520,6 +551,25 @@ fn SnapshotTable(
             selection.update(|s| s.select_all(ids.iter().map(String::as_str)));
         }
     };
+    let header = move |label, key, class| {
+        view! {
+            <SortHeader
+                label=label
+                class=class
+                direction=Signal::derive(move || query.with(|q| q.sort.direction_of(key)))
+                href=Signal::derive(move || {
+                    query.with(|q| {
+                        Page::Snapshots(SnapshotsQuery {
+                            sort: q.sort.toggled(key),
+                            page: 1,
+                            ..q.clone()
+                        })
+                        .href()
+                    })
+                })
+            />
+        }
+    };
     view! {
         <div class="sd-tablewrap">
             <table class="sd-table sd-snaptable" aria-busy=loading.then_some("true")>
@@ -534,20 +584,27 @@ fn SnapshotTable(
                                 on:change=toggle_page
                             />
                         </th>
-                        <th scope="col">"Name"</th>
+                        {header("Name", SnapshotSort::Name, "")}
                         <th scope="col" class="sd-col-hide-xs">"ID"</th>
-                        <th scope="col" class="sd-col-hide-sm">"Devbox"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col" class="sd-num sd-col-hide-xs">"Size"</th>
+                        {header("Devbox", SnapshotSort::Devbox, "sd-col-hide-sm")}
+                        {header("Created", SnapshotSort::Created, "")}
+                        {header("Size", SnapshotSort::Size, "sd-num sd-col-hide-xs")}
+                        // Not sortable: statuses are fetched only for the rows on screen.
                         <th scope="col">"Status"</th>
                         <th scope="col" class="sd-col-hide-sm">"Metadata"</th>
                     </tr>
                 </thead>
                 <tbody>
                     {loading.then(|| view! { <SkeletonRows cols=8 /> })}
+                    // The sort (and the size it may sort by) is part of the key, so a
+                    // re-sort re-creates rows instead of moving them: tachys' keyed diff
+                    // can leave moved rows out of order when, in the same update, rows
+                    // also enter and leave (seen going from page 1 by size to by devbox).
+                    // Untracked is enough: keys are taken when `rows` changes, and rows
+                    // change after the sort in the URL did.
                     <For
                         each=move || rows.get()
-                        key=|s| s.id.clone()
+                        key=move |s| (query.with_untracked(|q| q.sort), s.id.clone(), s.size_bytes)
                         children=move |s| {
                             view! {
                                 <SnapshotRow
@@ -954,6 +1011,77 @@ mod tests {
             eligibility(&pinned, Some(&cached(SnapshotStatus::Complete))),
             Eligibility::Skip(_)
         ));
+    }
+
+    fn sized(
+        id: &str,
+        name: Option<&str>,
+        devbox: &str,
+        created: i64,
+        size: Option<u64>,
+    ) -> Snapshot {
+        Snapshot {
+            name: name.map(Into::into),
+            source_devbox_id: devbox.into(),
+            create_time_ms: created,
+            size_bytes: size,
+            ..snap(id)
+        }
+    }
+
+    fn ids(list: &[Snapshot]) -> Vec<&str> {
+        list.iter().map(|s| s.id.as_str()).collect()
+    }
+
+    fn sample() -> Vec<Snapshot> {
+        vec![
+            sized("snp_1", Some("nightly-2"), "dbx_b", 10, Some(300)),
+            sized("snp_2", Some("Base"), "dbx_a", 20, None),
+            sized("snp_3", None, "dbx_c", 20, Some(100)),
+            sized("snp_4", Some("pre-deploy"), "dbx_a", 5, Some(300)),
+        ]
+    }
+
+    #[test]
+    fn the_default_order_is_newest_first_with_ties_broken_by_id() {
+        let mut list = sample();
+        sort_snapshots(&mut list, Sort::default(), &[]);
+        assert_eq!(ids(&list), ["snp_3", "snp_2", "snp_1", "snp_4"]);
+    }
+
+    #[test]
+    fn names_sort_ignoring_case_with_unnamed_ones_last() {
+        let mut list = sample();
+        sort_snapshots(&mut list, Sort::parse("name"), &[]);
+        assert_eq!(ids(&list), ["snp_2", "snp_1", "snp_4", "snp_3"]);
+    }
+
+    #[test]
+    fn sizes_sort_largest_first_and_equal_sizes_newest_first() {
+        let mut list = sample();
+        sort_snapshots(&mut list, Sort::parse("-size"), &[]);
+        assert_eq!(ids(&list), ["snp_1", "snp_4", "snp_3", "snp_2"]);
+        sort_snapshots(&mut list, Sort::parse("size"), &[]);
+        assert_eq!(ids(&list), ["snp_2", "snp_3", "snp_1", "snp_4"]);
+    }
+
+    #[test]
+    fn the_devbox_column_sorts_by_the_name_it_shows() {
+        let named = |id: &str, name: &str| -> Devbox {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "name": name, "status": "running", "create_time_ms": 0,
+            }))
+            .expect("a valid devbox")
+        };
+        // dbx_a is "zeta", dbx_b is "alpha", dbx_c has no name: its id stands in.
+        let boxes = [
+            named("dbx_a", "zeta"),
+            named("dbx_b", "alpha"),
+            named("dbx_c", ""),
+        ];
+        let mut list = sample();
+        sort_snapshots(&mut list, Sort::parse("devbox"), &boxes);
+        assert_eq!(ids(&list), ["snp_1", "snp_3", "snp_2", "snp_4"]);
     }
 
     #[test]

@@ -1,0 +1,86 @@
+//! A sortable column header: the title is a link to the same list sorted by this
+//! column, so the sort lives in the URL and Enter, middle-click and "copy link" work.
+
+use leptos::prelude::*;
+
+use crate::components::{Icon, IconKind};
+
+/// A `<th>` whose title sorts the list; the active column shows its direction.
+///
+/// Not generic over the list's column type (the page maps its sort to `direction` and
+/// `href`), so both tables share one compiled component. The only reactive part is
+/// `aria-sort`: the arrow is always there and the stylesheet shows and turns it from
+/// that attribute, which keeps the component small in the wasm.
+#[component]
+pub fn SortHeader(
+    /// The column title.
+    label: &'static str,
+    /// `None` when the list is sorted by another column, else whether it is descending.
+    #[prop(into)]
+    direction: Signal<Option<bool>>,
+    /// The URL of the list sorted by this column (flipped when it is the active one).
+    #[prop(into)]
+    href: Signal<String>,
+    /// Classes of the `<th>` (responsive hiding, numeric alignment).
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView {
+    view! {
+        <th
+            scope="col"
+            class=class
+            aria-sort=move || match direction.get() {
+                Some(true) => "descending",
+                Some(false) => "ascending",
+                None => "none",
+            }
+        >
+            // A sort is an edit of the view, like the filters: replace the history
+            // entry and keep the scroll position (both read by leptos_router).
+            <a class="sd-sort" href=href prop:replace=true data-noscroll="">
+                {label}
+                <span class="sd-sort__arrow" aria-hidden="true">
+                    <Icon kind=IconKind::ChevronUp />
+                </span>
+            </a>
+        </th>
+    }
+}
+
+/// Text order ignoring ASCII case, without allocating (a sort compares thousands of
+/// times). ASCII only on purpose: names here are mostly identifiers (`nightly-3`,
+/// `ci-warm-cache`), and Unicode case tables would cost wasm size for little gain;
+/// other letters still sort deterministically, by code point.
+pub fn compare_text(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// Orders optional names: named rows first (by [`compare_text`]), unnamed ones after.
+pub fn compare_names(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+    match (a.filter(|n| !n.is_empty()), b.filter(|n| !n.is_empty())) {
+        (Some(a), Some(b)) => compare_text(a, b),
+        (a, b) => b.is_some().cmp(&a.is_some()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn text_compares_without_regard_to_case() {
+        assert_eq!(compare_text("alpha", "Beta"), Less);
+        assert_eq!(compare_text("ALPHA", "alpha"), Equal);
+        assert_eq!(compare_text("nightly-10", "nightly-9"), Less);
+    }
+
+    #[test]
+    fn unnamed_rows_come_after_named_ones() {
+        assert_eq!(compare_names(Some("zed"), None), Less);
+        assert_eq!(compare_names(Some(""), Some("a")), Greater);
+        assert_eq!(compare_names(None, Some("")), Equal);
+    }
+}
