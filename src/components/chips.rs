@@ -28,7 +28,9 @@ pub fn Chips(
         <nav class="sd-chips" class:sd-chips--empty=move || chips.with(Vec::is_empty) aria-label=label>
             <For
                 each=move || chips.get()
-                key=|c| (c.label.clone(), c.count, c.active)
+                // The link is part of the key: it carries the search and sort, which change
+                // without changing the label, count or state.
+                key=|c| (c.label.clone(), c.count, c.active, c.href.clone())
                 children=|c| {
                     let key = c.label.clone();
                     view! {

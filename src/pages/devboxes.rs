@@ -213,12 +213,7 @@ pub fn DevboxesPage() -> impl IntoView {
                     <kbd class="sd-kbd sd-search__hint" aria-hidden="true">"/"</kbd>
                 </div>
             </div>
-            // Chips keys its links by label, count and state, not by href, so a link
-            // would keep an old sort or search: rebuild them when the query changes.
-            {move || {
-                query.with(|_| ());
-                view! { <Chips label="Filter by status" chips=chips /> }
-            }}
+            <Chips label="Filter by status" chips=chips />
             {move || match phase.get() {
                 Phase::Loading => {
                     view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true query=query /> }
