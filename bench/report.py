@@ -139,7 +139,8 @@ def held_back(d):
                 f"its first API call takes {sa:.0f} ms (floor {sf:.0f} ms): compiling and starting {app['wasm']['raw'] / 1024 if app else 0:.0f} KB "
                 f"of wasm and mounting the frame; the list answers at {la_:.0f} ms (floor {lf_:.0f} ms) and the first row is painted "
                 f"{pa:.0f} ms after it (floor {pf:.0f} ms). The size work above is the lever (download and compile scale with it); "
-                "also start the list fetch before the rest of the app mounts. Timings on this shared machine swing widely "
+                "the first row then waits on code that runs for the first time (compiled on first use); starting the per-row "
+                "snapshot counts after the first paint measured no gain. Timings on this shared machine swing widely "
                 "(see the range), the ratio less.")
         else:
             why.append("**Cold load**: see the breakdown row; the wasm (5× the floor's) dominates.")
