@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::{Icon, IconKind};
+use crate::routes::{Sort, SortKey};
 
 /// A `<th>` whose title sorts the list; the active column shows its direction.
 ///
@@ -44,6 +45,25 @@ pub fn SortHeader(
                 </span>
             </a>
         </th>
+    }
+}
+
+/// The header of column `key` of a list whose order is `sort`; `href_of` gives the
+/// list's URL in another order (back on page 1, other filters kept).
+pub fn sort_header<K: SortKey + Send + Sync>(
+    label: &'static str,
+    key: K,
+    class: &'static str,
+    sort: Signal<Sort<K>>,
+    href_of: impl Fn(Sort<K>) -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <SortHeader
+            label=label
+            class=class
+            direction=Signal::derive(move || sort.get().direction_of(key))
+            href=Signal::derive(move || href_of(sort.get().toggled(key)))
+        />
     }
 }
 

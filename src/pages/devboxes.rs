@@ -14,7 +14,7 @@ use snapdeck_api::{Devbox, DevboxStatus};
 
 use crate::api::use_api;
 use crate::components::shortcuts::typing_in_field;
-use crate::components::sort_header::{SortHeader, compare_names};
+use crate::components::sort_header::{compare_names, sort_header};
 use crate::components::status_badge::devbox_tone;
 use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
@@ -296,24 +296,18 @@ fn DevboxTable(
     /// Current filters and sort (the headers link to re-sorted lists).
     query: Memo<DevboxesQuery>,
 ) -> impl IntoView {
+    let sort = Signal::derive(move || query.with(|q| q.sort));
     let header = move |label, key, class| {
-        view! {
-            <SortHeader
-                label=label
-                class=class
-                direction=Signal::derive(move || query.with(|q| q.sort.direction_of(key)))
-                href=Signal::derive(move || {
-                    query.with(|q| {
-                        Page::Devboxes(DevboxesQuery {
-                            sort: q.sort.toggled(key),
-                            page: 1,
-                            ..q.clone()
-                        })
-                        .href()
-                    })
+        sort_header(label, key, class, sort, move |sort| {
+            query.with(|q| {
+                Page::Devboxes(DevboxesQuery {
+                    sort,
+                    page: 1,
+                    ..q.clone()
                 })
-            />
-        }
+                .href()
+            })
+        })
     };
     view! {
         <div class="sd-tablewrap">

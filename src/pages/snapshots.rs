@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{SnapshotFilter, use_api};
 use crate::components::bulk_panel::BulkPanel;
-use crate::components::sort_header::{SortHeader, compare_names, compare_text};
+use crate::components::sort_header::{compare_names, compare_text, sort_header};
 use crate::components::{
     EmptyState, ErrorState, Icon, IconKind, IdCell, Modal, Pager, RelTime, SkeletonRows,
     SnapshotBadge, devbox_options,
@@ -551,24 +551,18 @@ fn SnapshotTable(
             selection.update(|s| s.select_all(ids.iter().map(String::as_str)));
         }
     };
+    let sort = Signal::derive(move || query.with(|q| q.sort));
     let header = move |label, key, class| {
-        view! {
-            <SortHeader
-                label=label
-                class=class
-                direction=Signal::derive(move || query.with(|q| q.sort.direction_of(key)))
-                href=Signal::derive(move || {
-                    query.with(|q| {
-                        Page::Snapshots(SnapshotsQuery {
-                            sort: q.sort.toggled(key),
-                            page: 1,
-                            ..q.clone()
-                        })
-                        .href()
-                    })
+        sort_header(label, key, class, sort, move |sort| {
+            query.with(|q| {
+                Page::Snapshots(SnapshotsQuery {
+                    sort,
+                    page: 1,
+                    ..q.clone()
                 })
-            />
-        }
+                .href()
+            })
+        })
     };
     view! {
         <div class="sd-tablewrap">
