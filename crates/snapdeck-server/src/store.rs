@@ -239,6 +239,54 @@ fn paginate<T>(
     }
 }
 
+/// A stored record that list endpoints page through, newest first.
+trait Listed {
+    fn order_key(&self) -> OrderKey;
+}
+
+impl Listed for DevboxRec {
+    fn order_key(&self) -> OrderKey {
+        (self.view.create_time_ms, self.seq)
+    }
+}
+
+impl Listed for SnapshotRec {
+    fn order_key(&self) -> OrderKey {
+        (self.view.create_time_ms, self.seq)
+    }
+}
+
+impl Listed for BlueprintRec {
+    fn order_key(&self) -> OrderKey {
+        (self.view.create_time_ms, self.seq)
+    }
+}
+
+/// The page of `items` (filtered from `all`) that `starting_after`, `limit` and
+/// `include_total_count` ask for. The cursor must name a record of `all` (a `noun`).
+fn list_page<'a, T: Listed>(
+    all: &HashMap<String, T>,
+    items: Vec<&'a T>,
+    params: &Params,
+    noun: &str,
+) -> Result<Page<'a, T>> {
+    let cursor = params
+        .non_empty("starting_after")
+        .map(|id| {
+            all.get(id)
+                .map(Listed::order_key)
+                .ok_or_else(|| Error::BadRequest(format!("starting_after: unknown {noun} {id}")))
+        })
+        .transpose()?;
+    Ok(paginate(
+        items,
+        Listed::order_key,
+        cursor,
+        params.limit()?,
+        params.bool("include_total_count", true)?,
+    ))
+}
+
 /// Case-insensitive substring match for the `search`/`name` list filters.
 fn matches_search(needle: &str, haystacks: &[Option<&str>]) -> bool {
     let needle = needle.to_lowercase();
@@ -543,17 +591,6 @@ impl Store {
             None => None,
         };
         let search = params.non_empty("search").or(params.non_empty("name"));
-        let cursor = match params.non_empty("starting_after") {
-            Some(id) => Some(
-                self.devboxes
-                    .get(id)
-                    .map(|r| (r.view.create_time_ms, r.seq))
-                    .ok_or_else(|| {
-                        Error::BadRequest(format!("starting_after: unknown devbox {id}"))
-                    })?,
-            ),
-            None => None,
-        };
         let items = self
             .devboxes
             .values()
@@ -564,13 +601,7 @@ impl Store {
                 })
             })
             .collect();
-        let page = paginate(
-            items,
-            |r| (r.view.create_time_ms, r.seq),
-            cursor,
-            params.limit()?,
-            params.bool("include_total_count", true)?,
-        );
+        let page = list_page(&self.devboxes, items, params, "devbox")?;
         Ok(DevboxList {
             devboxes: page.items.into_iter().map(|r| r.view.clone()).collect(),
             has_more: page.has_more,
@@ -934,17 +965,6 @@ impl Store {
         let blueprint_id = params.non_empty("source_blueprint_id");
         let metadata = MetadataFilter::parse(params)?;
         let search = params.non_empty("search").or(params.non_empty("name"));
-        let cursor = match params.non_empty("starting_after") {
-            Some(id) => Some(
-                self.snapshots
-                    .get(id)
-                    .map(|r| (r.view.create_time_ms, r.seq))
-                    .ok_or_else(|| {
-                        Error::BadRequest(format!("starting_after: unknown snapshot {id}"))
-                    })?,
-            ),
-            None => None,
-        };
         let items = self
             .snapshots
             .values()
@@ -967,13 +987,7 @@ impl Store {
                 })
             })
             .collect();
-        let page = paginate(
-            items,
-            |r| (r.view.create_time_ms, r.seq),
-            cursor,
-            params.limit()?,
-            params.bool("include_total_count", true)?,
-        );
+        let page = list_page(&self.snapshots, items, params, "snapshot")?;
         Ok(SnapshotList {
             snapshots: page.items.into_iter().map(|r| r.view.clone()).collect(),
             has_more: page.has_more,
@@ -1084,17 +1098,6 @@ impl Store {
     pub fn list_blueprints(&self, params: &Params) -> Result<BlueprintList> {
         let name = params.non_empty("name");
         let status = params.non_empty("status");
-        let cursor = match params.non_empty("starting_after") {
-            Some(id) => Some(
-                self.blueprints
-                    .get(id)
-                    .map(|r| (r.view.create_time_ms, r.seq))
-                    .ok_or_else(|| {
-                        Error::BadRequest(format!("starting_after: unknown blueprint {id}"))
-                    })?,
-            ),
-            None => None,
-        };
         let items = self
             .blueprints
             .values()
@@ -1102,13 +1105,7 @@ impl Store {
             .filter(|r| name.is_none_or(|n| r.view.name == n))
             .filter(|r| status.is_none_or(|s| blueprint_status_name(r.view.status) == s))
             .collect();
-        let page = paginate(
-            items,
-            |r| (r.view.create_time_ms, r.seq),
-            cursor,
-            params.limit()?,
-            params.bool("include_total_count", true)?,
-        );
+        let page = list_page(&self.blueprints, items, params, "blueprint")?;
         Ok(BlueprintList {
             blueprints: page.items.into_iter().map(|r| r.view.clone()).collect(),
             has_more: page.has_more,
