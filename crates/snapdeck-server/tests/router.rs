@@ -115,6 +115,17 @@ impl Emu {
         id
     }
 
+    /// `snapshot_disk_async` on a devbox; the accepted snapshot.
+    async fn snapshot(&self, devbox_id: &str, body: Value) -> Value {
+        self.ok(self
+            .post(
+                &format!("/v1/devboxes/{devbox_id}/snapshot_disk_async"),
+                body,
+            )
+            .await)
+            .await
+    }
+
     async fn snapshot_status(&self, id: &str) -> Value {
         self.ok(self
             .get(&format!("/v1/devboxes/disk_snapshots/{id}/status"))
@@ -584,11 +595,7 @@ async fn shutdown_is_409_while_a_snapshot_is_in_progress_unless_forced() {
 async fn shutdown_succeeds_once_the_snapshot_completes() {
     let emu = Emu::new();
     let id = emu.running_devbox("s").await;
-    let snap = emu
-        .ok(emu
-            .post(&format!("/v1/devboxes/{id}/snapshot_disk_async"), json!({}))
-            .await)
-        .await;
+    let snap = emu.snapshot(&id, json!({})).await;
     emu.await_snapshot(snap["id"].as_str().expect("id")).await;
     let v = emu
         .ok(emu.post_empty(&format!("/v1/devboxes/{id}/shutdown")).await)
@@ -689,12 +696,10 @@ async fn async_snapshot_is_in_progress_then_complete_with_a_size() {
     let emu = Emu::new();
     let id = emu.running_devbox("snap").await;
     let snap = emu
-        .ok(emu
-            .post(
-                &format!("/v1/devboxes/{id}/snapshot_disk_async"),
-                json!({"name": "first", "commit_message": "hello", "metadata": {"env": "dev"}}),
-            )
-            .await)
+        .snapshot(
+            &id,
+            json!({"name": "first", "commit_message": "hello", "metadata": {"env": "dev"}}),
+        )
         .await;
     let sid = snap["id"].as_str().expect("id");
     assert!(sid.starts_with("snp_"));
@@ -839,13 +844,7 @@ async fn snapshot_list_filters_by_devbox_metadata_and_blueprint_and_pages() {
         (&a, "a3", "staging"),
         (&b, "b1", "dev"),
     ] {
-        emu.ok(emu
-            .post(
-                &format!("/v1/devboxes/{dbx}/snapshot_disk_async"),
-                json!({"name": name, "metadata": {"env": env, "snapdeck.pinned": if name == "a2" {"true"} else {"false"}}}),
-            )
-            .await)
-            .await;
+        emu.snapshot(dbx, json!({"name": name, "metadata": {"env": env, "snapdeck.pinned": if name == "a2" {"true"} else {"false"}}})).await;
     }
     let all = emu.ok(emu.get("/v1/devboxes/disk_snapshots").await).await;
     assert_eq!(names(&all, "snapshots"), ["b1", "a3", "a2", "a1"]);
@@ -899,7 +898,20 @@ async fn snapshot_list_filters_by_devbox_metadata_and_blueprint_and_pages() {
     let search = emu
         .ok(emu.get("/v1/devboxes/disk_snapshots?search=A2").await)
         .await;
-    assert_eq!(names(&search, "snapshots"), ["a2"]);
+    // Search matches names and ids, case-insensitively; a random id may contain "a2" too.
+    let expected: Vec<String> = all["snapshots"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|s| {
+            [&s["name"], &s["id"]]
+                .iter()
+                .any(|v| v.as_str().unwrap_or("").to_lowercase().contains("a2"))
+        })
+        .map(|s| s["name"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(expected.iter().any(|n| n == "a2"));
+    assert_eq!(names(&search, "snapshots"), expected);
     assert_eq!(
         emu.get("/v1/devboxes/disk_snapshots?devbox_id=dbx_nope")
             .await
@@ -913,12 +925,10 @@ async fn snapshot_update_replaces_name_commit_message_and_metadata() {
     let emu = Emu::new();
     let id = emu.running_devbox("u").await;
     let snap = emu
-        .ok(emu
-            .post(
-                &format!("/v1/devboxes/{id}/snapshot_disk_async"),
-                json!({"name": "n", "commit_message": "c", "metadata": {"a": "1"}}),
-            )
-            .await)
+        .snapshot(
+            &id,
+            json!({"name": "n", "commit_message": "c", "metadata": {"a": "1"}}),
+        )
         .await;
     let path = format!(
         "/v1/devboxes/disk_snapshots/{}",
