@@ -442,13 +442,14 @@ async fn list_is_newest_first_with_a_cursor_has_more_and_total_count() {
 async fn list_filters_by_status_and_search_and_rejects_bad_parameters() {
     let emu = Emu::new();
     let a = emu.running_devbox("alpha-runner").await;
-    emu.create_devbox(json!({"name": "beta"})).await;
+    emu.create_devbox(json!({"name": "beta-box"})).await;
     let running = emu.ok(emu.get("/v1/devboxes?status=running").await).await;
     assert_eq!(names(&running, "devboxes"), ["alpha-runner"]);
     let found = emu.ok(emu.get("/v1/devboxes?search=RUNNER").await).await;
     assert_eq!(found["devboxes"][0]["id"], a.as_str());
-    let found = emu.ok(emu.get("/v1/devboxes?name=bet").await).await;
-    assert_eq!(names(&found, "devboxes"), ["beta"]);
+    // A hyphen never occurs in ids, so only the name can match.
+    let found = emu.ok(emu.get("/v1/devboxes?name=ta-bo").await).await;
+    assert_eq!(names(&found, "devboxes"), ["beta-box"]);
     for bad in [
         "status=sleeping",
         "limit=0",
