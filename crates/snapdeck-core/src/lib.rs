@@ -7,6 +7,7 @@
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
 //! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking the
 //!   snapshots against the list in waves just before deleting them.
+//! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
 //! * [`format`](mod@format): relative times, sizes, stopwatch durations, shortened ids.
@@ -14,6 +15,7 @@
 pub mod bulk;
 pub mod edit;
 pub mod format;
+pub mod jobs;
 pub mod lineage;
 pub mod retention;
 pub mod status_cache;

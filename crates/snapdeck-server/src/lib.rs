@@ -11,6 +11,7 @@
 //! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
 //! * [`proxy`]: with `--upstream`, `/v1` is forwarded to the real API with the server's
 //!   key instead of being emulated.
+//! * [`jobs`]: `/_snapdeck/jobs`, cleanup plans and bulk deletes run by the server.
 //! * [`dist`]: the built app (`--dist`), precompressed and with cache headers.
 //!
 //! Behaviour the reference leaves open, and what this emulator chose, is listed in the
@@ -24,6 +25,7 @@ pub mod dist;
 pub mod error;
 pub mod faults;
 pub mod files;
+pub mod jobs;
 pub mod middleware;
 pub mod proxy;
 pub mod seed;
@@ -74,7 +76,8 @@ pub fn app(state: AppState) -> Router {
 
     let mut router = Router::new()
         .route("/healthz", get(healthz))
-        .nest("/v1", v1);
+        .nest("/v1", v1)
+        .nest("/_snapdeck/jobs", jobs::router(state.clone()));
     if !proxying {
         router = router.nest("/_emulator", control::router());
     }
@@ -107,18 +110,26 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
-async fn healthz(State(state): State<AppState>) -> Json<Value> {
+async fn healthz(
+    State(state): State<AppState>,
+    running: Option<axum::Extension<jobs::Jobs>>,
+) -> Json<Value> {
+    let jobs = running.map_or_else(Default::default, |_| {
+        snapdeck_core::jobs::JobsCapability::available()
+    });
     Json(match &state.config().upstream {
         None => json!({
             "ok": true,
             "mode": "emulator",
             "version": env!("CARGO_PKG_VERSION"),
+            "jobs": jobs,
         }),
         Some(upstream) => json!({
             "ok": true,
             "mode": "proxy",
             "upstream": upstream.base_url,
             "version": env!("CARGO_PKG_VERSION"),
+            "jobs": jobs,
         }),
     })
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use snapdeck_server::db::Db;
+use snapdeck_server::jobs::Jobs;
 use snapdeck_server::proxy::Upstream;
 use snapdeck_server::{AppState, Config, Faults, Store, Timings, app, seed, serve, spawn_ticker};
 
@@ -172,7 +173,16 @@ async fn run(args: Args) -> Result<(), String> {
     }
 
     spawn_ticker(state.clone());
-    serve::serve(listener, app(state.clone()), state, shutdown_signal()).await;
+    // Jobs persist in --data even in proxy mode (which keeps nothing else there).
+    let jobs = Jobs::start(&state, (!args.ephemeral).then_some(args.data.as_path()))
+        .map_err(|e| format!("starting jobs: {e}"))?;
+    serve::serve(
+        listener,
+        app(state.clone()).layer(jobs.layer()),
+        state,
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("stopped");
     Ok(())
 }
