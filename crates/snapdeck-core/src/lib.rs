@@ -1,6 +1,7 @@
 //! Pure domain logic for snapdeck: no I/O, no clock, no randomness (time and ids are
 //! passed in), so every rule here is reachable by plain `cargo test`.
 //!
+//! * [`access`]: who may use a server that acts for its user (host, origin, token).
 //! * [`watch`]: the poll schedule of an async snapshot, resumable after a reload.
 //! * [`status_cache`]: which snapshot statuses to fetch, how many at once, on-screen first.
 //! * [`lineage`]: a devbox's snapshot timeline and the devbox/snapshot forest.
@@ -12,6 +13,7 @@
 //! * [`validate`]: checks of names, metadata and commit messages people type.
 //! * [`format`](mod@format): relative times, sizes, stopwatch durations, shortened ids.
 
+pub mod access;
 pub mod bulk;
 pub mod edit;
 pub mod format;
