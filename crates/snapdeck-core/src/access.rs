@@ -202,6 +202,11 @@ impl AccessPolicy {
         self
     }
 
+    /// The caller token, for in-process callers of the same server (its jobs).
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// Whether callers must show a token.
     pub fn requires_token(&self) -> bool {
         self.token.is_some()
@@ -423,7 +428,11 @@ mod tests {
                     sec_fetch_site: Some(site),
                     ..with_token(from_page("GET", path, None))
                 };
-                assert_eq!(proxy().check(&caller).unwrap_err().status(), 403, "{site} {path}");
+                assert_eq!(
+                    proxy().check(&caller).unwrap_err().status(),
+                    403,
+                    "{site} {path}"
+                );
             }
         }
         for site in ["same-origin", "none"] {
@@ -446,7 +455,15 @@ mod tests {
             }
         }
         // Another port on the same address is another origin.
-        assert!(emulator().check(&from_page("GET", "/v1/devboxes", Some("http://127.0.0.1:9090"))).is_err());
+        assert!(
+            emulator()
+                .check(&from_page(
+                    "GET",
+                    "/v1/devboxes",
+                    Some("http://127.0.0.1:9090")
+                ))
+                .is_err()
+        );
     }
 
     #[test]
@@ -458,9 +475,16 @@ mod tests {
             assert_eq!(granted.cors_origin.as_deref(), Some(PORTAL));
         }
         let spelled = emulator()
-            .check(&from_page("GET", "/v1/devboxes", Some("HTTP://LOCALHOST:3000")))
+            .check(&from_page(
+                "GET",
+                "/v1/devboxes",
+                Some("HTTP://LOCALHOST:3000"),
+            ))
             .unwrap();
-        assert_eq!(spelled.cors_origin.as_deref(), Some("HTTP://LOCALHOST:3000"));
+        assert_eq!(
+            spelled.cors_origin.as_deref(),
+            Some("HTTP://LOCALHOST:3000")
+        );
     }
 
     #[test]
@@ -470,7 +494,9 @@ mod tests {
             assert_eq!(granted.cors_origin, None, "{path}");
             assert_eq!(granted.family, PathFamily::Public);
         }
-        let portal = proxy().check(&from_page("GET", "/snapdeck-embed.js", Some(PORTAL))).unwrap();
+        let portal = proxy()
+            .check(&from_page("GET", "/snapdeck-embed.js", Some(PORTAL)))
+            .unwrap();
         assert_eq!(portal.cors_origin.as_deref(), Some(PORTAL));
     }
 
@@ -485,13 +511,28 @@ mod tests {
             ..Caller::default()
         };
         // Emulator mode: no token at stake, the SDKs and curl keep working.
-        assert!(emulator().check(&script(Some("Bearer any-key"), None)).is_ok());
+        assert!(
+            emulator()
+                .check(&script(Some("Bearer any-key"), None))
+                .is_ok()
+        );
         assert!(emulator().check(&script(None, None)).is_ok());
         // Proxy mode: the token, by header or bearer.
         assert!(proxy().check(&script(None, Some(TOKEN))).is_ok());
-        assert!(proxy().check(&script(Some("bearer s3cret-token"), None)).is_ok());
-        assert_eq!(proxy().check(&script(None, None)), Err(Denied::MissingToken));
-        for wrong in ["Bearer s3cret", "Bearer s3cret-token-and-more", "Basic s3cret-token"] {
+        assert!(
+            proxy()
+                .check(&script(Some("bearer s3cret-token"), None))
+                .is_ok()
+        );
+        assert_eq!(
+            proxy().check(&script(None, None)),
+            Err(Denied::MissingToken)
+        );
+        for wrong in [
+            "Bearer s3cret",
+            "Bearer s3cret-token-and-more",
+            "Basic s3cret-token",
+        ] {
             let denied = proxy().check(&script(Some(wrong), None)).unwrap_err();
             assert_eq!(denied.status(), 401, "{wrong}");
         }
@@ -505,7 +546,11 @@ mod tests {
     fn the_token_guards_the_api_and_jobs_but_not_the_emulator_controls_or_the_app() {
         let bare = |path| from_page("POST", path, Some(OWN));
         for path in ["/v1/devboxes", "/_snapdeck/jobs"] {
-            assert_eq!(proxy().check(&bare(path)), Err(Denied::MissingToken), "{path}");
+            assert_eq!(
+                proxy().check(&bare(path)),
+                Err(Denied::MissingToken),
+                "{path}"
+            );
         }
         for path in ["/_emulator/faults", "/", "/healthz"] {
             assert!(proxy().check(&bare(path)).is_ok(), "{path}");
@@ -519,7 +564,11 @@ mod tests {
             ..from_page("OPTIONS", "/v1/devboxes", Some(origin))
         };
         assert_eq!(
-            proxy().check(&preflight(PORTAL)).unwrap().cors_origin.as_deref(),
+            proxy()
+                .check(&preflight(PORTAL))
+                .unwrap()
+                .cors_origin
+                .as_deref(),
             Some(PORTAL)
         );
         assert_eq!(proxy().check(&preflight(EVIL)).unwrap_err().status(), 403);

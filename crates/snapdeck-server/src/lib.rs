@@ -12,11 +12,14 @@
 //! * [`proxy`]: with `--upstream`, `/v1` is forwarded to the real API with the server's
 //!   key instead of being emulated.
 //! * [`jobs`]: `/_snapdeck/jobs`, cleanup plans and bulk deletes run by the server.
-//! * [`dist`]: the built app (`--dist`), precompressed and with cache headers.
+//! * [`dist`]: the built app (`--dist`), precompressed and with cache and CSP headers.
+//! * [`access`]: the outermost layer — host, origin and caller-token rules (shared with
+//!   the edge through `snapdeck_core::access`) and the CORS grants they allow.
 //!
 //! Behaviour the reference leaves open, and what this emulator chose, is listed in the
 //! crate's README.md ("Choices where the API is silent").
 
+pub mod access;
 pub mod blueprints;
 pub mod control;
 pub mod db;
@@ -39,12 +42,10 @@ pub mod testing;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderName, Method};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use error::Error;
@@ -84,30 +85,15 @@ pub fn app(state: AppState) -> Router {
     let router = match &state.config().dist {
         // Unknown non-API paths get index.html (status 200) so client-side routes load;
         // see [`dist`] for compression and cache headers.
-        Some(dist) => router.fallback_service(dist::router(dist)),
+        Some(dist) => router.fallback_service(dist::router(dist, &state.config().access)),
         None => router.fallback(|| async {
             Error::NotFound("not found (this server was started without --dist)".into())
         }),
     };
     router
-        .layer(cors())
+        .layer(from_fn_with_state(state.clone(), access::layer))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Permissive CORS so the dashboard can call the emulator from another origin. Headers
-/// are mirrored rather than `*`, because a wildcard does not cover `Authorization`.
-fn cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
-        .allow_headers(AllowHeaders::mirror_request())
-        .expose_headers([
-            HeaderName::from_static("retry-after"),
-            HeaderName::from_static("x-should-retry"),
-            HeaderName::from_static("x-idempotent-replay"),
-        ])
-        .max_age(Duration::from_secs(86_400))
 }
 
 async fn healthz(
@@ -117,12 +103,14 @@ async fn healthz(
     let jobs = running.map_or_else(Default::default, |_| {
         snapdeck_core::jobs::JobsCapability::available()
     });
+    let token_required = state.config().access.requires_token();
     Json(match &state.config().upstream {
         None => json!({
             "ok": true,
             "mode": "emulator",
             "version": env!("CARGO_PKG_VERSION"),
             "jobs": jobs,
+            "token_required": token_required,
         }),
         Some(upstream) => json!({
             "ok": true,
@@ -130,6 +118,7 @@ async fn healthz(
             "upstream": upstream.base_url,
             "version": env!("CARGO_PKG_VERSION"),
             "jobs": jobs,
+            "token_required": token_required,
         }),
     })
 }

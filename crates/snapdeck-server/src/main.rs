@@ -44,6 +44,29 @@ struct Args {
     /// --upstream: an exported RUNLOOP_API_KEY must not stop the emulator from starting.
     #[arg(long, env = "RUNLOOP_API_KEY", hide_env_values = true)]
     upstream_api_key: Option<String>,
+    /// An origin (scheme://host[:port]) whose pages may call this server and read its
+    /// answers: a portal that embeds snapdeck. Repeat for several. Pages of any other
+    /// origin are refused on /v1, /_snapdeck and /_emulator.
+    #[arg(
+        long = "allowed-origin",
+        value_name = "ORIGIN",
+        env = "SNAPDECK_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    allowed_origins: Vec<String>,
+    /// A host name this server is reached as, besides its address and localhost
+    /// (e.g. `deck.internal`); any other Host is refused (DNS rebinding). Repeatable.
+    #[arg(
+        long = "public-host",
+        value_name = "NAME",
+        env = "SNAPDECK_PUBLIC_HOSTS",
+        value_delimiter = ','
+    )]
+    public_hosts: Vec<String>,
+    /// Proxy mode: do not ask callers for the access token (only when your own auth
+    /// proxy stands in front of this server and decides who may use it).
+    #[arg(long)]
+    no_caller_auth: bool,
     /// Write the bound address (`127.0.0.1:PORT`) to PATH once listening.
     #[arg(long, value_name = "PATH")]
     port_file: Option<PathBuf>,
@@ -145,10 +168,27 @@ async fn run(args: Args) -> Result<(), String> {
         seed::demo(&mut store, now).map_err(|e| format!("seeding: {e}"))?;
         tracing::info!("seeded the demo data");
     }
+    // A proxy that adds its own key asks its callers for a token: the key is spent
+    // on their behalf. Kept in --data so bookmarked URLs keep working.
+    let mut access = snapdeck_core::access::AccessPolicy::new(&args.allowed_origins.join(","))
+        .with_host_check(&args.public_hosts.join(","));
+    let caller_token = match &upstream {
+        Some(up) if up.injects_key() && !args.no_caller_auth => Some(
+            snapdeck_server::access::load_or_create_token(
+                (!args.ephemeral).then_some(args.data.as_path()),
+            )
+            .map_err(|e| format!("the access token in {}: {e}", args.data.display()))?,
+        ),
+        _ => None,
+    };
+    if let Some(token) = &caller_token {
+        access = access.with_token(token.clone());
+    }
     let config = Config {
         api_key: args.api_key,
         dist: args.dist,
         upstream,
+        access,
     };
     tracing::info!(
         ?config,
@@ -166,6 +206,11 @@ async fn run(args: Args) -> Result<(), String> {
     // The first stdout line is the contract with scripts and tests: they read the URL
     // (and so the port, when --listen asked for port 0) from it.
     println!("snapdeck-server listening on http://{addr}");
+    if let Some(token) = &caller_token {
+        // As Jupyter does: the one place the token is shown. The app takes it from the
+        // address into the tab's session and out of the address bar.
+        println!("open http://{addr}/?token={token}");
+    }
     let _ = std::io::stdout().flush();
     if let Some(path) = &args.port_file {
         write_atomically(path, &addr.to_string())

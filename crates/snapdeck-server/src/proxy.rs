@@ -81,6 +81,12 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
     )
 }
 
+/// Headers that say which page, in which browser, made the request.
+fn is_page_context(name: &HeaderName) -> bool {
+    let name = name.as_str();
+    matches!(name, "origin" | "referer" | "cookie") || name.starts_with("sec-fetch-")
+}
+
 /// Forwards one `/v1` request upstream and answers what came back, status and all.
 pub async fn forward(
     State(state): State<AppState>,
@@ -104,7 +110,11 @@ pub async fn forward(
     let mut headers = HeaderMap::new();
     for (name, value) in &parts.headers {
         let replaced = name == header::AUTHORIZATION && upstream.api_key.is_some();
-        if !is_hop_by_hop(name) && !replaced {
+        // The caller token is this server's business, never the upstream's; and the
+        // browser's page context (origin, cookies, fetch metadata) describes the page
+        // that called this server — upstream, this server is the caller.
+        let ours = name.as_str() == snapdeck_core::access::TOKEN_HEADER || is_page_context(name);
+        if !is_hop_by_hop(name) && !replaced && !ours {
             headers.append(name.clone(), value.clone());
         }
     }

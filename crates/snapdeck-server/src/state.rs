@@ -36,6 +36,9 @@ pub struct Config {
     pub dist: Option<PathBuf>,
     /// Proxy mode: forward `/v1` to the real API instead of emulating it.
     pub upstream: Option<crate::proxy::Upstream>,
+    /// Who may call: hosts, origins and (proxy mode) the caller token; see
+    /// [`crate::access`]. The default allows the same origin and no token.
+    pub access: snapdeck_core::access::AccessPolicy,
 }
 
 // Hand-written so the API key never reaches a log line.
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("dist", &self.dist)
             .field("upstream", &self.upstream)
+            .field("access", &self.access)
             .finish()
     }
 }

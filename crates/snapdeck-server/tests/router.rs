@@ -257,8 +257,15 @@ async fn malformed_json_is_400_and_json_of_the_wrong_shape_is_422() {
 }
 
 #[tokio::test]
-async fn cors_preflights_are_answered_without_auth_and_allow_the_sdk_headers() {
-    let emu = Emu::new();
+async fn cors_preflights_from_an_allowed_origin_are_answered_without_auth_and_allow_the_sdk_headers()
+ {
+    let emu = Emu::with(
+        Config {
+            access: snapdeck_core::access::AccessPolicy::new("http://localhost:3000"),
+            ..Config::default()
+        },
+        false,
+    );
     let reply = emu
         .raw(
             Request::options("/v1/devboxes")
@@ -277,7 +284,10 @@ async fn cors_preflights_are_answered_without_auth_and_allow_the_sdk_headers() {
         .to_str()
         .expect("ascii");
     assert!(allowed.contains("authorization") && allowed.contains("x-request-id"));
-    assert_eq!(reply.headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        reply.headers["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
 }
 
 #[tokio::test]

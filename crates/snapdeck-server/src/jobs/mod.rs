@@ -110,10 +110,14 @@ impl Jobs {
             key_from_caller,
             // Any key passes the emulator without --api-key, and a key-injecting proxy
             // replaces it.
+            // With a caller token (a key-injecting proxy), the jobs show it like any
+            // caller; the proxy then swaps in its key.
             own_key: config
-                .api_key
-                .clone()
-                .unwrap_or_else(|| "snapdeck-jobs".into()),
+                .access
+                .token()
+                .or(config.api_key.as_deref())
+                .unwrap_or("snapdeck-jobs")
+                .to_owned(),
         }));
         // The router the jobs call: the server's own, without this layer (a job has no
         // business creating jobs).
