@@ -22,6 +22,8 @@ pub mod storage;
 /// ([`embed`]); without any, mounts the whole dashboard on `<body>`.
 pub fn mount() {
     if embed::mount_all() == 0 {
+        // A host page's address is the host's own: only the full dashboard reads it.
+        hooks::use_settings::adopt_token_from_address();
         leptos::mount::mount_to_body(app::App);
     }
 }

@@ -81,6 +81,34 @@ pub fn load_key() -> Option<String> {
         .filter(|k| !k.is_empty())
 }
 
+/// Takes a proxy's access token from the address (`/?token=…`, the URL snapdeck-server
+/// prints at start, as Jupyter does) into this tab's session, and out of the address
+/// bar and the history, so it is neither bookmarked nor shared by accident. The token
+/// is then sent like a key (`Authorization: Bearer`), which the proxy swaps for its own.
+/// Returns whether a token was taken.
+pub fn adopt_token_from_address() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let Ok(href) = window.location().href() else {
+        return false;
+    };
+    let Ok(url) = web_sys::Url::new(&href) else {
+        return false;
+    };
+    let params = url.search_params();
+    let Some(token) = params.get("token").filter(|t| !t.trim().is_empty()) else {
+        return false;
+    };
+    storage::set(Area::Session, API_KEY_KEY, token.trim());
+    params.delete("token");
+    url.set_search(&params.to_string().as_string().unwrap_or_default());
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url.href()));
+    }
+    true
+}
+
 fn save_key(key: Option<&str>, remember: bool) {
     storage::remove(Area::Session, API_KEY_KEY);
     storage::remove(Area::Local, API_KEY_KEY);

@@ -7,7 +7,7 @@ use worker::{
     js_sys::Uint8Array, wasm_bindgen::JsValue,
 };
 
-use crate::access::{ALLOWED_REQUEST_HEADERS, AccessPolicy, Caller, Denied, TOKEN_HEADER};
+use crate::access::{self, ALLOWED_REQUEST_HEADERS, Caller, Denied, TOKEN_HEADER};
 use crate::config::{self, Settings};
 use crate::forward::{forwards_request_header, forwards_response_header, redact, upstream_url};
 
@@ -35,35 +35,46 @@ async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
         }
     };
     let url = req.url()?;
-    let own_origin = url.origin().ascii_serialization();
+    let host = match (url.host_str(), url.port()) {
+        (Some(name), Some(port)) => Some(format!("{name}:{port}")),
+        (Some(name), None) => Some(name.to_owned()),
+        (None, _) => None,
+    };
     let headers = req.headers();
     let origin = headers.get("origin")?;
-    let policy = AccessPolicy::new(settings.access_token.as_str(), &settings.allowed_origins);
-    // A browser only sends `Origin` cross-origin or on non-GET requests; echoing it back
-    // is what lets an allowed portal page read the answer.
-    let cors_origin = origin
-        .as_deref()
-        .filter(|o| *o != own_origin && policy.origin_allowed(o, &own_origin));
-
-    if req.method() == Method::Options {
-        return preflight(origin.as_deref(), cors_origin, &own_origin, &policy);
-    }
+    let sec_fetch_site = headers.get("sec-fetch-site")?;
     let authorization = headers.get("authorization")?;
     let token_header = headers.get(TOKEN_HEADER)?;
+    let preflight =
+        req.method() == Method::Options && headers.get("access-control-request-method")?.is_some();
+    let policy = access::policy(settings.access_token.as_str(), &settings.allowed_origins);
+    let method = req.method().to_string();
+    let path = url.path().to_owned();
     let caller = Caller {
+        method: &method,
+        path: &path,
+        host: host.as_deref(),
         origin: origin.as_deref(),
-        own_origin: &own_origin,
+        sec_fetch_site: sec_fetch_site.as_deref(),
+        preflight,
         authorization: authorization.as_deref(),
         token_header: token_header.as_deref(),
     };
-    if let Err(denied) = policy.check(&caller) {
-        console_log!(
-            "proxy denied {} {}: {}",
-            req.method(),
-            url.path(),
-            denied.status()
-        );
-        return deny(&denied, cors_origin);
+    let cors_origin = match policy.check(&caller) {
+        Ok(granted) => granted.cors_origin,
+        Err(denied) => {
+            console_log!(
+                "proxy denied {} {}: {}",
+                req.method(),
+                url.path(),
+                denied.status()
+            );
+            return deny(&denied, None);
+        }
+    };
+    let cors_origin = cors_origin.as_deref();
+    if req.method() == Method::Options {
+        return preflight_answer(cors_origin);
     }
 
     let upstream_headers = Headers::new();
@@ -127,26 +138,15 @@ async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
     Ok(resp.with_status(status).with_headers(out_headers))
 }
 
-/// Answers a CORS preflight: allowed origins learn what they may send, others get 403.
-fn preflight(
-    origin: Option<&str>,
-    cors_origin: Option<&str>,
-    own_origin: &str,
-    policy: &AccessPolicy,
-) -> worker::Result<Response> {
-    match origin {
-        Some(o) if !policy.origin_allowed(o, own_origin) => {
-            deny(&Denied::ForeignOrigin(o.to_owned()), None)
-        }
-        _ => {
-            let headers = Headers::new();
-            add_cors(&headers, cors_origin)?;
-            headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
-            headers.set("access-control-allow-headers", ALLOWED_REQUEST_HEADERS)?;
-            headers.set("access-control-max-age", "600")?;
-            Ok(Response::empty()?.with_status(204).with_headers(headers))
-        }
-    }
+/// Answers a CORS preflight that passed the access check: allowed origins learn what
+/// they may send.
+fn preflight_answer(cors_origin: Option<&str>) -> worker::Result<Response> {
+    let headers = Headers::new();
+    add_cors(&headers, cors_origin)?;
+    headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+    headers.set("access-control-allow-headers", ALLOWED_REQUEST_HEADERS)?;
+    headers.set("access-control-max-age", "600")?;
+    Ok(Response::empty()?.with_status(204).with_headers(headers))
 }
 
 fn deny(denied: &Denied, cors_origin: Option<&str>) -> worker::Result<Response> {

@@ -205,13 +205,18 @@ async fn run(args: Args) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // The first stdout line is the contract with scripts and tests: they read the URL
     // (and so the port, when --listen asked for port 0) from it.
-    println!("snapdeck-server listening on http://{addr}");
+    let mut banner = format!("snapdeck-server listening on http://{addr}\n");
     if let Some(token) = &caller_token {
         // As Jupyter does: the one place the token is shown. The app takes it from the
         // address into the tab's session and out of the address bar.
-        println!("open http://{addr}/?token={token}");
+        banner.push_str(&format!("open http://{addr}/?token={token}\n"));
     }
-    let _ = std::io::stdout().flush();
+    // One write, and a reader that went away is no reason to stop serving.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     if let Some(path) = &args.port_file {
         write_atomically(path, &addr.to_string())
             .map_err(|e| format!("writing {}: {e}", path.display()))?;

@@ -97,11 +97,13 @@ async fn dist_serves_files_and_index_html_for_client_routes_but_not_for_the_api(
 #[tokio::test]
 async fn proxy_mode_forwards_v1_with_the_servers_key_so_callers_need_none() {
     let upstream = Server::start(args!["--ephemeral", "--api-key", "upstream-secret"]);
+    // Behind a team's own auth proxy: no caller token.
     let proxy = Server::start(args![
         "--upstream",
         upstream.url.as_str(),
         "--upstream-api-key",
         "upstream-secret",
+        "--no-caller-auth",
     ]);
     let http = reqwest::Client::new();
     let health: serde_json::Value = http
@@ -188,5 +190,49 @@ fn an_exported_runloop_api_key_does_not_stop_the_emulator_from_starting() {
     assert!(
         line.starts_with("snapdeck-server listening on http://127.0.0.1:"),
         "first line {line:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_key_injecting_proxy_makes_a_caller_token_once_prints_it_and_asks_for_it() {
+    let upstream = Server::start(args!["--ephemeral", "--api-key", "upstream-secret"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    let start = || {
+        Server::start(args![
+            "--upstream",
+            upstream.url.as_str(),
+            "--upstream-api-key",
+            "upstream-secret",
+            "--data",
+            data.path().as_os_str(),
+        ])
+    };
+    let mut proxy = start();
+    let line = proxy.next_line();
+    let token = line
+        .strip_prefix(&format!("open {}/?token=", proxy.url))
+        .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
+        .to_owned();
+    assert_eq!(token.len(), 64);
+    let http = reqwest::Client::new();
+    let list = |token: Option<String>| {
+        let mut req = http.get(format!("{}/v1/devboxes?limit=1", proxy.url));
+        if let Some(t) = token {
+            req = req.header("x-snapdeck-token", t);
+        }
+        req.send()
+    };
+    assert_eq!(list(None).await.expect("send").status(), 401);
+    assert_eq!(
+        list(Some("guess".into())).await.expect("send").status(),
+        401
+    );
+    assert_eq!(list(Some(token.clone())).await.expect("send").status(), 200);
+    drop(proxy);
+    // Kept in --data: the printed URL still works after a restart.
+    let mut again = start();
+    assert_eq!(
+        again.next_line(),
+        format!("open {}/?token={token}", again.url)
     );
 }

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 /// A running server; killed when dropped so a failing test leaves nothing behind.
 pub struct Server {
     child: Child,
+    /// The rest of stdout, kept open so the server never writes into a closed pipe.
+    stdout: BufReader<std::process::ChildStdout>,
     /// `http://127.0.0.1:PORT`, from the first stdout line.
     pub url: String,
 }
@@ -26,16 +28,23 @@ impl Server {
             .spawn()
             .expect("spawn snapdeck-server");
         let stdout = child.stdout.take().expect("stdout");
+        let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("first line");
+        stdout.read_line(&mut line).expect("first line");
         let url = line
             .trim()
             .strip_prefix("snapdeck-server listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        Self { child, url }
+        Self { child, stdout, url }
+    }
+
+    /// The next line the server printed after the address (e.g. the token URL).
+    #[allow(dead_code)]
+    pub fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("a line");
+        line.trim().to_owned()
     }
 
     /// SIGKILL: no chance to flush anything, the harshest stop.
