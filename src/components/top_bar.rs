@@ -132,9 +132,13 @@ fn HealthBanner(
     /// Where calls go (the emulator takes any key).
     target: Signal<Target>,
 ) -> impl IntoView {
-    let message = move || match health.get() {
+    let message = move || {
+        match health.get() {
         Health::NoKey if target.get() == Target::Emulator => Some(
             "No API key is set. Add one in Settings (the emulator accepts any key).".to_string(),
+        ),
+        Health::NoKey if target.get() == Target::Proxy => Some(
+            "This server holds the Runloop key and asks for its access token: open the URL snapdeck-server printed when it started (…/?token=…), or paste the token in Settings as the API key.".to_string(),
         ),
         Health::NoKey => {
             Some("No API key is set. Add your Runloop API key in Settings.".to_string())
@@ -146,6 +150,7 @@ fn HealthBanner(
             "The API is unreachable ({m}). Check the API base URL in Settings, or that the server is running."
         )),
         _ => None,
+    }
     };
     view! {
         <div class="sd-banner-slot" aria-live="assertive">

@@ -170,7 +170,7 @@ impl Denied {
             Self::MissingToken => format!(
                 "an access token is required: open the URL snapdeck-server printed at start, or send `{TOKEN_HEADER}: <token>` (or `Authorization: Bearer <token>`)"
             ),
-            Self::WrongToken => "the access token is not valid".to_owned(),
+            Self::WrongToken => "the access token is not valid: open the URL snapdeck-server printed at start (…/?token=…), or give that token as the API key".to_owned(),
         }
     }
 }
@@ -242,6 +242,16 @@ impl AccessPolicy {
             || self.public_hosts.contains(&name)
     }
 
+    /// The origin to name in a CORS grant: the caller's, when it is an allowed other
+    /// origin. Refusals of a wrong or missing token carry it too, so a portal can read
+    /// why; refusals of a foreign origin never do.
+    pub fn cors_grant(&self, caller: &Caller<'_>) -> Option<String> {
+        caller
+            .origin
+            .filter(|origin| self.allowed_origins.contains(&normalize_origin(origin)))
+            .map(str::to_owned)
+    }
+
     /// Lets the request through (with its CORS grant) or says why not. Host first, then
     /// origin, then token: a foreign page learns nothing about whether a token works.
     pub fn check(&self, caller: &Caller<'_>) -> Result<Granted, Denied> {
@@ -280,11 +290,8 @@ impl AccessPolicy {
                 return Err(Denied::WrongToken);
             }
         }
-        let cors_origin = allowed_origin
-            .filter(|origin| self.allowed_origins.contains(&normalize_origin(origin)))
-            .map(str::to_owned);
         Ok(Granted {
-            cors_origin,
+            cors_origin: self.cors_grant(caller),
             family,
         })
     }

@@ -69,7 +69,10 @@ async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
                 url.path(),
                 denied.status()
             );
-            return deny(&denied, None);
+            let grant = matches!(denied, Denied::MissingToken | Denied::WrongToken)
+                .then(|| policy.cors_grant(&caller))
+                .flatten();
+            return deny(&denied, grant.as_deref());
         }
     };
     let cors_origin = cors_origin.as_deref();

@@ -56,7 +56,16 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 denied_reason(&denied)
             );
             let mut response = refusal(&denied);
-            secure(response.headers_mut());
+            let headers = response.headers_mut();
+            if matches!(denied, Denied::MissingToken | Denied::WrongToken)
+                && let Some(origin) = policy
+                    .cors_grant(&caller)
+                    .and_then(|o| HeaderValue::from_str(&o).ok())
+            {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                headers.append(header::VARY, HeaderValue::from_static("origin"));
+            }
+            secure(headers);
             return response;
         }
     };
