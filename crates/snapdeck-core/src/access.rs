@@ -419,7 +419,7 @@ mod tests {
                         // Even with the right token: the origin decides first.
                         let denied = policy
                             .check(&with_token(from_page(method, path, Some(origin))))
-                            .unwrap_err();
+                            .expect_err("refused");
                         assert_eq!(denied.status(), 403, "{method} {path} from {origin}");
                     }
                 }
@@ -436,7 +436,7 @@ mod tests {
                     ..with_token(from_page("GET", path, None))
                 };
                 assert_eq!(
-                    proxy().check(&caller).unwrap_err().status(),
+                    proxy().check(&caller).expect_err("refused").status(),
                     403,
                     "{site} {path}"
                 );
@@ -478,7 +478,7 @@ mod tests {
         for path in GUARDED {
             let granted = proxy()
                 .check(&with_token(from_page("POST", path, Some(PORTAL))))
-                .unwrap();
+                .expect("ok");
             assert_eq!(granted.cors_origin.as_deref(), Some(PORTAL));
         }
         let spelled = emulator()
@@ -487,7 +487,7 @@ mod tests {
                 "/v1/devboxes",
                 Some("HTTP://LOCALHOST:3000"),
             ))
-            .unwrap();
+            .expect("ok");
         assert_eq!(
             spelled.cors_origin.as_deref(),
             Some("HTTP://LOCALHOST:3000")
@@ -497,13 +497,15 @@ mod tests {
     #[test]
     fn public_paths_serve_foreign_pages_without_any_cors_grant() {
         for path in ["/", "/devboxes", "/healthz", "/snapdeck-1234abcd_bg.wasm"] {
-            let granted = proxy().check(&from_page("GET", path, Some(EVIL))).unwrap();
+            let granted = proxy()
+                .check(&from_page("GET", path, Some(EVIL)))
+                .expect("ok");
             assert_eq!(granted.cors_origin, None, "{path}");
             assert_eq!(granted.family, PathFamily::Public);
         }
         let portal = proxy()
             .check(&from_page("GET", "/snapdeck-embed.js", Some(PORTAL)))
-            .unwrap();
+            .expect("ok");
         assert_eq!(portal.cors_origin.as_deref(), Some(PORTAL));
     }
 
@@ -540,7 +542,9 @@ mod tests {
             "Bearer s3cret-token-and-more",
             "Basic s3cret-token",
         ] {
-            let denied = proxy().check(&script(Some(wrong), None)).unwrap_err();
+            let denied = proxy()
+                .check(&script(Some(wrong), None))
+                .expect_err("refused");
             assert_eq!(denied.status(), 401, "{wrong}");
         }
         assert_eq!(
@@ -573,12 +577,18 @@ mod tests {
         assert_eq!(
             proxy()
                 .check(&preflight(PORTAL))
-                .unwrap()
+                .expect("ok")
                 .cors_origin
                 .as_deref(),
             Some(PORTAL)
         );
-        assert_eq!(proxy().check(&preflight(EVIL)).unwrap_err().status(), 403);
+        assert_eq!(
+            proxy()
+                .check(&preflight(EVIL))
+                .expect_err("refused")
+                .status(),
+            403
+        );
     }
 
     #[test]
@@ -617,7 +627,7 @@ mod tests {
         ] {
             let denied = emulator()
                 .check(&from_page("GET", "/", None).with_host(host))
-                .unwrap_err();
+                .expect_err("refused");
             assert_eq!(denied, Denied::UnknownHost(host.to_owned()), "{host}");
             assert_eq!(denied.status(), 421);
         }
@@ -636,7 +646,7 @@ mod tests {
             path: "/v1/devboxes/disk_snapshots/snp_1/delete",
             ..Caller::default()
         };
-        assert_eq!(proxy().check(&caller).unwrap_err().status(), 421);
+        assert_eq!(proxy().check(&caller).expect_err("refused").status(), 421);
     }
 
     #[test]

@@ -204,20 +204,20 @@ mod tests {
 
     #[test]
     fn a_token_is_made_once_kept_private_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = load_or_create_token(Some(dir.path())).unwrap();
+        let dir = tempfile::tempdir().expect("ok");
+        let first = load_or_create_token(Some(dir.path())).expect("ok");
         assert_eq!(first.len(), 64);
         assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(load_or_create_token(Some(dir.path())).unwrap(), first);
+        assert_eq!(load_or_create_token(Some(dir.path())).expect("ok"), first);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(dir.path().join(TOKEN_FILE))
-                .unwrap()
+                .expect("ok")
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert_ne!(load_or_create_token(None).unwrap(), first);
+        assert_ne!(load_or_create_token(None).expect("ok"), first);
     }
 }
