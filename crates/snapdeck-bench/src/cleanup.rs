@@ -1,81 +1,17 @@
 //! `cleanup`: keep the newest complete snapshot of a devbox and delete the rest, the
 //! snapdeck way — list, statuses (bounded fan-in), a retention plan (snapdeck-core), then
-//! the bulk-run state machine (re-check each wave of snapshots against one listing, then
-//! delete them) driving the native client with bounded concurrency.
+//! the bulk run (re-check each wave of snapshots against one listing — still what the
+//! plan deletes? — then delete them), driven by snapdeck-run like every other runner.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use futures::StreamExt;
-use futures::future::Either;
-use futures::stream::FuturesUnordered;
 use serde_json::{Value, json};
-use snapdeck_api::{ApiError, Snapshot};
-use snapdeck_core::bulk::{BulkRun, Listing, Wave};
+use snapdeck_core::bulk::BulkRun;
 use snapdeck_core::retention::{self, RetentionPolicy, Scope};
+use snapdeck_run::{ClientApi, Options};
 
-use crate::common::{
-    Api, LIST_PAGE, Res, all_snapshots, list_snapshots, now_ms, requests, secs_since,
-};
+use crate::common::{Api, LIST_PAGE, Res, all_snapshots, now_ms, requests, secs_since};
 use crate::fanin::fetch_statuses;
-
-enum Done {
-    Listed(Wave, Result<Vec<Snapshot>, ApiError>),
-    Deleted(String, Result<(), ApiError>),
-}
-
-/// What a wave's re-check lists, one devbox after the other.
-async fn list(api: &Api, listing: Listing) -> Result<Vec<Snapshot>, ApiError> {
-    match listing {
-        Listing::Account => list_snapshots(api, None).await,
-        Listing::Devboxes(ids) => {
-            let mut all = Vec::new();
-            for id in ids {
-                all.extend(list_snapshots(api, Some(&id)).await?);
-            }
-            Ok(all)
-        }
-    }
-}
-
-/// Drives `run` to the end (the loop of `snapdeck_core::bulk`'s documentation): at most
-/// one re-check listing and `run.max_concurrency` deletes in flight. Returns the number
-/// of waves.
-pub async fn drive(api: &Api, run: &mut BulkRun) -> usize {
-    let mut in_flight = FuturesUnordered::new();
-    let mut waves = 0;
-    loop {
-        if let Some(wave) = run.next_wave(now_ms()) {
-            waves += 1;
-            // The account's size is not known here; a cleanup of one devbox lists it.
-            let listing = wave.listing(None, LIST_PAGE as usize);
-            in_flight.push(Either::Left(async move {
-                let r = list(api, listing).await;
-                Done::Listed(wave, r)
-            }));
-        }
-        for id in run.next_deletes() {
-            in_flight.push(Either::Right(async move {
-                let r = api.delete_snapshot(&id).await;
-                Done::Deleted(id, r)
-            }));
-        }
-        match in_flight.next().await {
-            Some(Done::Listed(wave, Ok(listed))) => run.on_listing(&wave, &listed, now_ms()),
-            Some(Done::Listed(wave, Err(e))) => run.on_listing_error(&wave, &e, now_ms()),
-            Some(Done::Deleted(id, r)) => run.on_result(&id, r, now_ms()),
-            None => {
-                if run.is_finished() {
-                    break;
-                }
-                let wait = run
-                    .next_wake_at()
-                    .map_or(50, |at| (at - now_ms()).clamp(1, 10_000));
-                tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(50))).await;
-            }
-        }
-    }
-    waves
-}
 
 pub async fn run(
     api: &Api,
@@ -118,7 +54,13 @@ pub async fn run(
     let r0 = requests(api);
     let t0 = Instant::now();
     let mut bulk = BulkRun::from_plan(&plan).with_concurrency(concurrency);
-    let waves = drive(api, &mut bulk).await;
+    // The account's size is not known here; a cleanup of one devbox lists it.
+    let options = Options {
+        page_size: LIST_PAGE as usize,
+        ..Options::default()
+    };
+    let report =
+        snapdeck_run::drive(&ClientApi::new(api, now_ms), &mut bulk, &options, &mut ()).await;
     let delete_secs = secs_since(t0);
     let delete_requests = requests(api) - r0;
     let counts = bulk.counts();
@@ -134,7 +76,7 @@ pub async fn run(
         "list": { "secs": list_secs, "requests": list_requests },
         "statuses": { "secs": status_secs, "requests": status_requests },
         "plan": { "secs": plan_secs },
-        "bulk_run": { "secs": delete_secs, "requests": delete_requests, "waves": waves },
+        "bulk_run": { "secs": delete_secs, "requests": delete_requests, "waves": report.waves, "status_calls": report.status_calls },
         "total_secs": secs_since(t_all),
     }))
 }
