@@ -242,8 +242,7 @@ mod tests {
                 ),
                 item("d", ItemState::Done { already_gone: true }),
             ],
-            max_concurrency: 4,
-            max_attempts: 3,
+            ..BulkRun::new([])
         };
         assert_eq!(
             cleanup_outcome(&run),

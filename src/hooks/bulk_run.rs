@@ -10,10 +10,13 @@
 //! [`BulkRun::resume_after_interruption`] (running items are re-checked first, so
 //! nothing outside the confirmed list is ever deleted, and nothing is deleted twice).
 //!
-//! All I/O is here; every decision (what to re-check and delete when, whether a
-//! re-check passed, what a failure means, retries and backoff) is snapdeck-core's. A run
-//! has at most one listing and [`BulkRun::max_concurrency`] deletes (four by default)
-//! in flight: five of the six connections a browser opens per origin over HTTP/1.1.
+//! The loop is snapdeck-run's, the one every runner (edge cron, bench, server jobs)
+//! shares, so the tab's deletes pass the same re-check: every decision (what to
+//! re-check and delete when, whether the plan still holds, what a failure means,
+//! retries and backoff) is snapdeck-core's. Here are only the API calls, the clock and
+//! the publishing. A run has at most one listing and [`BulkRun::max_concurrency`]
+//! deletes (four by default) in flight: five of the six connections a browser opens
+//! per origin over HTTP/1.1.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -23,9 +26,10 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
-use snapdeck_api::Snapshot;
+use snapdeck_api::{Snapshot, SnapshotStatus};
 use snapdeck_core::BulkRun;
-use snapdeck_core::bulk::Wave;
+use snapdeck_core::bulk::Listing;
+use snapdeck_run::{Observer, Options, RunApi};
 
 use crate::api::{Api, ApiError, SnapshotFilter, use_api};
 use crate::hooks::use_now::now_ms;
@@ -33,8 +37,8 @@ use crate::hooks::use_ops::{Ops, use_ops};
 use crate::hooks::use_refresh::{DataVersion, use_refresh};
 use crate::storage::{self, Area};
 
-/// How often the driver looks for work and publishes progress (ms). Progress is
-/// published in batches so a run of thousands does not re-render per request.
+/// How often progress is published at most (ms): in batches, so a run of thousands
+/// does not re-render (and re-save) per request.
 const TICK_MS: u64 = 150;
 
 /// What is saved per run.
@@ -48,10 +52,11 @@ struct Saved {
 struct Live {
     key: &'static str,
     label: String,
+    /// The run as last published (the driving task holds the live one).
     run: RefCell<BulkRun>,
-    /// Something changed since the last publish.
-    dirty: Cell<bool>,
     driving: Cell<bool>,
+    /// Cancel was pressed; the driving task cancels at its next turn.
+    cancel: Cell<bool>,
     /// The tray entry, when the tray exists.
     op: Cell<Option<u64>>,
     api: Api,
@@ -75,7 +80,6 @@ impl Live {
 
     /// Saves, updates the tray and every page watching.
     fn publish(&self) {
-        self.dirty.set(false);
         let run = self.snapshot();
         storage::set_json(
             Area::Local,
@@ -107,79 +111,93 @@ impl Live {
     }
 }
 
-/// Starts the driving loop unless it is already going. The loop wakes every tick for
-/// retries that come due and to publish progress; results start the next work at once.
+/// The API and the clock, as snapdeck-run asks for them.
+struct TabApi(Api);
+
+impl RunApi for TabApi {
+    /// Per devbox, one after the other: waves are grouped by devbox (usually one), and
+    /// one listing at a time keeps the run within its connections. (The account's size
+    /// is not known here, so waves never ask for the whole account: see
+    /// `Wave::listing`.)
+    async fn list(&self, listing: &Listing) -> Result<Vec<Snapshot>, ApiError> {
+        let devboxes = match listing {
+            Listing::Devboxes(ids) => ids.iter().cloned().map(Some).collect(),
+            Listing::Account => vec![None],
+        };
+        let mut all = Vec::new();
+        for devbox_id in devboxes {
+            let filter = SnapshotFilter {
+                devbox_id,
+                ..SnapshotFilter::default()
+            };
+            all.extend(self.0.list_snapshots(&filter).await?);
+        }
+        Ok(all)
+    }
+
+    async fn status(&self, id: &str) -> Result<SnapshotStatus, ApiError> {
+        self.0.snapshot_status(id).await.map(|v| v.status)
+    }
+
+    fn delete(&self, id: &str) -> impl Future<Output = Result<(), ApiError>> {
+        self.0.delete_snapshot(id)
+    }
+
+    fn sleep(&self, ms: u64) -> impl Future<Output = ()> {
+        gloo_timers::future::sleep(Duration::from_millis(ms))
+    }
+
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+}
+
+/// Publishes the driving task's run at most every tick, and passes on a cancel.
+struct Publisher<'a> {
+    live: &'a Live,
+    last_ms: Option<i64>,
+}
+
+impl Observer for Publisher<'_> {
+    fn changed(&mut self, run: &BulkRun) {
+        let now = now_ms();
+        if self.last_ms.is_some_and(|t| now - t < TICK_MS as i64) {
+            return;
+        }
+        self.last_ms = Some(now);
+        *self.live.run.borrow_mut() = run.clone();
+        self.live.publish();
+    }
+
+    fn cancel_requested(&self) -> bool {
+        self.live.cancel.get()
+    }
+
+    fn quiet_ms(&self) -> Option<u64> {
+        Some(TICK_MS)
+    }
+}
+
+/// Starts the driving task unless it is already going; it publishes as it goes, and
+/// once more at the end.
 fn drive(live: Rc<Live>) {
     if live.driving.replace(true) {
         return;
     }
     spawn_local(async move {
-        loop {
-            start_due(&live);
-            if live.dirty.get() {
-                live.publish();
-            }
-            if live.run.borrow().is_finished() {
-                break;
-            }
-            gloo_timers::future::sleep(Duration::from_millis(TICK_MS)).await;
-        }
+        let mut run = live.run.borrow().clone();
+        let api = TabApi(live.api);
+        let mut publisher = Publisher {
+            live: &live,
+            last_ms: None,
+        };
+        snapdeck_run::drive(&api, &mut run, &Options::default(), &mut publisher).await;
+        *live.run.borrow_mut() = run;
+        live.cancel.set(false);
         live.driving.set(false);
         live.publish();
         live.version.bump();
     });
-}
-
-/// Starts what core says can start now: the next wave's re-check listing, and deletes
-/// up to the bound.
-fn start_due(live: &Rc<Live>) {
-    let now = now_ms();
-    let wave = live.run.borrow_mut().next_wave(now);
-    if let Some(wave) = wave {
-        live.dirty.set(true);
-        spawn_local(recheck(live.clone(), wave));
-    }
-    let ids = live.run.borrow_mut().next_deletes();
-    for id in ids {
-        live.dirty.set(true);
-        spawn_local(delete(live.clone(), id));
-    }
-}
-
-/// One wave's re-check: the snapshots of its devboxes as listed now (metadata, source
-/// and existence are all the list carries, and all that can change of a complete or
-/// errored snapshot). Core then clears the unchanged ones for deletion.
-async fn recheck(live: Rc<Live>, wave: Wave) {
-    let listed = list(&live.api, &wave).await;
-    match listed {
-        Ok(listed) => live.run.borrow_mut().on_listing(&wave, &listed, now_ms()),
-        Err(e) => live.run.borrow_mut().on_listing_error(&wave, &e, now_ms()),
-    }
-    live.dirty.set(true);
-    start_due(&live);
-}
-
-/// Per devbox, one after the other: waves are grouped by devbox (usually one), and one
-/// listing at a time keeps the run within its connections. (The account's size is not
-/// known here, so never the whole account: see `Wave::listing`.)
-async fn list(api: &Api, wave: &Wave) -> Result<Vec<Snapshot>, ApiError> {
-    let mut all = Vec::new();
-    for devbox_id in &wave.devbox_ids {
-        let filter = SnapshotFilter {
-            devbox_id: Some(devbox_id.clone()),
-            ..SnapshotFilter::default()
-        };
-        all.extend(api.list_snapshots(&filter).await?);
-    }
-    Ok(all)
-}
-
-/// One delete, cleared by core.
-async fn delete(live: Rc<Live>, id: String) {
-    let result = live.api.delete_snapshot(&id).await;
-    live.run.borrow_mut().on_result(&id, result, now_ms());
-    live.dirty.set(true);
-    start_due(&live);
 }
 
 fn live(key: &'static str) -> Option<Rc<Live>> {
@@ -234,8 +252,8 @@ impl BulkRunHandle {
             key: self.key,
             label,
             run: RefCell::new(run),
-            dirty: Cell::new(false),
             driving: Cell::new(false),
+            cancel: Cell::new(false),
             op: Cell::new(None),
             api: self.api,
             ops: use_ops(),
@@ -271,21 +289,24 @@ impl BulkRunHandle {
         Ok(())
     }
 
-    /// Puts retryable failures back in the queue and drives again.
+    /// Puts retryable failures back in the queue and drives again (once the run is
+    /// back from its driving task: the button only shows when it has finished).
     pub fn retry_failed(&self) {
         let Some(l) = live(self.key) else { return };
-        if l.run.borrow_mut().retry_failed() > 0 {
+        if !l.driving.get() && l.run.borrow_mut().retry_failed() > 0 {
             l.open_op(&format!("{} (retry)", l.label));
             l.publish();
             drive(l);
         }
     }
 
-    /// Skips what has not started; what is in flight finishes.
+    /// Skips what has not started; what is in flight finishes. (The driving task
+    /// cancels at its next turn, within a tick.)
     pub fn cancel(&self) {
-        if let Some(l) = live(self.key) {
-            l.run.borrow_mut().cancel();
-            l.publish();
+        if let Some(l) = live(self.key)
+            && l.driving.get()
+        {
+            l.cancel.set(true);
         }
     }
 

@@ -7,8 +7,9 @@
 //!    keeps it.
 //! 3. **Run**: type the number to confirm; the ticked rows, and only those, go to
 //!    snapdeck-core's bulk runner (each wave re-checked against the snapshot list just
-//!    before its deletes) via `use_bulk_run`, which shows in the operations tray and
-//!    resumes after a reload.
+//!    before its deletes, the policy planned again over it: what a fresh plan keeps is
+//!    skipped, with the reason on the row) via `use_bulk_run`, which shows in the
+//!    operations tray and resumes after a reload.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -171,7 +172,10 @@ pub fn CleanupPage() -> impl IntoView {
             "Cleanup of {scope}: delete {}",
             plural(n, "snapshot", "snapshots")
         );
-        match bulk.start(label, BulkRun::new(list)) {
+        // Held to the plan's policy at every wave: what a fresh plan would keep (the
+        // kept snapshot deleted elsewhere, say) is skipped, with the reason shown.
+        let run = plan.with_untracked(|p| BulkRun::new(list).under_plan(p));
+        match bulk.start(label, run) {
             Ok(()) => {
                 typed.set(String::new());
                 unticked.set(BTreeSet::new());

@@ -1,8 +1,11 @@
 //! Bulk deletes of a confirmed cleanup plan, as a pure state machine.
 //!
-//! The run deletes exactly the snapshots the person confirmed — never one more — and
-//! records each one's outcome. Just before its delete, each snapshot is re-checked: one
-//! that changed since the person confirmed (pinned, gone, on another devbox) is skipped.
+//! The run deletes only snapshots the person confirmed — never one more — and records
+//! each one's outcome. Just before its delete, each snapshot is re-checked: one that
+//! changed since the person confirmed (pinned, gone, on another devbox) is skipped, and
+//! so is one that the run's [rule](crate::recheck::RunRule) — the plan's policy planned
+//! again, or the floor of a hand-picked selection — no longer deletes given the listing
+//! of just now (see [`crate::recheck`]: the plan must still hold at each delete).
 //!
 //! The re-check is done in *waves* against the snapshot list, not with one `/status`
 //! call per snapshot: the plan only deletes `complete` and `error` snapshots, and those
@@ -12,15 +15,21 @@
 //! with bounded concurrency. The next wave is listed once the verified items waiting
 //! for a slot are down to one round of deletes, so the deletes never wait for a
 //! listing, and a snapshot is checked at most that round plus its own wave (three
-//! rounds of deletes) before its delete is sent. The driver (app, edge worker, bench)
-//! does the I/O:
+//! rounds of deletes) before its delete is sent; verified items still waiting are
+//! judged again by any newer listing of their devbox. The driver (`snapdeck-run`, for
+//! every runner) does the I/O:
 //!
 //! ```text
 //! loop {
 //!     if let Some(wave) = run.next_wave(now) {     // at most one listing out
 //!         list wave.listing(..)                    // each devbox's snapshots, or the account's
 //!           Err(e)   => run.on_listing_error(&wave, &e, now)
-//!           Ok(list) => run.on_listing(&wave, &list, now)
+//!           Ok(list) => {
+//!             for id in run.statuses_to_fetch(&wave, &list) {   // usually none
+//!                 GET .../status => run.learn_status(..)
+//!             }
+//!             run.on_listing(&wave, &list, now)
+//!           }
 //!     }
 //!     for id in run.next_deletes() {               // bounded concurrency
 //!         POST .../delete => run.on_result(&id, result, now)
@@ -40,7 +49,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use snapdeck_api::{ApiError, Snapshot, SnapshotStatus};
 
-use crate::retention::{CleanupPlan, is_pinned};
+use crate::format;
+use crate::recheck::{self, DevboxView, GoneKept, Known, RunRule};
+use crate::retention::{CleanupPlan, KeepReason, is_pinned};
 
 /// Default number of deletes in flight at once. Four, for the browser: over HTTP/1.1 it
 /// opens at most six connections per origin, and a run uses four for deletes plus one
@@ -106,6 +117,15 @@ pub enum SkipReason {
     CouldNotVerify,
     /// The person cancelled the run before this item's delete was sent.
     Cancelled,
+    /// A snapshot the plan kept on its devbox, newer than this one, is no longer
+    /// listed: the plan the person confirmed no longer holds there, so nothing more of
+    /// that devbox is deleted until someone plans again (see [`crate::recheck`]).
+    PlanKeptGone { devbox: String, gone: GoneKept },
+    /// The run's policy, planned again over the wave's listing, keeps it now.
+    KeptNow { devbox: String, keep: KeepReason },
+    /// A hand-picked delete: it is the last complete snapshot of its devbox, and the
+    /// person typed no override for it.
+    LastComplete { devbox: String },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -130,6 +150,38 @@ impl std::fmt::Display for SkipReason {
                 "Its status was not known to be complete or errored, so it was not verified.",
             ),
             Self::Cancelled => f.write_str("The run was cancelled before it started."),
+            Self::PlanKeptGone { gone, .. } => write!(
+                f,
+                "Kept now: {}, which this plan kept, was deleted elsewhere (gone by {}).",
+                gone.label(),
+                format::clock_utc(gone.noticed_at_ms)
+            ),
+            Self::KeptNow { devbox, keep } => match keep {
+                KeepReason::NewestComplete => write!(
+                    f,
+                    "Kept now: it is the newest complete snapshot of devbox {devbox}."
+                ),
+                KeepReason::AmongNewest { keep, .. } => write!(
+                    f,
+                    "Kept now: it is among the newest {keep} complete snapshots of devbox {devbox}."
+                ),
+                KeepReason::Pinned => f.write_str("Kept now: it is pinned."),
+                other => {
+                    let why = other.to_string();
+                    let mut chars = why.chars();
+                    let first = chars.next().map(|c| c.to_lowercase().collect::<String>());
+                    write!(
+                        f,
+                        "Kept now: the policy keeps it ({}{}).",
+                        first.unwrap_or_default(),
+                        chars.as_str()
+                    )
+                }
+            },
+            Self::LastComplete { devbox } => write!(
+                f,
+                "Kept: it is the last complete snapshot of devbox {devbox} (deleting it needs a typed override)."
+            ),
         }
     }
 }
@@ -248,10 +300,19 @@ pub struct BulkRun {
     /// Deletes in flight at most (the re-check listing comes on top: one at a time).
     pub max_concurrency: usize,
     pub max_attempts: u32,
+    /// What each wave re-applies before any delete (runs saved before rules existed
+    /// load with the floor).
+    #[serde(default)]
+    pub rule: RunRule,
+    /// Snapshots the run does not delete but judges with (their status, and their name
+    /// should they disappear): the plan's, and statuses learnt since.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub known: BTreeMap<String, Known>,
 }
 
 impl BulkRun {
-    /// A run over exactly the snapshots the plan deletes, in plan order.
+    /// A run over exactly the snapshots the plan deletes, in plan order, held to the
+    /// plan's policy ([`under_plan`](Self::under_plan)).
     pub fn from_plan(plan: &CleanupPlan) -> Self {
         Self::new(plan.to_delete().map(|i| Confirmed {
             snapshot_id: i.snapshot.id.clone(),
@@ -260,9 +321,67 @@ impl BulkRun {
             size_bytes: i.snapshot.size_bytes,
             status: i.status,
         }))
+        .under_plan(plan)
     }
 
-    /// A run over these confirmed snapshots (duplicates ids are dropped).
+    /// Holds the run to `plan`'s policy: each wave plans it again and skips what the
+    /// fresh plan keeps. Remembers the plan's statuses of the run's devboxes, so the
+    /// waves need no `/status` calls for them.
+    pub fn under_plan(self, plan: &CleanupPlan) -> Self {
+        self.with_rule(RunRule::policy(plan.policy.clone()))
+            .remembering(plan.items.iter().map(|i| (&i.snapshot, i.status)))
+    }
+
+    /// Sets the rule every wave re-applies.
+    pub fn with_rule(mut self, rule: RunRule) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    /// Remembers the statuses of `seen` snapshots on the run's devboxes that the run
+    /// does not delete (terminal ones only: they never change).
+    pub fn remembering<'a>(
+        mut self,
+        seen: impl IntoIterator<Item = (&'a Snapshot, Option<SnapshotStatus>)>,
+    ) -> Self {
+        let devboxes: BTreeSet<&str> = self
+            .items
+            .iter()
+            .map(|i| i.confirmed.source_devbox_id.as_str())
+            .collect();
+        let ids: BTreeSet<&str> = self
+            .items
+            .iter()
+            .map(|i| i.confirmed.snapshot_id.as_str())
+            .collect();
+        let mut known = BTreeMap::new();
+        for (s, status) in seen {
+            if devboxes.contains(s.source_devbox_id.as_str())
+                && !ids.contains(s.id.as_str())
+                && let Some(k) = status.and_then(|st| Known::of(s, st))
+            {
+                known.insert(s.id.clone(), k);
+            }
+        }
+        known.append(&mut self.known);
+        self.known = known;
+        self
+    }
+
+    /// Records a status learnt from `/status` for a listed snapshot the run does not
+    /// delete (after [`statuses_to_fetch`](Self::statuses_to_fetch)). Only terminal
+    /// statuses are kept; others are asked again when they matter.
+    pub fn learn_status(&mut self, s: &Snapshot, status: SnapshotStatus) {
+        if self.item(&s.id).is_none()
+            && let Some(k) = Known::of(s, status)
+        {
+            self.known.insert(s.id.clone(), k);
+        }
+    }
+
+    /// A run over these confirmed snapshots (duplicates ids are dropped), held to the
+    /// floor (hand-picked: never the last complete or a pinned snapshot) until
+    /// [`with_rule`](Self::with_rule) or [`under_plan`](Self::under_plan) says otherwise.
     pub fn new(confirmed: impl IntoIterator<Item = Confirmed>) -> Self {
         let mut seen = BTreeSet::new();
         let items = confirmed
@@ -281,6 +400,8 @@ impl BulkRun {
             items,
             max_concurrency: DEFAULT_CONCURRENCY,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            rule: RunRule::default(),
+            known: BTreeMap::new(),
         }
     }
 
@@ -367,39 +488,168 @@ impl BulkRun {
     }
 
     /// Judges `wave` against `listed`, every snapshot of the wave's devboxes (or of the
-    /// account) as listed just now: is each one still what the person confirmed?
-    /// Those that are wait for a delete slot ([`next_deletes`](Self::next_deletes));
-    /// the others are settled (skipped, or done if gone after a delete of ours).
-    /// Items no longer being re-checked by this wave (a stale answer) are left alone.
-    pub fn on_listing(&mut self, wave: &Wave, listed: &[Snapshot], _now_ms: i64) {
-        let in_wave: BTreeSet<&str> = wave.ids.iter().map(String::as_str).collect();
-        let found: BTreeMap<&str, &Snapshot> = listed
-            .iter()
-            .filter(|s| in_wave.contains(s.id.as_str()))
-            .map(|s| (s.id.as_str(), s))
-            .collect();
+    /// account) as listed just now. Each item must still be what the person confirmed
+    /// (there, same devbox, not pinned) *and* the run's [rule](RunRule) applied to this
+    /// listing must still delete it. Those that pass wait for a delete slot
+    /// ([`next_deletes`](Self::next_deletes)); the others are settled (skipped, or
+    /// done if gone after a delete of ours). Items already verified on the wave's
+    /// devboxes and still waiting for a slot are judged again with the newer listing.
+    /// A stale answer (none of the wave's items is still being re-checked) changes
+    /// nothing.
+    pub fn on_listing(&mut self, wave: &Wave, listed: &[Snapshot], now_ms: i64) {
+        let Some((settled, views)) = self.judge_listing(wave, listed) else {
+            return;
+        };
+        let mut verdicts: BTreeMap<String, Result<(), SkipReason>> = BTreeMap::new();
+        for view in &views {
+            verdicts.extend(recheck::judge_devbox(&self.rule, view, &self.known, now_ms));
+        }
+        drop(views);
+        for (n, state) in settled {
+            self.items[n].state = state;
+        }
         for item in &mut self.items {
             let ItemState::Running {
-                phase: Phase::Recheck,
+                phase: Phase::Recheck | Phase::Verified,
                 started_at_ms,
                 may_have_run,
             } = item.state
             else {
                 continue;
             };
-            let id = item.confirmed.snapshot_id.as_str();
-            if !in_wave.contains(id) {
-                continue;
-            }
-            item.state = match judge(&item.confirmed, found.get(id).copied(), may_have_run) {
-                Ok(()) => ItemState::Running {
+            item.state = match verdicts.remove(&item.confirmed.snapshot_id) {
+                Some(Ok(())) => ItemState::Running {
                     phase: Phase::Verified,
                     started_at_ms,
                     may_have_run,
                 },
-                Err(settled) => settled,
+                Some(Err(reason)) => ItemState::Skipped { reason },
+                None => continue,
             };
         }
+    }
+
+    /// The listed snapshots whose status to ask (`/status`) before
+    /// [`on_listing`](Self::on_listing) judges `listed`: the few with no known status
+    /// whose status could change a verdict. Feed the answers to
+    /// [`learn_status`](Self::learn_status); any left unknown count as not complete,
+    /// which only ever keeps more.
+    pub fn statuses_to_fetch(&self, wave: &Wave, listed: &[Snapshot]) -> Vec<String> {
+        let Some((_, views)) = self.judge_listing(wave, listed) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for view in &views {
+            out.extend(recheck::statuses_to_fetch(&self.rule, view));
+        }
+        out
+    }
+
+    /// The per-snapshot half of judging a listing: the items it settles (gone, moved,
+    /// pinned, unverifiable), and per devbox the view the rule judges the rest in.
+    /// `None` for a stale answer.
+    #[allow(clippy::type_complexity)]
+    fn judge_listing<'a>(
+        &'a self,
+        wave: &'a Wave,
+        listed: &'a [Snapshot],
+    ) -> Option<(Vec<(usize, ItemState)>, Vec<DevboxView<'a>>)> {
+        let in_wave: BTreeSet<&str> = wave.ids.iter().map(String::as_str).collect();
+        let covered: BTreeSet<&str> = wave.devbox_ids.iter().map(String::as_str).collect();
+        let candidates: Vec<(usize, &BulkItem, bool)> = self
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(n, item)| match item.state {
+                ItemState::Running {
+                    phase: Phase::Recheck,
+                    may_have_run,
+                    ..
+                } if in_wave.contains(item.confirmed.snapshot_id.as_str()) => {
+                    Some((n, item, may_have_run))
+                }
+                ItemState::Running {
+                    phase: Phase::Verified,
+                    may_have_run,
+                    ..
+                } if covered.contains(item.confirmed.source_devbox_id.as_str()) => {
+                    Some((n, item, may_have_run))
+                }
+                _ => None,
+            })
+            .collect();
+        let live = candidates
+            .iter()
+            .any(|(_, item, _)| item.state.in_phase(Phase::Recheck));
+        if !live {
+            return None;
+        }
+        let found: BTreeMap<&str, &Snapshot> = listed.iter().map(|s| (s.id.as_str(), s)).collect();
+        let items: BTreeMap<&str, &BulkItem> = self
+            .items
+            .iter()
+            .map(|i| (i.confirmed.snapshot_id.as_str(), i))
+            .collect();
+        let mut settled = Vec::new();
+        let mut passing: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (n, item, may_have_run) in candidates {
+            let id = item.confirmed.snapshot_id.as_str();
+            let pin_ok = self.rule.overrides(id);
+            match judge(
+                &item.confirmed,
+                found.get(id).copied(),
+                may_have_run,
+                pin_ok,
+            ) {
+                Ok(()) => {
+                    passing
+                        .entry(item.confirmed.source_devbox_id.as_str())
+                        .or_default()
+                        .insert(id);
+                }
+                Err(state) => settled.push((n, state)),
+            }
+        }
+        // Deletes of ours already sent or done take their snapshots away, whatever the
+        // listing still shows.
+        let leaving: BTreeSet<&str> = self
+            .items
+            .iter()
+            .filter(|i| {
+                i.state.in_phase(Phase::Deleting) || matches!(i.state, ItemState::Done { .. })
+            })
+            .map(|i| i.confirmed.snapshot_id.as_str())
+            .collect();
+        let views = passing
+            .into_iter()
+            .map(|(devbox_id, candidates)| {
+                let present: Vec<&Snapshot> = listed
+                    .iter()
+                    .filter(|s| s.source_devbox_id == devbox_id && !leaving.contains(s.id.as_str()))
+                    .collect();
+                let statuses = present
+                    .iter()
+                    .filter_map(|s| {
+                        let status = match items.get(s.id.as_str()) {
+                            Some(item) => item.confirmed.status,
+                            None => self.known.get(&s.id).map(|k| k.status),
+                        };
+                        status
+                            .filter(|st| {
+                                matches!(st, SnapshotStatus::Complete | SnapshotStatus::Error)
+                            })
+                            .map(|st| (s.id.clone(), st))
+                    })
+                    .collect();
+                DevboxView {
+                    devbox_id,
+                    present,
+                    statuses,
+                    candidates,
+                }
+            })
+            .collect();
+        Some((settled, views))
     }
 
     /// Records that `wave`'s listing failed: each of its items counts an attempt and
@@ -626,7 +876,13 @@ fn fail(item: &mut BulkItem, error: &ApiError, now_ms: i64, max_attempts: u32) {
 
 /// `Ok` to delete, or the settled state. `now`: the snapshot as just listed (`None`:
 /// not listed, so gone).
-fn judge(c: &Confirmed, now: Option<&Snapshot>, may_have_run: bool) -> Result<(), ItemState> {
+/// `pin_ok`: the person overrode the floor for it, pinned or not.
+fn judge(
+    c: &Confirmed,
+    now: Option<&Snapshot>,
+    may_have_run: bool,
+    pin_ok: bool,
+) -> Result<(), ItemState> {
     let skip = |reason| Err(ItemState::Skipped { reason });
     let Some(s) = now else {
         return Err(gone(may_have_run));
@@ -643,7 +899,7 @@ fn judge(c: &Confirmed, now: Option<&Snapshot>, may_have_run: bool) -> Result<()
             now: s.source_devbox_id.clone(),
         });
     }
-    if is_pinned(s) {
+    if is_pinned(s) && !pin_ok {
         return skip(SkipReason::PinnedSince);
     }
     Ok(())
@@ -687,14 +943,30 @@ mod tests {
         s
     }
 
-    /// These ids as listed on dbx_1, unchanged.
+    /// These ids as listed on dbx_1, unchanged, with [`kept`] (so the floor of a
+    /// hand-picked run, tested on its own below, never keeps one of them).
     fn listed(ids: &[&str]) -> Vec<Snapshot> {
-        ids.iter().map(|id| snapshot(id, "dbx_1")).collect()
+        ids.iter()
+            .filter(|id| **id != "kept")
+            .map(|id| snapshot(id, "dbx_1"))
+            .chain([kept()])
+            .collect()
+    }
+
+    /// A complete snapshot of dbx_1 that no run here deletes.
+    fn kept() -> Snapshot {
+        snapshot("kept", "dbx_1")
+    }
+
+    /// A hand-picked run that knows [`kept`] is complete.
+    fn new_run(confirmed: impl IntoIterator<Item = Confirmed>) -> BulkRun {
+        let k = kept();
+        BulkRun::new(confirmed).remembering([(&k, Some(SnapshotStatus::Complete))])
     }
 
     /// Concurrency 2: waves of 4.
     fn run(ids: &[&str]) -> BulkRun {
-        BulkRun::new(ids.iter().map(|id| confirmed(id))).with_concurrency(2)
+        new_run(ids.iter().map(|id| confirmed(id))).with_concurrency(2)
     }
 
     fn state(r: &BulkRun, id: &str) -> Option<ItemState> {
@@ -745,7 +1017,7 @@ mod tests {
 
     #[test]
     fn verified_items_of_the_older_wave_are_deleted_first() {
-        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        let mut r = new_run(["a", "b", "c"].map(confirmed)).with_concurrency(1);
         recheck(&mut r, 0, &listed(&["a", "b", "c"]));
         assert_eq!(r.next_deletes(), ["a"]);
         r.on_result("a", Err(api(503)), 0); // a backs off until 1 s
@@ -757,8 +1029,12 @@ mod tests {
     #[test]
     fn a_happy_run_takes_one_listing_per_wave_and_one_delete_per_item() {
         let ids: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
-        let mut r = BulkRun::new(ids.iter().map(|id| confirmed(id))).with_concurrency(2);
-        let all: Vec<Snapshot> = ids.iter().map(|id| snapshot(id, "dbx_1")).collect();
+        let mut r = new_run(ids.iter().map(|id| confirmed(id))).with_concurrency(2);
+        let all: Vec<Snapshot> = ids
+            .iter()
+            .map(|id| snapshot(id, "dbx_1"))
+            .chain([kept()])
+            .collect();
         let (mut listings, mut deletes) = (0, 0);
         while !r.is_finished() {
             if let Some(wave) = r.next_wave(0) {
@@ -778,7 +1054,7 @@ mod tests {
 
     #[test]
     fn waves_take_items_devbox_by_devbox() {
-        let mut r = BulkRun::new([
+        let mut r = new_run([
             confirmed_on("a1", "dbx_a"),
             confirmed_on("b1", "dbx_b"),
             confirmed_on("a2", "dbx_a"),
@@ -810,7 +1086,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_pinned_between_waves_is_skipped() {
-        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        let mut r = new_run(["a", "b", "c"].map(confirmed)).with_concurrency(1);
         recheck(&mut r, 0, &listed(&["a", "b", "c"]));
         for id in ["a", "b"] {
             assert_eq!(r.next_deletes(), [id]);
@@ -825,7 +1101,7 @@ mod tests {
 
     #[test]
     fn the_listing_skips_the_gone_the_moved_and_the_unverifiable() {
-        let mut r = BulkRun::new([
+        let mut r = new_run([
             confirmed("gone"),
             confirmed("moved"),
             Confirmed {
@@ -844,6 +1120,7 @@ mod tests {
             snapshot("unknown", "dbx_1"),
             snapshot("busy", "dbx_1"),
             snapshot("same", "dbx_1"),
+            kept(),
         ];
         recheck(&mut r, 0, &list);
         assert_eq!(state(&r, "gone"), skipped(SkipReason::NoLongerExists));
@@ -860,7 +1137,7 @@ mod tests {
 
     #[test]
     fn errored_snapshots_confirmed_as_errored_are_verified_by_the_listing() {
-        let mut r = BulkRun::new([Confirmed {
+        let mut r = new_run([Confirmed {
             status: Some(SnapshotStatus::Error),
             ..confirmed("e")
         }]);
@@ -870,7 +1147,7 @@ mod tests {
 
     #[test]
     fn a_failed_listing_backs_off_its_wave_and_a_404_is_a_failure_not_gone() {
-        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed))
+        let mut r = new_run(["a", "b", "c"].map(confirmed))
             .with_concurrency(1)
             .with_max_attempts(3);
         let wave = r.next_wave(0).expect("wave");
@@ -962,7 +1239,7 @@ mod tests {
 
     #[test]
     fn a_run_interrupted_mid_delete_resumes_and_counts_a_vanished_item_as_done() {
-        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        let mut r = new_run(["a", "b", "c"].map(confirmed)).with_concurrency(1);
         recheck(&mut r, 0, &listed(&["a", "b", "c"]));
         assert_eq!(r.next_deletes(), ["a"]); // a's delete is out, b waits for a slot…
         // …and the page reloads. The run was persisted.
@@ -1020,7 +1297,7 @@ mod tests {
 
     #[test]
     fn cancelling_skips_everything_whose_delete_was_not_sent() {
-        let mut r = BulkRun::new(["a", "b", "c"].map(confirmed)).with_concurrency(1);
+        let mut r = new_run(["a", "b", "c"].map(confirmed)).with_concurrency(1);
         recheck(&mut r, 0, &listed(&["a", "b", "c"]));
         r.next_deletes();
         r.cancel();

@@ -77,6 +77,17 @@ pub fn elapsed(ms: i64) -> String {
     }
 }
 
+/// The time of day of a Unix-ms instant, in UTC: "14:02 UTC". For messages written
+/// where no time zone is known (the domain has none; the edge's log is UTC anyway).
+pub fn clock_utc(ms: i64) -> String {
+    let minutes = ms.div_euclid(MINUTE);
+    format!(
+        "{:02}:{:02} UTC",
+        minutes.div_euclid(60).rem_euclid(24),
+        minutes.rem_euclid(60)
+    )
+}
+
 /// Shortens an id in the middle, keeping the type prefix: `dbx_3f9…a21c`.
 ///
 /// Keeps everything up to the first `_` plus 3 characters, an ellipsis, and the last 4
@@ -103,6 +114,14 @@ pub fn short_id(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clock_utc_is_the_time_of_day_in_utc() {
+        // 2027-01-15T14:02:59Z
+        assert_eq!(clock_utc(1_800_021_779_000), "14:02 UTC");
+        assert_eq!(clock_utc(0), "00:00 UTC");
+        assert_eq!(clock_utc(-MINUTE), "23:59 UTC");
+    }
 
     #[test]
     fn relative_time_reads_naturally() {

@@ -52,9 +52,14 @@ pub struct DeleteSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshot_ids: Vec<String>,
     /// The policy whose plan must still hold at each wave. With `plan_job`, the plan's
-    /// policy is used; `None` for a hand-picked selection.
+    /// policy is used; `None` for a hand-picked selection, which is held to the floor
+    /// instead (never the last complete or a pinned snapshot of a devbox).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<RetentionPolicy>,
+    /// Hand-picked only: the ids the person typed an override for, which the floor
+    /// lets go even when pinned or the last complete snapshot of their devbox.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub override_ids: Vec<String>,
 }
 
 /// `POST /_snapdeck/jobs`.

@@ -8,6 +8,8 @@
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
 //! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking the
 //!   snapshots against the list in waves just before deleting them.
+//! * [`recheck`]: the rule each wave re-applies (the plan's policy, or the floor of a
+//!   hand-picked selection), so the plan still holds at the moment of each delete.
 //! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
@@ -19,6 +21,7 @@ pub mod edit;
 pub mod format;
 pub mod jobs;
 pub mod lineage;
+pub mod recheck;
 pub mod retention;
 pub mod status_cache;
 pub mod validate;
@@ -26,6 +29,7 @@ pub mod watch;
 
 pub use bulk::{BulkRun, Confirmed, Counts, ItemState, Listing, SkipReason, Wave};
 pub use lineage::{DevboxNode, Lineage, Origin, SnapshotNode, TimelineEntry};
+pub use recheck::RunRule;
 pub use retention::{
     CleanupPlan, Decision, DeleteReason, KeepReason, PlanItem, RetentionPolicy, Scope, is_pinned,
 };

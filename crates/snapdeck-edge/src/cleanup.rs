@@ -62,7 +62,7 @@ async fn run_policies(
     let bulk = if dry_run {
         None
     } else {
-        let mut bulk = plan::bulk_run(&combined);
+        let mut bulk = plan::bulk_run(&policies, &combined);
         run::drive(&client, &mut bulk, snapshots.len(), now_ms).await;
         Some(bulk)
     };

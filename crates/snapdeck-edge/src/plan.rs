@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use snapdeck_api::{Snapshot, SnapshotStatus};
 use snapdeck_core::bulk::{BulkRun, Confirmed, ItemState};
 use snapdeck_core::format;
+use snapdeck_core::recheck::RunRule;
 use snapdeck_core::retention::{self, Decision, KeepReason, RetentionPolicy};
 
 /// A snapshot with the status `/status` gave for it (the list carries none).
@@ -120,8 +121,10 @@ pub fn combine(
     combined
 }
 
-/// The bulk run over exactly the combined deletions, in plan order.
-pub fn bulk_run(combined: &[Combined]) -> BulkRun {
+/// The bulk run over exactly the combined deletions, in plan order, held to the same
+/// `policies` at every wave (keeping wins there too, see `snapdeck_core::recheck`), and
+/// knowing the inventory's statuses so the waves need no status calls.
+pub fn bulk_run(policies: &[RetentionPolicy], combined: &[Combined]) -> BulkRun {
     BulkRun::new(combined.iter().filter(|c| c.delete).map(|c| Confirmed {
         snapshot_id: c.snapshot.id.clone(),
         source_devbox_id: c.snapshot.source_devbox_id.clone(),
@@ -129,6 +132,10 @@ pub fn bulk_run(combined: &[Combined]) -> BulkRun {
         size_bytes: c.snapshot.size_bytes,
         status: c.status,
     }))
+    .with_rule(RunRule::Policy {
+        policies: policies.to_vec(),
+    })
+    .remembering(combined.iter().map(|c| (&c.snapshot, c.status)))
 }
 
 /// The report, one line per snapshot plus a header and a summary, each prefixed
@@ -323,8 +330,9 @@ mod tests {
 
     #[test]
     fn the_bulk_run_covers_exactly_the_deletions() {
-        let combined = combine(&[RetentionPolicy::default()], &inventory(), NOW);
-        let run = bulk_run(&combined);
+        let policies = [RetentionPolicy::default()];
+        let combined = combine(&policies, &inventory(), NOW);
+        let run = bulk_run(&policies, &combined);
         let mut ids: Vec<&str> = run
             .items
             .iter()

@@ -1,14 +1,13 @@
 //! The cleanup's I/O, over any [`Transport`]: taking the inventory, and driving
-//! snapdeck-core's bulk run to its end. Generic so native tests drive it through a fake
+//! snapdeck-core's bulk run to its end through snapdeck-run (the driver every runner
+//! shares, so the cron's deletes pass the same re-check as the app's). Generic so native tests drive it through a fake
 //! API; the worker uses the fetch-based `BrowserTransport`.
 
-use std::time::Duration;
-
-use futures::future::Either;
-use futures::stream::{self, FuturesUnordered};
+use futures::stream;
 use futures::{StreamExt, TryStreamExt};
-use snapdeck_api::{ApiError, Client, Snapshot, Transport, endpoints::ListSnapshots};
-use snapdeck_core::bulk::{BulkRun, Listing, Wave};
+use snapdeck_api::{ApiError, Client, Transport, endpoints::ListSnapshots};
+use snapdeck_core::bulk::BulkRun;
+use snapdeck_run::{ClientApi, Options};
 
 use crate::plan::SnapshotState;
 
@@ -17,9 +16,6 @@ use crate::plan::SnapshotState;
 const STATUS_CONCURRENCY: usize = 6;
 /// Snapshots per list page.
 const PAGE_SIZE: u32 = 100;
-/// Snapshots per page of a re-check listing: the API's largest, so that re-checking a
-/// wave takes one request per devbox as a rule (a worker's subrequests are counted).
-const RECHECK_PAGE_SIZE: u32 = 5000;
 
 /// Every snapshot, page after page, each with its current status.
 pub async fn inventory<T: Transport>(client: &Client<T>) -> Result<Vec<SnapshotState>, ApiError> {
@@ -41,92 +37,30 @@ pub async fn inventory<T: Transport>(client: &Client<T>) -> Result<Vec<SnapshotS
         .await
 }
 
-/// What came back for the run.
-enum Event {
-    Listed(Wave, Result<Vec<Snapshot>, ApiError>),
-    Deleted(String, Result<(), ApiError>),
-}
-
-/// A wave's re-check listing: the account's, or each devbox's one after the other.
-async fn list<T: Transport>(
-    client: &Client<T>,
-    listing: Listing,
-) -> Result<Vec<Snapshot>, ApiError> {
-    let query = |devbox_id| ListSnapshots {
-        devbox_id,
-        limit: Some(RECHECK_PAGE_SIZE),
-        include_total_count: Some(false),
-        ..ListSnapshots::default()
-    };
-    match listing {
-        Listing::Account => client.snapshots(query(None)).try_collect().await,
-        Listing::Devboxes(ids) => {
-            let mut all = Vec::new();
-            for id in ids {
-                let page: Vec<Snapshot> = client.snapshots(query(Some(id))).try_collect().await?;
-                all.extend(page);
-            }
-            Ok(all)
-        }
-    }
-}
-
-/// Drives `run` to the end: each wave of snapshots is re-checked with one listing,
-/// then deleted, when the state machine says so. The machine bounds concurrency (one
-/// listing and `run.max_concurrency` deletes in flight) and schedules retries; this
-/// only does the I/O and the waiting. `account_snapshots` (the inventory's size) lets
-/// a wave over many devboxes list the account instead. `now_ms` is the clock (the
-/// runtime's, or a test's).
+/// Drives `run` to the end with snapdeck-run's driver, the one every runner uses: each
+/// wave of snapshots is re-checked with one listing — still the same snapshots, and
+/// still what the policies delete given that listing — then deleted. The machine bounds
+/// concurrency (one listing and `run.max_concurrency` deletes in flight) and schedules
+/// retries. `account_snapshots` (the inventory's size) lets a wave over many devboxes
+/// list the account instead. `now_ms` is the clock (the runtime's, or a test's).
 pub async fn drive<T: Transport>(
     client: &Client<T>,
     run: &mut BulkRun,
     account_snapshots: usize,
     now_ms: impl Fn() -> i64,
 ) {
-    let mut in_flight = FuturesUnordered::new();
-    loop {
-        if let Some(wave) = run.next_wave(now_ms()) {
-            let listing = wave.listing(Some(account_snapshots), RECHECK_PAGE_SIZE as usize);
-            in_flight.push(Either::Left(async move {
-                let result = list(client, listing).await;
-                Event::Listed(wave, result)
-            }));
-        }
-        for id in run.next_deletes() {
-            in_flight.push(Either::Right(async move {
-                let result = client.delete_snapshot(&id).await;
-                Event::Deleted(id, result)
-            }));
-        }
-        if run.is_finished() {
-            return;
-        }
-        let Some(event) = in_flight.next().await else {
-            // Nothing in flight but items left: they wait out a retry backoff. (No
-            // pending item either would be a state machine bug: stop, and the report
-            // lists what did not finish.)
-            let Some(wake_at) = run.next_wake_at() else {
-                return;
-            };
-            let wait = wake_at.saturating_sub(now_ms()).clamp(10, 60_000);
-            client
-                .transport()
-                .sleep(Duration::from_millis(wait.unsigned_abs()))
-                .await;
-            continue;
-        };
-        match event {
-            Event::Listed(wave, Ok(listed)) => run.on_listing(&wave, &listed, now_ms()),
-            Event::Listed(wave, Err(e)) => run.on_listing_error(&wave, &e, now_ms()),
-            Event::Deleted(id, result) => run.on_result(&id, result, now_ms()),
-        }
-    }
+    let options = Options {
+        account_snapshots: Some(account_snapshots),
+        ..Options::default()
+    };
+    snapdeck_run::drive(&ClientApi::new(client, now_ms), run, &options, &mut ()).await;
 }
 
 #[cfg(test)]
 mod tests {
     use std::cell::{Cell, RefCell};
     use std::collections::{BTreeMap, BTreeSet};
+    use std::time::Duration;
 
     use futures::executor::block_on;
     use snapdeck_api::{
@@ -298,8 +232,8 @@ mod tests {
     /// Plans with `policy` over the fake's inventory and returns the run to drive.
     fn planned_run(api: &FakeApi, policy: RetentionPolicy) -> (Vec<plan::Combined>, BulkRun) {
         let inventory = block_on(inventory(&client(api))).unwrap();
-        let combined = plan::combine(&[policy], &inventory, NOW);
-        let run = plan::bulk_run(&combined);
+        let combined = plan::combine(std::slice::from_ref(&policy), &inventory, NOW);
+        let run = plan::bulk_run(&[policy], &combined);
         (combined, run)
     }
 
@@ -422,6 +356,44 @@ mod tests {
         assert_eq!(
             deleted,
             ["a2", "a3", "a5", "a6", "b2"].map(String::from).into()
+        );
+    }
+
+    #[test]
+    fn the_kept_snapshot_deleted_after_the_inventory_saves_the_rest_of_its_devbox() {
+        // Issue 12 on the cron: the plan keeps a1 and a2 of dbx_a; someone deletes a1
+        // between the inventory and the deletes. Nothing older of dbx_a goes; dbx_b,
+        // untouched, is cleaned as planned.
+        let api = FakeApi::with(history());
+        let policies = [
+            RetentionPolicy::default(),
+            RetentionPolicy {
+                scope: snapdeck_core::retention::Scope::Devbox("dbx_a".into()),
+                ..keep_two()
+            },
+        ];
+        let inventory = block_on(inventory(&client(&api))).unwrap();
+        let combined = plan::combine(&policies, &inventory, NOW);
+        let mut run = plan::bulk_run(&policies, &combined);
+        api.snapshots.borrow_mut().retain(|(s, _)| s.id != "a1");
+        let from = api.requests.borrow().len();
+        block_on(drive(&client(&api), &mut run, 8, || api.clock.get()));
+        assert!(
+            !requests_since(&api, from)
+                .iter()
+                .any(|r| r.contains("/status")),
+            "the inventory's statuses were remembered"
+        );
+        let deleted: BTreeSet<String> = api.deleted.borrow().iter().cloned().collect();
+        assert_eq!(deleted, ["b2"].map(String::from).into());
+        let lines = plan::report(&policies, &combined, Some(&run));
+        let a3 = lines
+            .iter()
+            .find(|l| l.contains("skipped a3 "))
+            .expect("a3 line");
+        assert!(
+            a3.contains("Kept now: a1, which this plan kept, was deleted elsewhere"),
+            "{a3}"
         );
     }
 }

@@ -12,9 +12,9 @@ use http_body_util::BodyExt;
 use snapdeck_api::endpoints::ListSnapshots;
 use snapdeck_api::{
     ApiError, Client, CreateDevbox, DevboxStatus, HttpRequest, HttpResponse, Metadata, PINNED_KEY,
-    RetryPolicy, SnapshotParams, Transport, TransportError,
+    RetryPolicy, SnapshotParams, SnapshotStatus, Transport, TransportError,
 };
-use snapdeck_core::bulk::{ItemState, SkipReason};
+use snapdeck_core::bulk::{Confirmed, ItemState, SkipReason};
 use snapdeck_core::jobs::{
     CancelJob, CreateJob, DeleteSpec, GetJob, Job, JobSpec, JobStatus, ListJobs, NewJob,
 };
@@ -395,6 +395,90 @@ async fn a_snapshot_pinned_after_confirmation_is_skipped_by_the_job() {
     );
     assert!(emu.listed(&dbx).await.contains(&planned[0]));
     assert_eq!(run.summary.progress.done, planned.len() - 1);
+}
+
+#[tokio::test]
+async fn a_job_whose_kept_snapshot_is_deleted_elsewhere_deletes_nothing_of_that_devbox() {
+    // Issue 12: keep the newest of six; someone deletes that one before the person
+    // confirms the five. The job must not leave the devbox with nothing.
+    let emu = Emu::new();
+    let (dbx, ids) = emu.devbox_with("gone", 6).await;
+    let plan = emu.planned("g-plan", keep_newest(&dbx, 1)).await;
+    let planned = deletes_of(&plan);
+    assert_eq!(planned.len(), 5);
+    let kept = ids.last().expect("ids").clone();
+    emu.client
+        .delete_snapshot(&kept)
+        .await
+        .expect("deleted elsewhere");
+    let run = emu
+        .create("g-run", from_plan(&plan, &planned))
+        .await
+        .expect("run");
+    let run = emu.finished(&run.summary.id).await;
+    assert_eq!(run.summary.status, JobStatus::Finished);
+    assert_eq!(run.summary.progress.done, 0);
+    assert_eq!(run.summary.progress.skipped, 5);
+    for item in &run.items {
+        let ItemState::Skipped { reason } = &item.state else {
+            panic!("{item:?}");
+        };
+        assert!(
+            matches!(reason, SkipReason::PlanKeptGone { gone, .. } if gone.snapshot_id == kept),
+            "{reason:?}"
+        );
+        assert!(
+            reason
+                .to_string()
+                .contains("gone-5, which this plan kept, was deleted elsewhere"),
+            "{reason}"
+        );
+    }
+    assert_eq!(emu.listed(&dbx).await.len(), 5);
+}
+
+#[tokio::test]
+async fn a_hand_picked_job_keeps_the_last_complete_snapshot_unless_overridden() {
+    let emu = Emu::new();
+    let (dbx, ids) = emu.devbox_with("floor", 2).await;
+    let confirmed = |id: &String| Confirmed {
+        snapshot_id: id.clone(),
+        source_devbox_id: dbx.clone(),
+        name: None,
+        size_bytes: None,
+        status: Some(SnapshotStatus::Complete),
+    };
+    let spec = |override_ids: Vec<String>| {
+        JobSpec::Delete(DeleteSpec {
+            confirmed: ids.iter().map(confirmed).collect(),
+            override_ids,
+            ..DeleteSpec::default()
+        })
+    };
+    let run = emu.create("f-run", spec(Vec::new())).await.expect("run");
+    let run = emu.finished(&run.summary.id).await;
+    assert_eq!(run.summary.progress.done, 1);
+    let newest = ids.last().expect("ids");
+    assert_eq!(emu.listed(&dbx).await, BTreeSet::from([newest.clone()]));
+    let kept = run
+        .items
+        .iter()
+        .find(|i| &i.confirmed.snapshot_id == newest)
+        .expect("item");
+    assert!(matches!(
+        kept.state,
+        ItemState::Skipped {
+            reason: SkipReason::LastComplete { .. }
+        }
+    ));
+    // Typed override for the last one: now it goes.
+    let run = emu
+        .create("f-run-2", spec(vec![newest.clone()]))
+        .await
+        .expect("run");
+    let run = emu.finished(&run.summary.id).await;
+    assert_eq!(run.summary.progress.done, 1);
+    assert!(emu.listed(&dbx).await.is_empty());
 }
 
 #[tokio::test]

@@ -11,16 +11,18 @@ use snapdeck_api::endpoints::ListSnapshots;
 use snapdeck_api::{Client, Snapshot, SnapshotStatus};
 use snapdeck_core::bulk::{BulkRun, ItemState};
 use snapdeck_core::jobs::{
-    ItemEvent, JobProgress, JobSpec, JobStatus, JobSummary, SERVER_CONCURRENCY,
+    DeleteSpec, ItemEvent, JobProgress, JobSpec, JobStatus, JobSummary, SERVER_CONCURRENCY,
 };
+use snapdeck_core::recheck::RunRule;
 use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy, Scope};
 use tokio::sync::mpsc;
 
-use super::drive::{self, Observer, RECHECK_PAGE_SIZE};
+use super::drive::{self, RECHECK_PAGE_SIZE};
 use super::transport::{LOOPBACK_BASE, Loopback};
 use super::{CancelFlag, Emitted, Jobs};
 use crate::error::Result;
 use crate::state::now_ms;
+use snapdeck_run::Observer;
 
 /// Followers get a summary at most this often while a job runs (and always its last).
 const SUMMARY_EVERY: Duration = Duration::from_millis(100);
@@ -108,7 +110,9 @@ async fn run_job(jobs: &Jobs, transport: Loopback, id: &str, resumed: bool) -> R
     persist_summary(jobs, &summary)?;
     let outcome = match stored.spec {
         JobSpec::Plan { policy } => run_plan(jobs, &client, &mut summary, &policy, &cancel).await,
-        JobSpec::Delete(_) => run_delete(jobs, &client, &mut summary, &cancel, resumed).await,
+        JobSpec::Delete(spec) => {
+            run_delete(jobs, &client, &mut summary, &spec, &cancel, resumed).await
+        }
     };
     jobs.forget_cancel_flag(id);
     outcome
@@ -287,10 +291,25 @@ async fn run_delete(
     jobs: &Jobs,
     client: &Client<Loopback>,
     summary: &mut JobSummary,
+    spec: &DeleteSpec,
     cancel: &CancelFlag,
     resumed: bool,
 ) -> Result<()> {
     let mut run = jobs.db().run(&summary.id)?;
+    // The rule each wave re-applies (issue 12): the policy the job keeps holding, or
+    // the floor of a hand-picked selection. The plan's statuses spare status calls and
+    // name a kept snapshot that disappears.
+    run.rule = match &summary.policy {
+        Some(policy) => RunRule::policy(policy.clone()),
+        None => RunRule::Floor {
+            override_ids: spec.override_ids.iter().cloned().collect(),
+        },
+    };
+    if let Some(plan_job) = &summary.plan_job
+        && let Some(plan) = jobs.db().plan(plan_job)?
+    {
+        run = run.remembering(plan.items.iter().map(|i| (&i.snapshot, i.status)));
+    }
     let written: Vec<ItemState> = run.items.iter().map(|i| i.state.clone()).collect();
     if resumed {
         // Items that were being checked or deleted go back to pending; a delete that

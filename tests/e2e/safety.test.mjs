@@ -1,0 +1,121 @@
+// Workflow: the plan must still hold at the moment of each delete (issue 12). A cleanup
+// planned with "keep newest 1", whose kept snapshot someone else deletes before the
+// person confirms, deletes nothing of that devbox: every row is skipped and says why,
+// and the devbox keeps its snapshots. And a hand-picked delete of every snapshot of a
+// devbox on the Snapshots page keeps the last complete one.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const deleteRows = (page) => page.locator('[data-testid="plan-delete-row"]');
+const summary = (page) => page.locator('[data-testid="cleanup-summary"]');
+
+/** ci-warm-cache's snapshots, newest first. */
+async function ciSnapshots() {
+  const ci = (await server.api.devboxes()).find((d) => d.name === 'ci-warm-cache');
+  assert.ok(ci, 'the demo seed has ci-warm-cache');
+  const snaps = (await server.api.snapshots(`&devbox_id=${ci.id}`)).sort(
+    (a, b) => b.create_time_ms - a.create_time_ms,
+  );
+  return { ci, snaps };
+}
+
+test('the kept snapshot deleted behind the UI’s back: the rest are skipped and the page says why', async () => {
+  const { ci, snaps } = await ciSnapshots();
+  assert.equal(snaps.length, 5);
+  const kept = snaps[0];
+  const keptLabel = kept.name || kept.id;
+
+  const { context, page, errors } = await openApp(
+    browser,
+    server.url,
+    `/cleanup?devbox=${ci.id}&keep=1`,
+  );
+  await summary(page).filter({ hasText: 'Will delete 4 of 5 snapshots' }).waitFor();
+  const planned = await deleteRows(page).evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.deepEqual(planned.sort(), snaps.slice(1).map((s) => s.id).sort());
+  await page.locator('[data-testid="cleanup-confirm"]').fill('4');
+
+  // Another tab, a teammate or a script deletes the one snapshot the plan keeps.
+  const del = await server.api.post(`/v1/devboxes/disk_snapshots/${kept.id}/delete`);
+  assert.equal(del.status, 200, del.text);
+
+  await page.getByRole('button', { name: 'Delete 4 snapshots' }).click();
+  await page.getByText(/^Finished:/).waitFor({ timeout: 20_000 });
+  const counts = await page.locator('[data-testid="bulk-counts"]').innerText();
+  assert.match(counts, /0 deleted · 0 failed · 4 skipped · 0 left/);
+  const rows = page.locator('[data-testid="bulk-row"]');
+  assert.equal(await rows.count(), 4);
+  for (const text of await rows.allInnerTexts()) {
+    assert.ok(
+      text.includes(`Kept now: ${keptLabel}, which this plan kept, was deleted elsewhere`),
+      `row says why: ${text}`,
+    );
+  }
+  const outcomes = await rows.evaluateAll((els) => els.map((e) => e.dataset.outcome));
+  assert.ok(outcomes.every((o) => o === 'skipped'), JSON.stringify(outcomes));
+  await page.evaluate(() => window.scrollTo(0, 0));
+  for (const colorScheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme });
+    await screenshot(page, `safety-kept-gone-${colorScheme}`);
+  }
+
+  // Behind the UI again: the devbox keeps its four snapshots.
+  const left = (await server.api.snapshots(`&devbox_id=${ci.id}`)).map((s) => s.id).sort();
+  assert.deepEqual(left, snaps.slice(1).map((s) => s.id).sort());
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('deleting every snapshot of a devbox by hand keeps its last complete one', async () => {
+  const { ci, snaps } = await ciSnapshots();
+  assert.ok(snaps.length >= 2, `several snapshots left: ${snaps.length}`);
+  const { context, page, errors } = await openApp(browser, server.url, `/snapshots?devbox=${ci.id}`);
+  const rowSel = '[data-testid="snapshot-row"]';
+  await page.waitForFunction(
+    ([sel, n]) => document.querySelectorAll(sel).length === n,
+    [rowSel, snaps.length],
+  );
+  for (const s of snaps) {
+    await page.locator(`${rowSel}[data-id="${s.id}"][data-status="complete"]`).waitFor();
+  }
+  const first = page.locator(`${rowSel}[data-id="${snaps[0].id}"] input[type="checkbox"]`);
+  const last = page.locator(`${rowSel}[data-id="${snaps.at(-1).id}"] input[type="checkbox"]`);
+  await first.click();
+  await last.click({ modifiers: ['Shift'] });
+  await page.getByText(`${snaps.length} selected`).waitFor();
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: `Delete ${snaps.length} snapshots` }).click();
+
+  await page.getByText(/^Finished:/).waitFor({ timeout: 20_000 });
+  const keptRow = page.locator(
+    `[data-testid="bulk-row"][data-id="${snaps[0].id}"][data-outcome="skipped"]`,
+  );
+  await keptRow.waitFor();
+  assert.match(await keptRow.innerText(), /last complete snapshot of devbox/);
+  assert.match(
+    await page.locator('[data-testid="bulk-counts"]').innerText(),
+    new RegExp(`${snaps.length - 1} deleted · 0 failed · 1 skipped`),
+  );
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'safety-last-complete');
+  const left = (await server.api.snapshots(`&devbox_id=${ci.id}`)).map((s) => s.id);
+  assert.deepEqual(left, [snaps[0].id], 'the newest complete one stays');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
