@@ -11,6 +11,7 @@
 //! * [`recheck`]: the rule each wave re-applies (the plan's policy, or the floor of a
 //!   hand-picked selection), so the plan still holds at the moment of each delete.
 //! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
+//! * [`eligibility`]: how risky one delete is (newest complete, pinned, live children).
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
 //! * [`format`](mod@format): relative times, sizes, stopwatch durations, shortened ids.
@@ -18,6 +19,7 @@
 pub mod access;
 pub mod bulk;
 pub mod edit;
+pub mod eligibility;
 pub mod format;
 pub mod jobs;
 pub mod lineage;
