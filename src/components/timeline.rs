@@ -3,12 +3,13 @@
 //! and the devboxes that were started from it (lineage). It renders one page (the
 //! caller slices it), so a devbox with 10 000 snapshots keeps a small DOM.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotParams, SnapshotStatus};
-use snapdeck_core::is_pinned;
+use snapdeck_core::eligibility::{Risk, assess, confirm_word, typed_matches};
+use snapdeck_core::{BulkRun, Confirmed, ItemState, RunRule, is_pinned};
 
 use crate::api::{api_message, use_api};
 use crate::components::icon::{Icon, IconKind};
@@ -17,6 +18,7 @@ use crate::components::restore_dialog::RestoreDialog;
 use crate::components::status_badge::{SnapshotBadge, snapshot_tone};
 use crate::components::{RelTime, StatusBadge};
 use crate::fmt::{bytes_opt, elapsed};
+use crate::hooks::bulk_run::{BulkRunHandle, use_bulk_run};
 use crate::hooks::use_now::use_now;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
@@ -69,7 +71,34 @@ pub fn Timeline(
         snapshots.with(|v| v.iter().take(n).cloned().collect::<Vec<_>>())
     };
     let restore_for = RwSignal::new(None::<Snapshot>);
-    let delete_for = RwSignal::new(None::<Snapshot>);
+    let delete_for = RwSignal::new(None::<DeleteAsk>);
+    let bulk = use_bulk_run("timeline");
+    let toasts = use_toasts();
+    // A delete is reported once, when its run finishes (not a finished run found at load).
+    Effect::new(move |was_running: Option<bool>| {
+        let running = bulk.is_running();
+        if was_running == Some(true) && !running {
+            if let Some(run) = bulk.state().get_untracked() {
+                report_delete(&run, statuses, toasts);
+            }
+            bulk.dismiss();
+        }
+        running
+    });
+    // Errored snapshots go in one click; a complete one is confirmed, with its risks.
+    let ask_delete = Callback::new(move |s: Snapshot| {
+        let status = untrack(|| statuses.status(&s.id));
+        if status == Some(SnapshotStatus::Error) {
+            start_delete(bulk, toasts, &s, SnapshotStatus::Error, false);
+            return;
+        }
+        let risks = untrack(|| {
+            let listing = snapshots.get();
+            let kids = children.with(|c| c.get(&s.id).cloned().unwrap_or_default());
+            assess(&s, status, &listing, |id| statuses.status(id), &kids)
+        });
+        delete_for.set(Some(DeleteAsk { snapshot: s, risks }));
+    });
 
     view! {
         <ol class="sd-timeline" aria-label="Snapshots, newest first">
@@ -85,7 +114,7 @@ pub fn Timeline(
                             kids=kids
                             statuses=statuses
                             on_restore=Callback::new(move |s| restore_for.set(Some(s)))
-                            on_delete=Callback::new(move |s| delete_for.set(Some(s)))
+                            on_delete=ask_delete
                         />
                     }
                 }
@@ -105,7 +134,17 @@ pub fn Timeline(
                 })
         }}
         {move || {
-            delete_for.get().map(|s| view! { <DeleteSnapshotDialog snapshot=s statuses=statuses on_close=move |_| delete_for.set(None) /> })
+            delete_for
+                .get()
+                .map(|ask| {
+                    let s = ask.snapshot.clone();
+                    let confirm = move |typed: bool| {
+                        start_delete(bulk, toasts, &s, SnapshotStatus::Complete, typed);
+                    };
+                    view! {
+                        <DeleteSnapshotDialog ask=ask on_confirm=confirm on_close=move |_| delete_for.set(None) />
+                    }
+                })
         }}
     }
 }
@@ -324,66 +363,125 @@ async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Resul
         .map_err(|e| api_message(&e))
 }
 
-/// Confirmation, then the delete; explains the 409 for snapshots that are not complete.
+/// What a timeline delete asks for: the snapshot, and the risks that make it need its
+/// name typed (none: a plain confirmation).
+#[derive(Debug, Clone)]
+struct DeleteAsk {
+    snapshot: Snapshot,
+    risks: Vec<Risk>,
+}
+
+/// Starts the delete of one snapshot as a one-item run held to the floor (never the
+/// last complete snapshot of its devbox, nor a pinned one), with the typed override
+/// when the person typed the name.
+fn start_delete(
+    bulk: BulkRunHandle,
+    toasts: crate::hooks::use_toasts::Toasts,
+    s: &Snapshot,
+    status: SnapshotStatus,
+    typed_override: bool,
+) {
+    let confirmed = Confirmed {
+        snapshot_id: s.id.clone(),
+        source_devbox_id: s.source_devbox_id.clone(),
+        name: s.name.clone(),
+        size_bytes: s.size_bytes,
+        status: Some(status),
+    };
+    let mut override_ids = BTreeSet::new();
+    if typed_override {
+        override_ids.insert(s.id.clone());
+    }
+    let run = BulkRun::new([confirmed]).with_rule(RunRule::Floor { override_ids });
+    let label = format!("Delete snapshot “{}”", snapshot_label(s));
+    if let Err(m) = bulk.start(label, run) {
+        toasts.push(Tone::Err, m);
+    }
+}
+
+/// Tells how a timeline delete ended, once it has (the run may outlive the page).
+fn report_delete(run: &BulkRun, statuses: Statuses, toasts: crate::hooks::use_toasts::Toasts) {
+    for item in &run.items {
+        let label = item
+            .confirmed
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| item.confirmed.snapshot_id.clone());
+        match &item.state {
+            ItemState::Done { .. } => {
+                statuses.record(&item.confirmed.snapshot_id, SnapshotStatus::Deleted, None);
+                toasts.push(Tone::Ok, format!("Deleted snapshot “{label}”."));
+            }
+            ItemState::Skipped { reason } => {
+                toasts.push(Tone::Err, format!("Did not delete “{label}”: {reason}"));
+            }
+            ItemState::Failed { message, .. } => {
+                toasts.push(Tone::Err, format!("Could not delete “{label}”: {message}"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The confirmation of a delete from the timeline. With risks, it names each and asks
+/// for the snapshot's name to be typed; the delete then overrides the floor for it.
 #[component]
 fn DeleteSnapshotDialog(
-    /// The snapshot.
-    snapshot: Snapshot,
-    /// Status cache (records the delete).
-    statuses: Statuses,
+    /// The snapshot and its risks.
+    ask: DeleteAsk,
+    /// Called with whether the name was typed (the override) on confirm.
+    #[prop(into)]
+    on_confirm: Callback<bool>,
     /// Closes the dialog.
     #[prop(into)]
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let api = use_api();
-    let version = use_refresh();
-    let toasts = use_toasts();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let DeleteAsk { snapshot, risks } = ask;
     let label = snapshot_label(&snapshot);
-    let id = snapshot.id.clone();
-    let pinned = is_pinned(&snapshot);
-    let confirm = {
-        let label = label.clone();
-        move |_| {
-            busy.set(true);
-            let id = id.clone();
-            let label = label.clone();
-            spawn_local(async move {
-                match api.delete_snapshot(&id).await {
-                    Ok(()) => {
-                        statuses.record(&id, SnapshotStatus::Deleted, None);
-                        toasts.push(Tone::Ok, format!("Deleted snapshot “{label}”."));
-                        version.bump();
-                        on_close.run(());
-                    }
-                    Err(e) => {
-                        busy.set(false);
-                        let msg = if e.is_conflict() {
-                            format!(
-                                "The API deletes only complete snapshots, and refused this one: {}",
-                                api_message(&e)
-                            )
-                        } else {
-                            e.to_string()
-                        };
-                        error.set(Some(msg));
-                    }
-                }
-            });
+    let risky = !risks.is_empty();
+    let word = confirm_word(&snapshot).to_owned();
+    let typed = RwSignal::new(String::new());
+    let typed_ok = {
+        let snapshot = snapshot.clone();
+        Signal::derive(move || !risky || typed.with(|t| typed_matches(&snapshot, t)))
+    };
+    let confirm = move |_| {
+        if typed_ok.get_untracked() {
+            on_confirm.run(risky);
+            on_close.run(());
         }
     };
     view! {
         <ConfirmDialog
             title=format!("Delete snapshot “{label}”?")
             confirm_label="Delete snapshot"
-            busy=busy
+            busy=Signal::derive(move || !typed_ok.get())
             on_confirm=confirm
             on_close=on_close
         >
             <p>"The snapshot is removed for good; devboxes already started from it keep running."</p>
-            {pinned.then(|| view! { <p class="sd-warnline">"This snapshot is pinned."</p> })}
-            {move || error.get().map(|e| view! { <p class="sd-formerror" role="alert">{e}</p> })}
+            {risky.then(|| {
+                view! {
+                    <ul class="sd-risks" aria-label="Risks" data-testid="delete-risks">
+                        {risks.iter().map(|r| view! { <li class="sd-warnline">{r.to_string()}</li> }).collect_view()}
+                    </ul>
+                    <div class="sd-field">
+                        <label for="sd-delete-typed">
+                            "Type " <code>{word.clone()}</code> " to delete it anyway"
+                        </label>
+                        <input
+                            id="sd-delete-typed"
+                            class="sd-input"
+                            autocomplete="off"
+                            spellcheck="false"
+                            data-testid="delete-typed"
+                            prop:value=move || typed.get()
+                            on:input=move |ev| typed.set(event_target_value(&ev))
+                        />
+                    </div>
+                }
+            })}
         </ConfirmDialog>
     }
 }

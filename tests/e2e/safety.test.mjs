@@ -119,3 +119,45 @@ test('deleting every snapshot of a devbox by hand keeps its last complete one', 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a risky single delete names its risks and needs the name typed; an older one does not', async () => {
+  const devboxes = await server.api.devboxes();
+  const all = await server.api.snapshots('');
+  // A snapshot some running or suspended devbox was started from.
+  const child = devboxes.find(
+    (d) => ['running', 'suspended'].includes(d.status) && all.some((s) => s.id === d.snapshot_id),
+  );
+  assert.ok(child, 'the demo seed has a devbox started from a snapshot');
+  const snap = all.find((s) => s.id === child.snapshot_id);
+  const word = snap.name || snap.id;
+  const { context, page, errors } = await openApp(
+    browser,
+    server.url,
+    `/devboxes/${snap.source_devbox_id}`,
+  );
+  const node = page.locator(
+    `[data-testid="snapshot-node"][data-snapshot-id="${snap.id}"][data-status="complete"]`,
+  );
+  await node.waitFor();
+  await node.getByRole('button', { name: 'Delete' }).click();
+  const dialog = page.getByRole('dialog');
+  const risks = dialog.locator('[data-testid="delete-risks"]');
+  await risks.waitFor();
+  assert.match(await risks.innerText(), /started from this snapshot: .*/);
+  assert.ok((await risks.innerText()).includes(child.name || child.id), await risks.innerText());
+  const go = dialog.getByRole('button', { name: 'Delete snapshot' });
+  assert.ok(await go.isDisabled(), 'disabled until the name is typed');
+  await dialog.getByLabel(/to delete it anyway/).fill(`${word}x`);
+  assert.ok(await go.isDisabled(), 'a wrong name does not enable it');
+  await dialog.getByLabel(/to delete it anyway/).fill(word);
+  for (const colorScheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme });
+    await screenshot(page, `safety-risky-delete-${colorScheme}`);
+  }
+  await go.click();
+  await page.getByText(`Deleted snapshot “${word}”.`).waitFor({ timeout: 20_000 });
+  const left = (await server.api.snapshots('')).map((s) => s.id);
+  assert.ok(!left.includes(snap.id), 'the typed delete went through');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
