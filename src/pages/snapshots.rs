@@ -7,13 +7,14 @@
 //! pages and follow the order on screen; statuses are fetched only for the rows on
 //! screen (and for the selection when the delete dialog opens), a few at a time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotStatus};
-use snapdeck_core::{BulkRun, CachedStatus, Confirmed, is_pinned};
+use snapdeck_core::eligibility::{Risk, assess};
+use snapdeck_core::{BulkRun, CachedStatus, Confirmed, RunRule, is_pinned};
 use wasm_bindgen::JsCast;
 
 use crate::api::{SnapshotFilter, use_api};
@@ -202,17 +203,20 @@ pub fn SnapshotsPage() -> impl IntoView {
         statuses.refresh(&ids);
         dialog_open.set(true);
     };
-    let confirm = Callback::new(move |confirmed: Vec<Confirmed>| {
-        let n = confirmed.len();
-        let label = format!("Delete {n} snapshot{}", if n == 1 { "" } else { "s" });
-        match bulk.start(label, BulkRun::new(confirmed)) {
-            Ok(()) => {
-                dialog_open.set(false);
-                selection.update(Selection::clear);
+    let confirm = Callback::new(
+        move |(confirmed, override_ids): (Vec<Confirmed>, BTreeSet<String>)| {
+            let n = confirmed.len();
+            let label = format!("Delete {n} snapshot{}", if n == 1 { "" } else { "s" });
+            let run = BulkRun::new(confirmed).with_rule(RunRule::Floor { override_ids });
+            match bulk.start(label, run) {
+                Ok(()) => {
+                    dialog_open.set(false);
+                    selection.update(Selection::clear);
+                }
+                Err(m) => toasts.push(Tone::Err, m),
             }
-            Err(m) => toasts.push(Tone::Err, m),
-        }
-    });
+        },
+    );
 
     let page_href = Callback::new(move |page: usize| {
         Page::Snapshots(SnapshotsQuery {
@@ -317,6 +321,7 @@ pub fn SnapshotsPage() -> impl IntoView {
                 <DeleteDialog
                     selection=selection
                     filtered=filtered
+                    devboxes=devbox_names
                     statuses=statuses
                     on_confirm=confirm
                     on_close=Callback::new(move |_| dialog_open.set(false))
@@ -778,10 +783,12 @@ fn DeleteDialog(
     selection: RwSignal<Selection>,
     /// Every row matching the filters (the selection's order).
     filtered: Memo<Vec<Snapshot>>,
+    /// The devboxes (to name those started from a selected snapshot).
+    devboxes: Memo<Vec<Devbox>>,
     /// Status cache.
     statuses: Statuses,
-    /// Called with the confirmed list.
-    on_confirm: Callback<Vec<Confirmed>>,
+    /// Called with the confirmed list and the ids the person typed the override for.
+    on_confirm: Callback<(Vec<Confirmed>, BTreeSet<String>)>,
     /// Called on cancel.
     on_close: Callback<()>,
 ) -> impl IntoView {
@@ -836,6 +843,34 @@ fn DeleteDialog(
             })
             .collect::<Vec<_>>()
     });
+    // The deletable ones that are risky (the newest complete of their devbox as listed,
+    // or the source of running devboxes), and why: deleting them needs the count typed;
+    // otherwise the floor keeps the last complete one of a devbox at send time.
+    let risky = Memo::new(move |_| {
+        let listing = filtered.get_untracked();
+        let boxes = devboxes.get();
+        deletable.with(|d| {
+            d.iter()
+                .filter_map(|s| {
+                    let risks = untrack(|| {
+                        assess(
+                            s,
+                            Some(SnapshotStatus::Complete),
+                            &listing,
+                            |id| statuses.status(id),
+                            &boxes,
+                        )
+                    });
+                    (!risks.is_empty()).then(|| (s.clone(), risks))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let typed = RwSignal::new(String::new());
+    let overridden = move || {
+        let k = risky.with(Vec::len);
+        k > 0 && typed.with(|t| t.trim() == k.to_string())
+    };
     let busy = Signal::derive(move || checking() > 0 || deletable.with(Vec::is_empty));
     let total_bytes =
         move || deletable.with(|d| d.iter().filter_map(|s| s.size_bytes).sum::<u64>());
@@ -853,7 +888,12 @@ fn DeleteDialog(
         if list.is_empty() || checking() > 0 {
             return;
         }
-        on_confirm.run(
+        let override_ids: BTreeSet<String> = if untrack(overridden) {
+            risky.with_untracked(|r| r.iter().map(|(s, _)| s.id.clone()).collect())
+        } else {
+            BTreeSet::new()
+        };
+        on_confirm.run((
             list.into_iter()
                 .map(|s| Confirmed {
                     snapshot_id: s.id,
@@ -863,7 +903,8 @@ fn DeleteDialog(
                     status: Some(SnapshotStatus::Complete),
                 })
                 .collect(),
-        );
+            override_ids,
+        ));
     });
     view! {
         <Modal title=title on_close=on_close>
@@ -907,6 +948,9 @@ fn DeleteDialog(
                             deletable.with(Vec::len).saturating_sub(LISTED_IN_DIALOG),
                         )}
                     </p>
+                </Show>
+                <Show when=move || risky.with(|r| !r.is_empty())>
+                    <RiskyList risky=risky typed=typed />
                 </Show>
                 <Show when=move || { checking() > 0 }>
                     <p class="sd-muted" role="status">
@@ -952,6 +996,54 @@ fn DeleteDialog(
             </div>
             </form>
         </Modal>
+    }
+}
+
+/// The risky ones of a bulk delete, each with its risks, and the typed override.
+#[component]
+fn RiskyList(
+    /// The risky snapshots and their risks.
+    risky: Memo<Vec<(Snapshot, Vec<Risk>)>>,
+    /// What the person typed (the count of risky ones deletes them too).
+    typed: RwSignal<String>,
+) -> impl IntoView {
+    let k = move || risky.with(Vec::len);
+    view! {
+        <p class="sd-confirm__skiphead">
+            {move || format!("{} need a typed confirmation:", k())}
+        </p>
+        <ul class="sd-confirm__list sd-confirm__list--skip" aria-label="Risky" data-testid="confirm-risky-list">
+            {move || {
+                risky
+                    .get()
+                    .into_iter()
+                    .take(LISTED_IN_DIALOG)
+                    .map(|(s, risks)| {
+                        let why = risks.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+                        view! {
+                            <li data-testid="confirm-risky" data-id=s.id.clone()>
+                                <span class="sd-grow">{s.name.clone().unwrap_or_else(|| "(unnamed)".into())}</span>
+                                <span class="sd-warnline">{why}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ul>
+        <div class="sd-field">
+            <label for="sd-bulk-typed">
+                {move || format!("Type {} to delete these too (otherwise the last complete snapshot of each devbox is kept)", k())}
+            </label>
+            <input
+                id="sd-bulk-typed"
+                class="sd-input"
+                autocomplete="off"
+                inputmode="numeric"
+                data-testid="confirm-risky-typed"
+                prop:value=move || typed.get()
+                on:input=move |ev| typed.set(event_target_value(&ev))
+            />
+        </div>
     }
 }
 

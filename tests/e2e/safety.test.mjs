@@ -100,6 +100,11 @@ test('deleting every snapshot of a devbox by hand keeps its last complete one', 
   await page.getByText(`${snaps.length} selected`).waitFor();
   await page.getByRole('button', { name: 'Delete selected…' }).click();
   const dialog = page.getByRole('dialog');
+  // The newest complete one is named as risky; nothing typed, the floor keeps it.
+  const risky = dialog.locator('[data-testid="confirm-risky"]');
+  await risky.first().waitFor();
+  assert.deepEqual(await risky.evaluateAll((els) => els.map((e) => e.dataset.id)), [snaps[0].id]);
+  assert.match(await risky.first().innerText(), /newest complete snapshot of its devbox/);
   await dialog.getByRole('button', { name: `Delete ${snaps.length} snapshots` }).click();
 
   await page.getByText(/^Finished:/).waitFor({ timeout: 20_000 });
@@ -158,6 +163,29 @@ test('a risky single delete names its risks and needs the name typed; an older o
   await page.getByText(`Deleted snapshot “${word}”.`).waitFor({ timeout: 20_000 });
   const left = (await server.api.snapshots('')).map((s) => s.id);
   assert.ok(!left.includes(snap.id), 'the typed delete went through');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a hand-picked delete of the last complete snapshot goes through once the count is typed', async () => {
+  const { ci, snaps } = await ciSnapshots();
+  assert.equal(snaps.length, 1, 'the test before left one');
+  const { context, page, errors } = await openApp(browser, server.url, `/snapshots?devbox=${ci.id}`);
+  const row = page.locator(`[data-testid="snapshot-row"][data-id="${snaps[0].id}"][data-status="complete"]`);
+  await row.waitFor();
+  await row.locator('input[type="checkbox"]').click();
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.locator(`[data-testid="confirm-risky"][data-id="${snaps[0].id}"]`).waitFor();
+  await dialog.getByLabel(/to delete these too/).fill('1');
+  await screenshot(page, 'safety-bulk-risky-typed');
+  await dialog.getByRole('button', { name: 'Delete 1 snapshot' }).click();
+  await page.getByText(/^Finished:/).waitFor({ timeout: 20_000 });
+  assert.match(
+    await page.locator('[data-testid="bulk-counts"]').innerText(),
+    /1 deleted · 0 failed · 0 skipped/,
+  );
+  assert.deepEqual(await server.api.snapshots(`&devbox_id=${ci.id}`), [], 'the override deleted it');
   assert.deepEqual(errors, []);
   await context.close();
 });
