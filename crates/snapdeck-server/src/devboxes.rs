@@ -47,8 +47,8 @@ async fn create_devbox(
 /// booting: under the SDKs' 30 s default request timeout.
 const CREATE_AND_AWAIT_HOLD: Duration = Duration::from_secs(20);
 
-/// `POST /v1/devboxes/create_and_await_running` (SDK 3.0 calls this instead of create
-/// followed by `wait_for_status`): creates, then holds until the devbox is `running` (or
+/// `POST /v1/devboxes/create_and_await_running` (the SDKs call this since 1.30.0 instead
+/// of create followed by `wait_for_status`): creates, then holds until the devbox is `running` (or
 /// `failure` or `shutdown`). If the hold runs out it answers the devbox as it is, with 200 — the
 /// SDK then goes on with its own `await_running` loop.
 async fn create_and_await_running(
