@@ -112,13 +112,31 @@ async fn shutdown_devbox(
     params: Params,
 ) -> Result<Json<Devbox>> {
     let force = params.bool("force", false)?;
-    state
-        .with(|s, now| s.shutdown_devbox(&id, force, now))
-        .map(Json)
+    let (devbox, running) = state.with(|s, now| {
+        let devbox = s.shutdown_devbox(&id, force, now)?;
+        Ok((devbox, s.unfinished_executions(&id)))
+    })?;
+    stop_commands(&state, &id, &running);
+    Ok(Json(devbox))
 }
 
+/// A devbox that stops takes its processes with it: running commands are killed and
+/// its named shells forgotten.
+pub(crate) fn stop_commands(state: &AppState, devbox_id: &str, running: &[String]) {
+    for id in running {
+        state.runs().kill(id);
+    }
+    state.runs().forget_devbox(devbox_id);
+}
+
+/// Suspending keeps the disk, not the processes: running commands are killed.
 async fn suspend_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {
-    state.with(|s, now| s.suspend_devbox(&id, now)).map(Json)
+    let (devbox, running) = state.with(|s, now| {
+        let devbox = s.suspend_devbox(&id, now)?;
+        Ok((devbox, s.unfinished_executions(&id)))
+    })?;
+    stop_commands(&state, &id, &running);
+    Ok(Json(devbox))
 }
 
 async fn resume_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {

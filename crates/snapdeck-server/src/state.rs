@@ -61,6 +61,8 @@ struct Shared {
     /// One async lock per `x-request-id` in flight, so a retry that overtakes its
     /// original waits for it and then replays its answer instead of acting twice.
     request_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Commands running now (output so far, kill switches, named shells).
+    runs: Arc<crate::executions::Runs>,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -84,6 +86,7 @@ impl AppState {
             faults: Mutex::new(faults),
             changes,
             request_locks: Mutex::new(HashMap::new()),
+            runs: Arc::default(),
         }))
     }
 
@@ -103,6 +106,11 @@ impl AppState {
     /// A receiver that wakes on every status change (for long polls).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.0.changes.subscribe()
+    }
+
+    /// The commands running now.
+    pub fn runs(&self) -> &Arc<crate::executions::Runs> {
+        &self.0.runs
     }
 
     /// The start-up configuration.

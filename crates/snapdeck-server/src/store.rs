@@ -23,6 +23,11 @@ use snapdeck_api::{
 use crate::db::{Db, StoredResponse, Table};
 use crate::error::{Error, Params, Result};
 
+mod execs;
+pub use execs::{
+    DEFAULT_LAST_N, DevboxLife, ExecRec, ExecSource, ExecStart, NewExecution, last_lines, log_line,
+};
+
 /// How long the emulated operations take, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timings {
@@ -70,6 +75,9 @@ pub struct DevboxRec {
     /// `source_blueprint_id` of the devbox's snapshots.
     #[serde(default)]
     pub base_blueprint_id: Option<String>,
+    /// Environment, lifecycle timers and boot work (see [`DevboxLife`]).
+    #[serde(default)]
+    pub life: DevboxLife,
 }
 
 impl DevboxRec {
@@ -340,6 +348,7 @@ pub struct Store {
     devboxes: HashMap<String, DevboxRec>,
     snapshots: HashMap<String, SnapshotRec>,
     blueprints: HashMap<String, BlueprintRec>,
+    executions: HashMap<String, ExecRec>,
     next_seq: u64,
     /// Earliest due transition of any record: [`Store::tick`] is free until then.
     next_due: Option<i64>,
@@ -357,6 +366,7 @@ impl Store {
             devboxes: HashMap::new(),
             snapshots: HashMap::new(),
             blueprints: HashMap::new(),
+            executions: HashMap::new(),
             next_seq: 1,
             next_due: None,
             rng: fastrand::Rng::new(),
@@ -370,11 +380,13 @@ impl Store {
         let devboxes: Vec<DevboxRec> = self.db.load(Table::Devboxes)?;
         let snapshots: Vec<SnapshotRec> = self.db.load(Table::Snapshots)?;
         let blueprints: Vec<BlueprintRec> = self.db.load(Table::Blueprints)?;
+        let executions: Vec<ExecRec> = self.db.load(Table::Executions)?;
         let max_seq = devboxes
             .iter()
             .map(|r| r.seq)
             .chain(snapshots.iter().map(|r| r.seq))
             .chain(blueprints.iter().map(|r| r.seq))
+            .chain(executions.iter().map(|r| r.seq))
             .max()
             .unwrap_or(0);
         self.next_seq = max_seq + 1;
@@ -390,6 +402,8 @@ impl Store {
             .into_iter()
             .map(|r| (r.view.id.clone(), r))
             .collect();
+        self.executions = executions.into_iter().map(|r| (r.id.clone(), r)).collect();
+        self.end_interrupted_executions(crate::state::now_ms())?;
         self.recompute_next_due();
         self.dirty = true;
         Ok(())
@@ -702,6 +716,9 @@ impl Store {
             },
             steps,
             base_blueprint_id,
+            life: DevboxLife {
+                env: req.environment_variables.clone().unwrap_or_default(),
+            },
         };
         // The record and the disk it boots from land together or not at all.
         self.db.transaction(|db| {
@@ -858,7 +875,8 @@ impl Store {
     /// `POST /v1/devboxes/{id}/write_file_contents`.
     pub fn write_file(&self, id: &str, path: &str, contents: &str) -> Result<ExecutionDetail> {
         self.running_devbox(id)?;
-        self.db.write_file(id, &resolve_path(path)?, contents)?;
+        self.db
+            .write_file(id, &resolve_path(path)?, contents.as_bytes())?;
         Ok(ExecutionDetail {
             devbox_id: id.to_owned(),
             stdout: String::new(),
@@ -1215,6 +1233,17 @@ fn save_devbox(db: &Db, rec: &DevboxRec) -> Result<()> {
         rec.seq,
         rec.view.status.as_str(),
         rec.view.create_time_ms,
+        rec,
+    )
+}
+
+fn save_execution(db: &Db, rec: &ExecRec) -> Result<()> {
+    db.put(
+        Table::Executions,
+        &rec.id,
+        rec.seq,
+        rec.status.as_str(),
+        rec.create_time_ms,
         rec,
     )
 }
