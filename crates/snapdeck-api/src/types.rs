@@ -351,6 +351,17 @@ pub struct CreateDevbox {
     pub launch_parameters: Option<LaunchParameters>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<Metadata>,
+    /// Files to place on the disk at boot: path → contents (deprecated in the API in
+    /// favour of `mounts` of type `file_mount`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_mounts: Option<Metadata>,
+    /// `object_mount`, `code_mount`, `file_mount` (`{type, target, content}`), … as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<serde_json::Value>>,
+    /// Everything else (`entrypoint`, `secrets`, `tunnel`, `gateways`, `mcp`,
+    /// `code_mounts`, `repo_connection_id`, …), kept verbatim.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Body of `POST /v1/devboxes/{id}` (patch-like since SDK 1.29).

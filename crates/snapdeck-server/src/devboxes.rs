@@ -40,7 +40,9 @@ async fn create_devbox(
     State(state): State<AppState>,
     OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
 ) -> Result<Json<Devbox>> {
-    state.with(|s, now| s.create_devbox(req, now)).map(Json)
+    let devbox = state.with(|s, now| s.create_devbox(req, now))?;
+    crate::executions::start_launch_commands(&state, &devbox);
+    Ok(Json(devbox))
 }
 
 /// Longest `create_and_await_running` holds before answering a devbox that is still
@@ -56,6 +58,7 @@ async fn create_and_await_running(
     OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
 ) -> Result<Json<Devbox>> {
     let created = state.with(|s, now| s.create_devbox(req, now))?;
+    crate::executions::start_launch_commands(&state, &created);
     let wanted = [
         DevboxStatus::Running,
         DevboxStatus::Failure,

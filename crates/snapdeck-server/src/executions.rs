@@ -23,10 +23,10 @@ use bashkit::ShellState;
 use futures::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use snapdeck_api::ExecutionDetail;
 use snapdeck_api::commands::{
     DevboxLogs, ExecuteParams, Execution, ExecutionStatus, WaitForCommand,
 };
+use snapdeck_api::{Devbox, ExecutionDetail};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -222,12 +222,56 @@ pub fn spawn(state: &AppState, rec: &ExecRec) {
     let cancel = state.runs().register(&rec.id, rec.attach_stdin);
     let state = state.clone();
     let rec = rec.clone();
+    tokio::spawn(async move { run_and_record(&state, &rec, &cancel).await });
+}
+
+/// Runs a registered command to its end and records how it ended.
+async fn run_and_record(state: &AppState, rec: &ExecRec, cancel: &Arc<AtomicBool>) {
+    let outcome = run(state, rec, cancel).await;
+    if let Err(e) = state.with(|s, now| s.finish_execution(&rec.id, &outcome, now)) {
+        tracing::warn!(error = %e, execution = %rec.id, "could not record the end of a command");
+    }
+    state.runs().finish(&rec.id);
+}
+
+/// Runs a new devbox's `launch_parameters.launch_commands` one after the other, through
+/// the interpreter like any command (logged as `setup_commands`), then lets its boot
+/// reach `running`. A failing launch command is logged with its exit code and does not
+/// fail the boot (`fail_next_boots` is the way to exercise a failed boot).
+pub fn start_launch_commands(state: &AppState, devbox: &Devbox) {
+    let commands: Vec<String> = devbox
+        .launch_parameters
+        .launch_commands
+        .iter()
+        .flatten()
+        .filter(|c| !c.trim().is_empty())
+        .cloned()
+        .collect();
+    if commands.is_empty() {
+        return;
+    }
+    let state = state.clone();
+    let devbox_id = devbox.id.clone();
     tokio::spawn(async move {
-        let outcome = run(&state, &rec, &cancel).await;
-        if let Err(e) = state.with(|s, now| s.finish_execution(&rec.id, &outcome, now)) {
-            tracing::warn!(error = %e, execution = %rec.id, "could not record the end of a command");
+        for command in &commands {
+            let new_exec = NewExecution {
+                devbox_id: &devbox_id,
+                command,
+                shell_name: None,
+                command_id: None,
+                attach_stdin: false,
+                source: ExecSource::SetupCommands,
+            };
+            let Ok((rec, _)) = state.with(|s, now| s.begin_execution(new_exec, now)) else {
+                // The devbox went away (shut down while booting): nothing more to run.
+                break;
+            };
+            let cancel = state.runs().register(&rec.id, false);
+            run_and_record(&state, &rec, &cancel).await;
         }
-        state.runs().finish(&rec.id);
+        if let Err(e) = state.with(|s, now| s.launch_done(&devbox_id, now)) {
+            tracing::warn!(error = %e, devbox = %devbox_id, "could not finish a boot");
+        }
     });
 }
 

@@ -84,6 +84,9 @@ impl DevboxRec {
     fn advance(&mut self, now: i64) -> bool {
         let mut changed = false;
         while let Some(step) = self.steps.front().copied().filter(|s| s.due_ms <= now) {
+            if self.held_by_launch() {
+                break;
+            }
             self.steps.pop_front();
             self.enter(step.status, step.due_ms);
             changed = true;
@@ -101,6 +104,10 @@ impl DevboxRec {
     }
 
     fn next_due(&self) -> Option<i64> {
+        if self.held_by_launch() {
+            // Nothing is due until the launch commands end (then `launch_done`).
+            return None;
+        }
         self.steps.front().map(|s| s.due_ms)
     }
 }
@@ -392,7 +399,12 @@ impl Store {
         self.next_seq = max_seq + 1;
         self.devboxes = devboxes
             .into_iter()
-            .map(|r| (r.view.id.clone(), r))
+            .map(|mut r| {
+                // Launch commands that were running stopped with the process: the boot
+                // goes on without them.
+                r.life.launch_pending = false;
+                (r.view.id.clone(), r)
+            })
             .collect();
         self.snapshots = snapshots
             .into_iter()
@@ -683,7 +695,13 @@ impl Store {
             base_blueprint_id = blueprint_id.clone();
         }
 
-        let launch_parameters = req.launch_parameters.unwrap_or_default();
+        let mounted = file_mounts(&req)?;
+        let launch_parameters = req.launch_parameters.clone().unwrap_or_default();
+        let has_launch_commands = launch_parameters
+            .launch_commands
+            .iter()
+            .flatten()
+            .any(|c| !c.trim().is_empty());
         let steps = boot_steps(&launch_parameters, now, self.timings.boot_ms);
         let first = if is_flex(&launch_parameters) {
             DevboxStatus::Queued
@@ -718,13 +736,21 @@ impl Store {
             base_blueprint_id,
             life: DevboxLife {
                 env: req.environment_variables.clone().unwrap_or_default(),
+                launch_pending: has_launch_commands,
             },
         };
+        let boot_log = boot_log(&rec, &mounted);
         // The record and the disk it boots from land together or not at all.
         self.db.transaction(|db| {
             save_devbox(db, &rec)?;
             if let Some(snapshot_id) = &req.snapshot_id {
                 db.copy_files(snapshot_id, &id)?;
+            }
+            for (path, contents) in &mounted {
+                db.write_file(&id, path, contents.as_bytes())?;
+            }
+            for line in &boot_log {
+                db.append_log(&id, line.timestamp_ms, line)?;
             }
             Ok(())
         })?;
@@ -884,6 +910,30 @@ impl Store {
             exit_status: 0,
             shell_name: None,
         })
+    }
+
+    /// `POST /v1/devboxes/{id}/upload_file`: any bytes, logged as a `files` line.
+    pub fn upload_file(&self, id: &str, path: &str, contents: &[u8], now: i64) -> Result<()> {
+        self.running_devbox(id)?;
+        let path = resolve_path(path)?;
+        self.db.transaction(|db| {
+            db.write_file(id, &path, contents)?;
+            let line = log_line(
+                "files",
+                now,
+                format!("Uploaded {path} ({} bytes)", contents.len()),
+            );
+            db.append_log(id, now, &line)
+        })
+    }
+
+    /// `POST /v1/devboxes/{id}/download_file`: the bytes; 404 for a missing file.
+    pub fn download_file(&self, id: &str, path: &str) -> Result<Vec<u8>> {
+        self.running_devbox(id)?;
+        let path = resolve_path(path)?;
+        self.db
+            .read_file_bytes(id, &path)?
+            .ok_or_else(|| Error::NotFound(format!("File {path} not found on devbox {id}")))
     }
 
     /// `POST /v1/devboxes/{id}/read_file_contents`: 404 for a missing file.
@@ -1131,6 +1181,84 @@ impl Store {
         })
     }
 
+    /// A blueprint's build log up to `now`: plausible lines of a Docker build of its
+    /// parameters (base image, each Dockerfile instruction, each setup command), spread
+    /// over the build's steps, ending with success or the failing command.
+    pub fn build_logs(&self, id: &str, now: i64) -> Result<Vec<serde_json::Value>> {
+        let rec = self
+            .blueprints
+            .get(id)
+            .ok_or_else(|| Error::not_found("Blueprint", id))?;
+        let view = &rec.view;
+        let start = view.create_time_ms;
+        let end = view
+            .build_finish_time_ms
+            .or(rec.steps.back().map(|s| s.due_ms))
+            .unwrap_or(start);
+        let params = &view.parameters;
+        let mut body = vec![(
+            "info",
+            format!("Build of blueprint {} ({id}) queued", view.name),
+        )];
+        let base = params
+            .get("base_blueprint_name")
+            .or(params.get("base_blueprint_id"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("runloop/universal-ubuntu-24.04");
+        body.push(("info", format!("Provisioning a builder; base image {base}")));
+        let dockerfile = params
+            .get("dockerfile")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let instructions: Vec<&str> = dockerfile
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let commands: Vec<&str> = params
+            .get("system_setup_commands")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+            .unwrap_or_default();
+        let steps = instructions.len() + commands.len();
+        let mut failed = false;
+        for (i, line) in instructions.iter().enumerate() {
+            body.push(("info", format!("#{} [{}/{steps}] {line}", i + 1, i + 1)));
+        }
+        for (j, command) in commands.iter().enumerate() {
+            let n = instructions.len() + j + 1;
+            body.push(("info", format!("#{n} [{n}/{steps}] RUN {command}")));
+            if matches!(command.trim(), "false" | "exit 1") {
+                body.push(("error", format!("#{n} ERROR: process \"{command}\" did not complete successfully: exit code: 1")));
+                failed = true;
+                break;
+            }
+            body.push(("info", format!("#{n} DONE")));
+        }
+        if failed || view.status == BlueprintStatus::Failed {
+            body.push(("error", "Build failed".into()));
+        } else {
+            body.push(("info", "Exporting the image".into()));
+            body.push(("info", "Build complete".into()));
+        }
+        // Spread the lines evenly from creation to the end of the build; show the ones
+        // whose time has come.
+        let n = i64::try_from(body.len()).unwrap_or(1).max(1);
+        Ok(body
+            .into_iter()
+            .enumerate()
+            .map(|(i, (level, message))| {
+                let i = i64::try_from(i).unwrap_or(0);
+                let at = if i + 1 == n { end } else { start + (end - start) * i / n };
+                (at, level, message)
+            })
+            .filter(|(at, _, _)| *at <= now)
+            .map(|(at, level, message)| {
+                serde_json::json!({"level": level, "message": message, "timestamp_ms": at})
+            })
+            .collect())
+    }
+
     /// `POST /v1/blueprints/{id}/delete`: 400 while snapshots derive from it.
     pub fn delete_blueprint(&mut self, id: &str) -> Result<()> {
         let mut rec = self
@@ -1190,6 +1318,69 @@ fn check_commit_message(message: Option<&str>) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The files to place at boot: `file_mounts` (path → contents) and `mounts` of type
+/// `file_mount` (`{target, content}`), paths resolved like the file API's.
+fn file_mounts(req: &CreateDevbox) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for (path, contents) in req.file_mounts.iter().flatten() {
+        files.push((resolve_path(path)?, contents.clone()));
+    }
+    for mount in req.mounts.iter().flatten() {
+        if mount.get("type").and_then(|t| t.as_str()) != Some("file_mount") {
+            continue;
+        }
+        let target = mount.get("target").and_then(|t| t.as_str());
+        let content = mount.get("content").and_then(|t| t.as_str());
+        match (target, content) {
+            (Some(target), Some(content)) => {
+                files.push((resolve_path(target)?, content.to_owned()));
+            }
+            _ => {
+                return Err(Error::BadRequest(
+                    "a file_mount needs a target and a content".into(),
+                ));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The boot's log lines, each at the time its step is due (the logs endpoint shows a
+/// line once its time has come). With launch commands, `running` is logged when they end.
+fn boot_log(rec: &DevboxRec, mounted: &[(String, String)]) -> Vec<snapdeck_api::commands::LogLine> {
+    let lp = &rec.view.launch_parameters;
+    let created = rec.view.create_time_ms;
+    let mut lines = vec![log_line(
+        "kmsg",
+        created,
+        format!(
+            "Provisioning devbox {} ({}, {})",
+            rec.view.id,
+            lp.architecture.as_deref().unwrap_or("x86_64"),
+            lp.resource_size_request.as_deref().unwrap_or("SMALL")
+        ),
+    )];
+    for (path, contents) in mounted {
+        lines.push(log_line(
+            "files",
+            created,
+            format!("Mounted file {path} ({} bytes)", contents.len()),
+        ));
+    }
+    for step in &rec.steps {
+        let message = match step.status {
+            DevboxStatus::Provisioning => "Assigned to a node; provisioning",
+            DevboxStatus::Initializing => "Initializing: running setup",
+            DevboxStatus::Running if rec.life.launch_pending => continue,
+            DevboxStatus::Running => "Devbox is running",
+            DevboxStatus::Failure => "Devbox failed to boot",
+            _ => continue,
+        };
+        lines.push(log_line("kmsg", step.due_ms, message));
+    }
+    lines
 }
 
 fn is_flex(lp: &LaunchParameters) -> bool {

@@ -20,6 +20,9 @@ pub struct DevboxLife {
     /// `environment_variables` from create: every command sees them.
     #[serde(default)]
     pub env: Metadata,
+    /// `launch_commands` still running: the boot holds before `running` until they end.
+    #[serde(default)]
+    pub launch_pending: bool,
 }
 
 /// Where an execution came from, which is where its log lines say they came from.
@@ -335,9 +338,39 @@ impl Store {
 }
 
 impl DevboxRec {
-    /// The devbox's environment for commands.
-    pub fn env(&self) -> &Metadata {
-        &self.life.env
+    /// Whether the next step waits for the launch commands (so it is not due yet).
+    pub(super) fn held_by_launch(&self) -> bool {
+        self.life.launch_pending
+            && self
+                .steps
+                .front()
+                .is_some_and(|s| s.status == DevboxStatus::Running)
+    }
+}
+
+impl Store {
+    /// The launch commands of a devbox have ended: the boot goes on to `running` (now,
+    /// or when it was due anyway if that is later).
+    pub fn launch_done(&mut self, devbox_id: &str, now: i64) -> Result<()> {
+        let Some(mut rec) = self.devboxes.get(devbox_id).cloned() else {
+            return Ok(());
+        };
+        if !rec.life.launch_pending {
+            return Ok(());
+        }
+        rec.life.launch_pending = false;
+        let mut running_at = None;
+        if let Some(step) = rec.steps.front_mut()
+            && step.status == DevboxStatus::Running
+        {
+            step.due_ms = step.due_ms.max(now);
+            running_at = Some(step.due_ms);
+        }
+        if let Some(at) = running_at {
+            self.log(devbox_id, &log_line("kmsg", at, "Devbox is running"))?;
+        }
+        self.update_devbox_rec(rec)?;
+        Ok(())
     }
 }
 
