@@ -40,7 +40,8 @@ async fn create_devbox(
     State(state): State<AppState>,
     OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
 ) -> Result<Json<Devbox>> {
-    let devbox = state.with(|s, now| s.create_devbox(req, now))?;
+    let devbox =
+        state.with(|s, now| s.create_devbox_with(req, || state.take_boot_failure(), now))?;
     crate::executions::start_launch_commands(&state, &devbox);
     Ok(Json(devbox))
 }
@@ -57,7 +58,8 @@ async fn create_and_await_running(
     State(state): State<AppState>,
     OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
 ) -> Result<Json<Devbox>> {
-    let created = state.with(|s, now| s.create_devbox(req, now))?;
+    let created =
+        state.with(|s, now| s.create_devbox_with(req, || state.take_boot_failure(), now))?;
     crate::executions::start_launch_commands(&state, &created);
     let wanted = [
         DevboxStatus::Running,
@@ -147,7 +149,7 @@ async fn resume_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json
 }
 
 async fn keep_alive(State(state): State<AppState>, Id(id): Id) -> Result<Json<serde_json::Value>> {
-    state.with(|s, _| s.keep_alive(&id))?;
+    state.with(|s, now| s.keep_alive(&id, now))?;
     Ok(Json(serde_json::json!({})))
 }
 

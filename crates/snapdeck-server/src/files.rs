@@ -40,7 +40,11 @@ async fn write_file_contents(
     JsonBody(req): JsonBody<WriteFile>,
 ) -> Result<Json<ExecutionDetail>> {
     state
-        .with(|s, _| s.write_file(&id, &req.file_path, &req.contents))
+        .with(|s, now| {
+            let detail = s.write_file(&id, &req.file_path, &req.contents)?;
+            s.touch(&id, false, now)?;
+            Ok(detail)
+        })
         .map(Json)
 }
 
@@ -50,7 +54,11 @@ async fn read_file_contents(
     Id(id): Id,
     JsonBody(req): JsonBody<ReadFile>,
 ) -> Result<impl IntoResponse> {
-    let contents = state.with(|s, _| s.read_file(&id, &req.file_path))?;
+    let contents = state.with(|s, now| {
+        let contents = s.read_file(&id, &req.file_path)?;
+        s.touch(&id, false, now)?;
+        Ok(contents)
+    })?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         contents,
@@ -79,7 +87,10 @@ async fn upload_file(
     }
     let path = path.ok_or_else(|| Error::BadRequest("path is required".into()))?;
     let file = file.unwrap_or_default();
-    state.with(|s, now| s.upload_file(&id, &path, &file, now))?;
+    state.with(|s, now| {
+        s.upload_file(&id, &path, &file, now)?;
+        s.touch(&id, false, now)
+    })?;
     Ok(Json(serde_json::json!({})))
 }
 
@@ -95,6 +106,10 @@ async fn download_file(
     Id(id): Id,
     JsonBody(req): JsonBody<DownloadFile>,
 ) -> Result<impl IntoResponse> {
-    let bytes = state.with(|s, _| s.download_file(&id, &req.path))?;
+    let bytes = state.with(|s, now| {
+        let bytes = s.download_file(&id, &req.path)?;
+        s.touch(&id, false, now)?;
+        Ok(bytes)
+    })?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
 }

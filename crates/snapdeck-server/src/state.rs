@@ -147,6 +147,12 @@ impl AppState {
         lock(&self.0.faults).take_snapshot_failure()
     }
 
+    /// Decides whether the next boot fails, consuming a forced failure if one is queued;
+    /// the reason when it does.
+    pub fn take_boot_failure(&self) -> Option<snapdeck_api::FailureReason> {
+        lock(&self.0.faults).take_boot_failure()
+    }
+
     /// The async lock for one idempotency key.
     pub fn request_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         lock(&self.0.request_locks)

@@ -15,8 +15,8 @@ use std::collections::{HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 use snapdeck_api::{
     Blueprint, BlueprintList, BlueprintStatus, CreateBlueprint, CreateDevbox, Devbox, DevboxList,
-    DevboxStatus, ExecutionDetail, LaunchParameters, Metadata, ShutdownReason, Snapshot,
-    SnapshotList, SnapshotParams, SnapshotStatus, SnapshotStatusView, StateTransition,
+    DevboxStatus, ExecutionDetail, FailureReason, LaunchParameters, Metadata, ShutdownReason,
+    Snapshot, SnapshotList, SnapshotParams, SnapshotStatus, SnapshotStatusView, StateTransition,
     UpdateDevbox,
 };
 
@@ -24,9 +24,11 @@ use crate::db::{Db, StoredResponse, Table};
 use crate::error::{Error, Params, Result};
 
 mod execs;
+mod lifecycle;
 pub use execs::{
     DEFAULT_LAST_N, DevboxLife, ExecRec, ExecSource, ExecStart, NewExecution, last_lines, log_line,
 };
+pub use lifecycle::{LifeClock, LifeTimer, TimerAction};
 
 /// How long the emulated operations take, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +83,18 @@ pub struct DevboxRec {
 }
 
 impl DevboxRec {
-    fn advance(&mut self, now: i64) -> bool {
+    /// Applies the steps and the lifecycle timer due at `now`; true when anything changed.
+    fn advance(&mut self, now: i64, clock: &LifeClock, suspend_ms: i64) -> bool {
+        let mut changed = self.apply_steps(now, clock);
+        if self.fire_timer(now, clock, suspend_ms) {
+            // An idle suspend schedules `suspended`, which may be due already.
+            self.apply_steps(now, clock);
+            changed = true;
+        }
+        changed
+    }
+
+    fn apply_steps(&mut self, now: i64, clock: &LifeClock) -> bool {
         let mut changed = false;
         while let Some(step) = self.steps.front().copied().filter(|s| s.due_ms <= now) {
             if self.held_by_launch() {
@@ -89,26 +102,44 @@ impl DevboxRec {
             }
             self.steps.pop_front();
             self.enter(step.status, step.due_ms);
+            if step.status == DevboxStatus::Running {
+                self.arm_timer(step.due_ms, clock);
+            }
             changed = true;
         }
         changed
     }
 
+    /// Records a new status. A failed boot carries its reason and ends the devbox; any
+    /// status but `running` disarms the lifecycle timer.
     fn enter(&mut self, status: DevboxStatus, at_ms: i64) {
         self.view.status = status;
+        let failure_reason = (status == DevboxStatus::Failure)
+            .then_some(self.life.boot_failure)
+            .flatten();
+        if status == DevboxStatus::Failure {
+            self.view.failure_reason = failure_reason;
+            self.view.end_time_ms = Some(at_ms);
+        }
+        if status != DevboxStatus::Running {
+            self.life.timer = None;
+        }
         self.view.state_transitions.push(StateTransition {
             status,
             transition_time_ms: Some(at_ms),
-            failure_reason: None,
+            failure_reason,
         });
     }
 
-    fn next_due(&self) -> Option<i64> {
-        if self.held_by_launch() {
-            // Nothing is due until the launch commands end (then `launch_done`).
-            return None;
+    fn next_due(&self, clock: &LifeClock) -> Option<i64> {
+        // While the launch commands run, the next step waits for `launch_done`.
+        let step = (!self.held_by_launch())
+            .then(|| self.steps.front().map(|s| s.due_ms))
+            .flatten();
+        match (step, self.timer_due(clock)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        self.steps.front().map(|s| s.due_ms)
     }
 }
 
@@ -356,6 +387,8 @@ pub struct Store {
     snapshots: HashMap<String, SnapshotRec>,
     blueprints: HashMap<String, BlueprintRec>,
     executions: HashMap<String, ExecRec>,
+    /// The clock of keep-alive and idle timers (see [`LifeClock`]).
+    clock: LifeClock,
     next_seq: u64,
     /// Earliest due transition of any record: [`Store::tick`] is free until then.
     next_due: Option<i64>,
@@ -374,6 +407,7 @@ impl Store {
             snapshots: HashMap::new(),
             blueprints: HashMap::new(),
             executions: HashMap::new(),
+            clock: LifeClock::new(crate::state::now_ms(), 1.0),
             next_seq: 1,
             next_due: None,
             rng: fastrand::Rng::new(),
@@ -466,12 +500,19 @@ impl Store {
             devboxes,
             snapshots,
             blueprints,
+            clock,
+            timings,
             ..
         } = self;
         let mut changed = false;
         db.transaction(|db| {
             for rec in devboxes.values_mut() {
-                if rec.advance(now) {
+                let was = rec.view.status;
+                if rec.advance(now, clock, timings.suspend_ms) {
+                    if rec.view.status == DevboxStatus::Shutdown && was != DevboxStatus::Shutdown {
+                        // A keep-alive or idle shutdown discards the disk like any other.
+                        db.delete_files(&rec.view.id)?;
+                    }
                     save_devbox(db, rec)?;
                     changed = true;
                 }
@@ -498,7 +539,7 @@ impl Store {
         self.next_due = self
             .devboxes
             .values()
-            .filter_map(DevboxRec::next_due)
+            .filter_map(|r| r.next_due(&self.clock))
             .chain(self.snapshots.values().filter_map(|r| r.due_ms))
             .chain(
                 self.blueprints
@@ -536,7 +577,7 @@ impl Store {
     }
 
     fn index_devbox(&mut self, rec: DevboxRec) {
-        self.schedule(rec.next_due());
+        self.schedule(rec.next_due(&self.clock));
         self.dirty = true;
         self.devboxes.insert(rec.view.id.clone(), rec);
     }
@@ -567,7 +608,7 @@ impl Store {
     /// Replaces a devbox record after a change.
     fn update_devbox_rec(&mut self, rec: DevboxRec) -> Result<Devbox> {
         save_devbox(&self.db, &rec)?;
-        self.schedule(rec.next_due());
+        self.schedule(rec.next_due(&self.clock));
         self.dirty = true;
         let view = rec.view.clone();
         self.devboxes.insert(rec.view.id.clone(), rec);
@@ -603,7 +644,7 @@ impl Store {
     /// A devbox and the time of its next transition (for long polls).
     pub fn devbox_and_due(&self, id: &str) -> Result<(Devbox, Option<i64>)> {
         let rec = self.devbox_rec(id)?;
-        Ok((rec.view.clone(), rec.next_due()))
+        Ok((rec.view.clone(), rec.next_due(&self.clock)))
     }
 
     /// `GET /v1/devboxes`: `status`, `limit`, `starting_after`, `include_total_count`, and
@@ -637,6 +678,17 @@ impl Store {
 
     /// `POST /v1/devboxes`.
     pub fn create_devbox(&mut self, req: CreateDevbox, now: i64) -> Result<Devbox> {
+        self.create_devbox_with(req, || None, now)
+    }
+
+    /// `POST /v1/devboxes`, with a boot that fails with the reason `boot_failure` gives
+    /// (asked only once the request is valid, so a refused one uses up no forced failure).
+    pub fn create_devbox_with(
+        &mut self,
+        req: CreateDevbox,
+        boot_failure: impl FnOnce() -> Option<FailureReason>,
+        now: i64,
+    ) -> Result<Devbox> {
         let sources = [
             req.snapshot_id.is_some(),
             req.blueprint_id.is_some(),
@@ -697,12 +749,19 @@ impl Store {
 
         let mounted = file_mounts(&req)?;
         let launch_parameters = req.launch_parameters.clone().unwrap_or_default();
-        let has_launch_commands = launch_parameters
-            .launch_commands
-            .iter()
-            .flatten()
-            .any(|c| !c.trim().is_empty());
-        let steps = boot_steps(&launch_parameters, now, self.timings.boot_ms);
+        let boot_failure = boot_failure();
+        let has_launch_commands = boot_failure.is_none()
+            && launch_parameters
+                .launch_commands
+                .iter()
+                .flatten()
+                .any(|c| !c.trim().is_empty());
+        let mut steps = boot_steps(&launch_parameters, now, self.timings.boot_ms);
+        if boot_failure.is_some()
+            && let Some(last) = steps.back_mut()
+        {
+            last.status = DevboxStatus::Failure;
+        }
         let first = if is_flex(&launch_parameters) {
             DevboxStatus::Queued
         } else {
@@ -737,6 +796,8 @@ impl Store {
             life: DevboxLife {
                 env: req.environment_variables.clone().unwrap_or_default(),
                 launch_pending: has_launch_commands,
+                timer: None,
+                boot_failure,
             },
         };
         let boot_log = boot_log(&rec, &mounted);
@@ -872,9 +933,9 @@ impl Store {
         self.update_devbox_rec(rec)
     }
 
-    /// `POST /v1/devboxes/{id}/keep_alive`: there is no idle timer to reset here, so
-    /// this only checks that the devbox exists and is not gone for good.
-    pub fn keep_alive(&self, id: &str) -> Result<()> {
+    /// `POST /v1/devboxes/{id}/keep_alive`: restarts the devbox's keep-alive or idle
+    /// timer (see [`lifecycle`]); 400 for a devbox that is gone for good.
+    pub fn keep_alive(&mut self, id: &str, now: i64) -> Result<()> {
         let rec = self.devbox_rec(id)?;
         if rec.view.status.is_final() {
             return Err(Error::BadRequest(format!(
@@ -882,7 +943,7 @@ impl Store {
                 rec.view.status
             )));
         }
-        Ok(())
+        self.touch(id, true, now)
     }
 
     // ---- files ----

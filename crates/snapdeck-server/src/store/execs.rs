@@ -23,6 +23,12 @@ pub struct DevboxLife {
     /// `launch_commands` still running: the boot holds before `running` until they end.
     #[serde(default)]
     pub launch_pending: bool,
+    /// The armed keep-alive or idle timer, while running.
+    #[serde(default)]
+    pub timer: Option<super::LifeTimer>,
+    /// Set when the boot is to fail (`fail_next_boots`): the reason it ends with.
+    #[serde(default)]
+    pub boot_failure: Option<snapdeck_api::FailureReason>,
 }
 
 /// Where an execution came from, which is where its log lines say they came from.
@@ -219,6 +225,9 @@ impl Store {
         save_execution(&self.db, &rec)?;
         self.executions.insert(rec.id.clone(), rec.clone());
         self.dirty = true;
+        if source == ExecSource::Exec {
+            self.touch(devbox_id, false, now)?;
+        }
         Ok((rec, true))
     }
 
