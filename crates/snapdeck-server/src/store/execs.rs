@@ -421,7 +421,44 @@ fn exec_log_lines(rec: &ExecRec, now: i64) -> Vec<LogLine> {
 
 #[cfg(test)]
 mod tests {
-    use super::last_lines;
+    use super::*;
+    use crate::db::Db;
+    use crate::store::Timings;
+    use snapdeck_api::CreateDevbox;
+
+    #[test]
+    fn an_execution_running_at_a_restart_is_completed_as_killed_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (devbox, exec) = {
+            let mut store =
+                Store::open(Db::open(Some(dir.path())).expect("db"), Timings::default())
+                    .expect("store");
+            let dbx = store
+                .create_devbox(CreateDevbox::default(), 1_000)
+                .expect("create");
+            store.tick(1_000_000).expect("boot");
+            let new_exec = NewExecution {
+                devbox_id: &dbx.id,
+                command: "sleep 60",
+                shell_name: None,
+                command_id: Some("c1"),
+                attach_stdin: false,
+                source: ExecSource::Exec,
+            };
+            let (rec, new) = store.begin_execution(new_exec, 1_000_001).expect("begin");
+            assert!(new);
+            store.start_execution(&rec.id).expect("start");
+            (dbx.id, rec.id)
+            // The store is dropped here with the command still running.
+        };
+        let store = Store::open(Db::open(Some(dir.path())).expect("db"), Timings::default())
+            .expect("reopen");
+        let rec = store.execution(&devbox, &exec).expect("kept");
+        assert_eq!(rec.status, ExecutionStatus::Completed);
+        assert_eq!(rec.exit_status, Some(137));
+        assert!(rec.stderr.contains("restarted"), "{}", rec.stderr);
+        assert_eq!(store.unfinished_executions(&devbox), Vec::<String>::new());
+    }
 
     #[test]
     fn last_lines_keeps_the_tail_and_says_when_it_cut() {
