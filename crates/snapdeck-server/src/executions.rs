@@ -332,20 +332,13 @@ async fn run(state: &AppState, rec: &ExecRec, cancel: &Arc<AtomicBool>) -> Outco
     };
     let sink = runs.clone();
     let id = rec.id.clone();
-    let mut outcome = shell::run(
+    let outcome = shell::run(
         &rec.command,
         setup,
         cancel.clone(),
         Box::new(move |out, err| sink.append(&id, out, err)),
     )
     .await;
-    if cancel.load(Ordering::Relaxed) && outcome.exit_code == 137 {
-        // What it printed before it was stopped still counts.
-        if let Some((out, err)) = runs.output(&rec.id) {
-            outcome.stdout = out;
-            outcome.stderr = err + "Killed\n";
-        }
-    }
     if let (Some(guard), Some(next)) = (guard.as_mut(), outcome.state.clone()) {
         **guard = Some(next);
     }

@@ -11,13 +11,13 @@
 //! snapshot.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bashkit::{
     Bash, Builtin, BuiltinContext, CommandResolver, ExecResult, ExecutionLimits, FsLimits,
-    InMemoryFs, ShellState, VfsEntryKind,
+    InMemoryFs, SessionLimits, ShellState, VfsEntryKind,
 };
 
 use crate::store::HOME;
@@ -121,7 +121,7 @@ fn fs_limits() -> FsLimits {
 
 /// Whether a path of the virtual disk is stored as a row.
 fn is_stored(path: &str) -> bool {
-    !(BUILT_IN_DIRS.contains(&path) || path == "/dev" || path.starts_with("/dev/"))
+    !(BUILT_IN_DIRS.contains(&path) || path.starts_with("/dev/"))
 }
 
 /// The disk as `path → contents`, directories with a trailing `/`.
@@ -144,6 +144,16 @@ fn disk_of(fs: &InMemoryFs) -> HashMap<String, Vec<u8>> {
         }
     }
     disk
+}
+
+/// Appends `chunk` while `buffer` stays within [`MAX_OUTPUT_BYTES`].
+fn push_capped(buffer: &mut String, chunk: &str) {
+    let room = MAX_OUTPUT_BYTES.saturating_sub(buffer.len());
+    let mut end = chunk.len().min(room);
+    while !chunk.is_char_boundary(end) {
+        end -= 1;
+    }
+    buffer.push_str(&chunk[..end]);
 }
 
 /// Gets each chunk of (stdout, stderr) as a command writes it.
@@ -188,6 +198,8 @@ pub async fn run(
         .env("SHELL", "/bin/bash")
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .limits(limits())
+        // Every run is a new shell, so its per-run limits are the ones that count.
+        .session_limits(SessionLimits::unlimited())
         .command_resolver(Arc::new(NotEmulated));
     for (k, v) in &setup.env {
         builder = builder.env(k.as_str(), v.as_str());
@@ -196,9 +208,19 @@ pub async fn run(
     if let Some(state) = &setup.state {
         bash.restore_shell_state(state);
     }
+    // What it printed so far, for a run that ends without a result of its own (killed,
+    // or stopped by a limit): that output still counts.
+    let printed = Arc::new(Mutex::new((String::new(), String::new())));
     let mut on_output = on_output;
+    let seen = printed.clone();
     let callback: bashkit::OutputCallback = Box::new(move |out, err| {
-        on_output(&out.to_string(), &err.to_string());
+        let (out, err) = (out.to_string(), err.to_string());
+        {
+            let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+            push_capped(&mut seen.0, &out);
+            push_capped(&mut seen.1, &err);
+        }
+        on_output(&out, &err);
     });
     let mut options = bashkit::ExecOptions::new().streaming(callback);
     if let Some(stdin) = setup.stdin {
@@ -218,14 +240,21 @@ pub async fn run(
             r.stdout_truncated,
             r.stderr_truncated,
         ),
-        Err(bashkit::Error::Cancelled) => (137, String::new(), "Killed\n".into(), false, false),
         Err(e) => {
+            let (out, mut err) =
+                std::mem::take(&mut *printed.lock().unwrap_or_else(PoisonError::into_inner));
             let code = match &e {
+                bashkit::Error::Cancelled => 137,
                 bashkit::Error::Parse { .. } => 2,
                 bashkit::Error::ResourceLimit(_) => 124,
                 _ => 1,
             };
-            (code, String::new(), format!("bash: {e}\n"), false, false)
+            if code == 137 {
+                err.push_str("Killed\n");
+            } else {
+                err.push_str(&format!("bash: {e}\n"));
+            }
+            (code, out, err, false, false)
         }
     };
 
