@@ -743,6 +743,28 @@ mod tests {
     }
 
     #[test]
+    fn a_page_of_real_devboxes_with_half_a_cpu_core_decodes() {
+        // Regression: custom_cpu_cores was an integer here, so one devbox on 0.5 cores
+        // made the whole list fail to decode in the dashboard.
+        let page = r#"{"devboxes":[
+            {"id":"dbx_a","status":"running","create_time_ms":2,"end_time_ms":null,
+             "metadata":{},"capabilities":[],"state_transitions":[],
+             "launch_parameters":{"resource_size_request":"CUSTOM_SIZE",
+               "custom_cpu_cores":0.5,"custom_gb_memory":1,"keep_alive_time_seconds":3600}},
+            {"id":"dbx_b","status":"running","create_time_ms":1,
+             "launch_parameters":{"resource_size_request":"SMALL"}}
+        ],"has_more":false,"total_count":2}"#;
+        let fake = Fake::answering(vec![ok(page)]);
+        let list =
+            block_on(Client::new(&fake, "").list_devboxes(&Default::default())).expect("decodes");
+        assert_eq!(list.devboxes.len(), 2);
+        assert_eq!(
+            list.devboxes[0].launch_parameters.custom_cpu_cores,
+            Some(0.5)
+        );
+    }
+
+    #[test]
     fn single_page_reports_total_count() {
         let fake = Fake::answering(vec![snap_page(&["s1"], true)]);
         let page = block_on(Client::new(&fake, "").page(&ListSnapshots::default())).expect("ok");

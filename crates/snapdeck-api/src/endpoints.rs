@@ -78,6 +78,9 @@ macro_rules! json_output {
     )*};
 }
 
+// For the other endpoint modules of the crate (`commands`).
+pub(crate) use json_output;
+
 json_output!(
     Devbox,
     DevboxList,

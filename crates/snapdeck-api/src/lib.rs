@@ -4,6 +4,7 @@
 //!   unknown enum values become `Unknown`) because the real API grows.
 //! * [`endpoints`]: every call as plain data (method, path, query, body) plus how to
 //!   read its answer — built and tested without a network.
+//! * [`commands`]: running commands on a devbox (`execute_sync`, executions, logs).
 //! * [`Client`]: base URL, Bearer key, [`RetryPolicy`], pagination as a stream, over
 //!   any [`Transport`]. Errors are one [`ApiError`].
 //! * Transports: `BrowserTransport` (feature `browser`: global `fetch`, so it works in a
@@ -11,6 +12,7 @@
 //!   `native`: reqwest + tokio). Tests implement [`Transport`] themselves.
 
 pub mod client;
+pub mod commands;
 pub mod endpoints;
 pub mod error;
 pub mod http;

@@ -1,4 +1,5 @@
-//! Wire types of the Runloop API, as in `shared/ref/runloop-api.md` (SDK 1.29 names).
+//! Wire types of the Runloop API, as in `shared/ref/runloop-api.md` (SDK 1.29 names), with
+//! the numeric types of SDK 3.0 where they changed (`custom_cpu_cores` is a float).
 //!
 //! Shared by the client, the dashboard and the emulator, so both sides of the wire agree
 //! by construction. Decoding is tolerant: unknown fields are ignored and an enum value we
@@ -159,11 +160,28 @@ pub enum FailureReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateTransition {
     pub status: DevboxStatus,
-    /// Unix ms. The spec types it as an opaque number; we emit an integer.
-    #[serde(default)]
+    /// Unix ms. The spec types it as an opaque `Number` object (SDK 3.0: `object`); we
+    /// emit an integer and accept any JSON number (a float is rounded) — anything else
+    /// decodes as `None` rather than failing the whole page.
+    #[serde(default, deserialize_with = "lenient_ms")]
     pub transition_time_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<FailureReason>,
+}
+
+/// A Unix-ms time typed loosely by the API: an integer, a float, or something else
+/// (then `None`).
+fn lenient_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match value {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 9.0e15)
+                // In range by the filter above, so the cast is exact after rounding.
+                .map(|f| f.round() as i64)
+        }),
+        _ => None,
+    })
 }
 
 /// Launch parameters. Known fields are typed; everything else is kept verbatim in
@@ -176,8 +194,10 @@ pub struct LaunchParameters {
     pub architecture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive_time_seconds: Option<i64>,
+    /// A float since SDK 2.0: 0.5 is the documented minimum (the 2026-08 OpenAPI mirror
+    /// still says int32; the SDKs are newer). Memory and disk stay integers (GiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_cpu_cores: Option<i64>,
+    pub custom_cpu_cores: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_gb_memory: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,6 +351,17 @@ pub struct CreateDevbox {
     pub launch_parameters: Option<LaunchParameters>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<Metadata>,
+    /// Files to place on the disk at boot: path → contents (deprecated in the API in
+    /// favour of `mounts` of type `file_mount`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_mounts: Option<Metadata>,
+    /// `object_mount`, `code_mount`, `file_mount` (`{type, target, content}`), … as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<serde_json::Value>>,
+    /// Everything else (`entrypoint`, `secrets`, `tunnel`, `gateways`, `mcp`,
+    /// `code_mounts`, `repo_connection_id`, …), kept verbatim.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Body of `POST /v1/devboxes/{id}` (patch-like since SDK 1.29).
@@ -440,6 +471,47 @@ mod tests {
         ] {
             assert!(json.get(key).is_some(), "missing {key}");
         }
+    }
+
+    #[test]
+    fn a_devbox_with_half_a_cpu_core_decodes() {
+        // SDK 2.0+ types custom_cpu_cores as a float; 0.5 is the documented minimum. An
+        // integer type here made a whole page of real devboxes fail to decode.
+        let v: Devbox = serde_json::from_str(
+            r#"{"id":"dbx_1","status":"running","create_time_ms":1,
+                "launch_parameters":{"resource_size_request":"CUSTOM_SIZE",
+                  "custom_cpu_cores":0.5,"custom_gb_memory":1,"custom_disk_size":4}}"#,
+        )
+        .expect("decode");
+        assert_eq!(v.launch_parameters.custom_cpu_cores, Some(0.5));
+        assert_eq!(v.launch_parameters.custom_gb_memory, Some(1));
+        let back = serde_json::to_value(&v).expect("encode");
+        assert_eq!(back["launch_parameters"]["custom_cpu_cores"], 0.5);
+        // Whole numbers still read as before.
+        let lp: LaunchParameters =
+            serde_json::from_str(r#"{"custom_cpu_cores":2}"#).expect("decode");
+        assert_eq!(lp.custom_cpu_cores, Some(2.0));
+    }
+
+    #[test]
+    fn transition_times_accept_any_number_and_ignore_other_shapes() {
+        let v: Devbox = serde_json::from_str(
+            r#"{"id":"dbx_1","status":"running","create_time_ms":1,"state_transitions":[
+                {"status":"provisioning","transition_time_ms":1700000000000},
+                {"status":"initializing","transition_time_ms":1700000000500.4},
+                {"status":"running","transition_time_ms":{}},
+                {"status":"running"}]}"#,
+        )
+        .expect("decode");
+        let times: Vec<_> = v
+            .state_transitions
+            .iter()
+            .map(|t| t.transition_time_ms)
+            .collect();
+        assert_eq!(
+            times,
+            [Some(1_700_000_000_000), Some(1_700_000_000_500), None, None]
+        );
     }
 
     #[test]

@@ -172,3 +172,17 @@ test("the key never came back in any response body or header, nor in the log", a
   assertKeyNeverSeen();
   assert.ok(!(await readWranglerLog()).includes(env.apiKey), "the key is in the wrangler log");
 });
+
+test("a cross-site browser request without Origin is refused; a portal reads why its token failed", async () => {
+  for (const site of ["cross-site", "same-site"]) {
+    const res = await edge("/v1/devboxes", { headers: { ...bearer, "sec-fetch-site": site } });
+    assert.equal(res.status, 403, site);
+    assert.equal(res.headers.get("access-control-allow-origin"), null);
+  }
+  const ok = await edge("/v1/devboxes", { headers: { ...bearer, "sec-fetch-site": "same-origin" } });
+  assert.equal(ok.status, 200, ok.text);
+  const portal = await edge("/v1/devboxes", { headers: { origin: "http://portal.test" } });
+  assert.equal(portal.status, 401);
+  assert.equal(portal.headers.get("access-control-allow-origin"), "http://portal.test");
+  assert.match(JSON.parse(portal.text).message, /token/);
+});

@@ -13,7 +13,9 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/blueprints", get(list_blueprints).post(create_blueprint))
+        .route("/blueprints/list_public", get(list_public))
         .route("/blueprints/{id}", get(get_blueprint))
+        .route("/blueprints/{id}/logs", get(build_logs))
         .route("/blueprints/{id}/delete", post(delete_blueprint))
 }
 
@@ -47,4 +49,23 @@ async fn delete_blueprint(
 ) -> Result<Json<serde_json::Value>> {
     state.with(|s, _| s.delete_blueprint(&id))?;
     Ok(Json(serde_json::json!({})))
+}
+
+/// `GET /v1/blueprints/list_public`: the emulator has no public blueprints.
+async fn list_public(params: Params) -> Result<Json<BlueprintList>> {
+    params.limit()?;
+    Ok(Json(BlueprintList {
+        blueprints: Vec::new(),
+        has_more: false,
+        total_count: Some(0),
+    }))
+}
+
+/// `GET /v1/blueprints/{id}/logs` → `{blueprint_id, logs: [{level, message,
+/// timestamp_ms}]}`: the build's lines so far (see [`crate::store::Store::build_logs`]).
+async fn build_logs(State(state): State<AppState>, Id(id): Id) -> Result<Json<serde_json::Value>> {
+    let logs = state.with(|s, now| s.build_logs(&id, now))?;
+    Ok(Json(
+        serde_json::json!({ "blueprint_id": id, "logs": logs }),
+    ))
 }

@@ -1,6 +1,7 @@
 //! `/_emulator`: the test control surface. No auth and no faults, so a test can always
-//! reach it: read and set the fault knobs, force the next snapshots to fail, and reset
-//! the account (optionally re-seeding the demo data).
+//! reach it: read and set the fault knobs, force the next snapshots or boots to fail,
+//! speed up or move the lifecycle clock, and reset the account (optionally re-seeding
+//! the demo data).
 
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
             get(get_faults).post(set_faults).delete(clear_faults),
         )
         .route("/reset", post(reset))
+        .route("/clock", get(get_clock).post(set_clock))
         .route("/state", get(get_state))
         .fallback(|| async { Error::NotFound("no such emulator endpoint".into()) })
 }
@@ -76,4 +78,48 @@ async fn get_state(State(state): State<AppState>) -> Result<Json<Value>> {
         "snapshots": snapshots,
         "blueprints": blueprints,
     })))
+}
+
+/// Body of `POST /_emulator/clock`: either or both.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockPatch {
+    /// Run the lifecycle clock this many times as fast as the wall clock.
+    lifecycle_speed: Option<f64>,
+    /// Move it forward this many seconds (timers that fall due fire at once).
+    advance_seconds: Option<f64>,
+}
+
+/// `GET /_emulator/clock` → `{"lifecycle_speed", "lifecycle_now_ms"}`.
+async fn get_clock(State(state): State<AppState>) -> Result<Json<Value>> {
+    state.with(|s, now| Ok(clock_json(s, now))).map(Json)
+}
+
+/// `POST /_emulator/clock` `{"lifecycle_speed": 100}` or `{"advance_seconds": 3600}`:
+/// the clock of keep-alive and idle timers; answers it as `GET` does.
+async fn set_clock(
+    State(state): State<AppState>,
+    OptionalJsonBody(patch): OptionalJsonBody<ClockPatch>,
+) -> Result<Json<Value>> {
+    state
+        .with(|s, now| {
+            if let Some(speed) = patch.lifecycle_speed {
+                s.set_lifecycle_speed(speed, now)?;
+            }
+            if let Some(seconds) = patch.advance_seconds {
+                s.advance_lifecycle(seconds, now)?;
+                // Apply what fell due now, so the answer and the next read agree.
+                s.tick(now)?;
+            }
+            Ok(clock_json(s, now))
+        })
+        .map(Json)
+}
+
+fn clock_json(store: &crate::store::Store, now: i64) -> Value {
+    let clock = store.clock();
+    json!({
+        "lifecycle_speed": clock.speed(),
+        "lifecycle_now_ms": clock.at(now).round(),
+    })
 }

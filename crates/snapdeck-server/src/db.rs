@@ -14,6 +14,20 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Result;
 
+/// A file's contents from a TEXT or BLOB cell.
+fn contents_of(value: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Text(t) | ValueRef::Blob(t) => Ok(t.to_vec()),
+        ValueRef::Null => Ok(Vec::new()),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            0,
+            "contents".into(),
+            other.data_type(),
+        )),
+    }
+}
+
 /// The connection. Owned by the [`Store`](crate::store::Store), so every access happens
 /// under the store's lock and SQLite never sees two writers.
 pub struct Db {
@@ -34,6 +48,8 @@ pub enum Table {
     Devboxes,
     Snapshots,
     Blueprints,
+    /// Commands run on devboxes (`execute*`), with their whole output once finished.
+    Executions,
 }
 
 impl Table {
@@ -42,6 +58,7 @@ impl Table {
             Self::Devboxes => "devboxes",
             Self::Snapshots => "snapshots",
             Self::Blueprints => "blueprints",
+            Self::Executions => "executions",
         }
     }
 }
@@ -56,6 +73,13 @@ CREATE TABLE IF NOT EXISTS snapshots (
 CREATE TABLE IF NOT EXISTS blueprints (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL,
     create_time_ms INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS executions (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL,
+    create_time_ms INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS logs_by_owner ON logs (owner, timestamp_ms);
 CREATE TABLE IF NOT EXISTS files (
     owner TEXT NOT NULL, path TEXT NOT NULL, contents TEXT NOT NULL,
     PRIMARY KEY (owner, path));
@@ -125,23 +149,75 @@ impl Db {
         Ok(())
     }
 
-    /// Writes (creates or overwrites) one file of a devbox or snapshot.
-    pub fn write_file(&self, owner: &str, path: &str, contents: &str) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO files (owner, path, contents) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![owner, path, contents])?;
+    /// Writes (creates or overwrites) one file of a devbox or snapshot. Text is stored as
+    /// SQLite TEXT (readable in the `sqlite3` shell), anything else as a BLOB.
+    pub fn write_file(&self, owner: &str, path: &str, contents: &[u8]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO files (owner, path, contents) VALUES (?1, ?2, ?3)",
+        )?;
+        match std::str::from_utf8(contents) {
+            Ok(text) => stmt.execute(params![owner, path, text])?,
+            Err(_) => stmt.execute(params![owner, path, contents])?,
+        };
         Ok(())
     }
 
-    /// One file's contents, if it exists.
+    /// Removes one file (or directory row) of an owner; true when it was there.
+    pub fn remove_file(&self, owner: &str, path: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM files WHERE owner = ?1 AND path = ?2")?
+            .execute(params![owner, path])?;
+        Ok(n > 0)
+    }
+
+    /// One file's contents as text (a binary file is read lossily), if it exists.
     pub fn read_file(&self, owner: &str, path: &str) -> Result<Option<String>> {
+        Ok(self
+            .read_file_bytes(owner, path)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// One file's bytes, if it exists.
+    pub fn read_file_bytes(&self, owner: &str, path: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn
             .prepare_cached("SELECT contents FROM files WHERE owner = ?1 AND path = ?2")?
-            .query_row(params![owner, path], |row| row.get(0))
+            .query_row(params![owner, path], |row| contents_of(row.get_ref(0)?))
             .optional()?)
+    }
+
+    /// Every file (and directory row) of an owner, as `(path, bytes)`, by path.
+    pub fn list_files(&self, owner: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path, contents FROM files WHERE owner = ?1 ORDER BY path")?;
+        let rows = stmt.query_map(params![owner], |row| {
+            Ok((row.get::<_, String>(0)?, contents_of(row.get_ref(1)?)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Appends one log line of a devbox (kept until the devbox's record goes).
+    pub fn append_log(&self, owner: &str, timestamp_ms: i64, body: &impl Serialize) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO logs (owner, timestamp_ms, body) VALUES (?1, ?2, ?3)")?
+            .execute(params![owner, timestamp_ms, serde_json::to_string(body)?])?;
+        Ok(())
+    }
+
+    /// A devbox's log lines up to `until_ms`, oldest first.
+    pub fn logs<T: DeserializeOwned>(&self, owner: &str, until_ms: i64) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM logs WHERE owner = ?1 AND timestamp_ms <= ?2 \
+             ORDER BY timestamp_ms, seq",
+        )?;
+        let rows = stmt.query_map(params![owner, until_ms], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
     }
 
     /// Copies every file of `from` to `to` (a snapshot capturing a disk, or a devbox
@@ -236,7 +312,7 @@ impl Db {
     pub fn clear(&self) -> Result<()> {
         self.conn.execute_batch(
             "DELETE FROM devboxes; DELETE FROM snapshots; DELETE FROM blueprints; \
-             DELETE FROM files; DELETE FROM requests;",
+             DELETE FROM executions; DELETE FROM logs; DELETE FROM files; DELETE FROM requests;",
         )?;
         Ok(())
     }

@@ -40,22 +40,27 @@ async fn create_devbox(
     State(state): State<AppState>,
     OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
 ) -> Result<Json<Devbox>> {
-    state.with(|s, now| s.create_devbox(req, now)).map(Json)
+    let devbox =
+        state.with(|s, now| s.create_devbox_with(req, || state.take_boot_failure(), now))?;
+    crate::executions::start_launch_commands(&state, &devbox);
+    Ok(Json(devbox))
 }
 
 /// Longest `create_and_await_running` holds before answering a devbox that is still
 /// booting: under the SDKs' 30 s default request timeout.
 const CREATE_AND_AWAIT_HOLD: Duration = Duration::from_secs(20);
 
-/// `POST /v1/devboxes/create_and_await_running` (SDK 3.0 calls this instead of create
-/// followed by `wait_for_status`): creates, then holds until the devbox is `running` (or
+/// `POST /v1/devboxes/create_and_await_running` (the SDKs call this since 1.30.0 instead
+/// of create followed by `wait_for_status`): creates, then holds until the devbox is `running` (or
 /// `failure` or `shutdown`). If the hold runs out it answers the devbox as it is, with 200 — the
 /// SDK then goes on with its own `await_running` loop.
 async fn create_and_await_running(
     State(state): State<AppState>,
     OptionalJsonBody(req): OptionalJsonBody<CreateDevbox>,
 ) -> Result<Json<Devbox>> {
-    let created = state.with(|s, now| s.create_devbox(req, now))?;
+    let created =
+        state.with(|s, now| s.create_devbox_with(req, || state.take_boot_failure(), now))?;
+    crate::executions::start_launch_commands(&state, &created);
     let wanted = [
         DevboxStatus::Running,
         DevboxStatus::Failure,
@@ -112,13 +117,31 @@ async fn shutdown_devbox(
     params: Params,
 ) -> Result<Json<Devbox>> {
     let force = params.bool("force", false)?;
-    state
-        .with(|s, now| s.shutdown_devbox(&id, force, now))
-        .map(Json)
+    let (devbox, running) = state.with(|s, now| {
+        let devbox = s.shutdown_devbox(&id, force, now)?;
+        Ok((devbox, s.unfinished_executions(&id)))
+    })?;
+    stop_commands(&state, &id, &running);
+    Ok(Json(devbox))
 }
 
+/// A devbox that stops takes its processes with it: running commands are killed and
+/// its named shells forgotten.
+pub(crate) fn stop_commands(state: &AppState, devbox_id: &str, running: &[String]) {
+    for id in running {
+        state.runs().kill(id);
+    }
+    state.runs().forget_devbox(devbox_id);
+}
+
+/// Suspending keeps the disk, not the processes: running commands are killed.
 async fn suspend_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {
-    state.with(|s, now| s.suspend_devbox(&id, now)).map(Json)
+    let (devbox, running) = state.with(|s, now| {
+        let devbox = s.suspend_devbox(&id, now)?;
+        Ok((devbox, s.unfinished_executions(&id)))
+    })?;
+    stop_commands(&state, &id, &running);
+    Ok(Json(devbox))
 }
 
 async fn resume_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {
@@ -126,7 +149,7 @@ async fn resume_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json
 }
 
 async fn keep_alive(State(state): State<AppState>, Id(id): Id) -> Result<Json<serde_json::Value>> {
-    state.with(|s, _| s.keep_alive(&id))?;
+    state.with(|s, now| s.keep_alive(&id, now))?;
     Ok(Json(serde_json::json!({})))
 }
 

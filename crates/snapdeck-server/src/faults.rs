@@ -1,8 +1,9 @@
-//! Fault injection: latency, 5xx, 429 with `Retry-After`, dropped connections, and failed
-//! snapshots. All off by default; set by flags at start and by `/_emulator/faults` while
+//! Fault injection: latency, 5xx, 429 with `Retry-After`, dropped connections, failed
+//! snapshots and failed boots. All off by default; set by flags at start and by `/_emulator/faults` while
 //! running. They apply to `/v1` only, never to `/healthz` or `/_emulator`.
 
 use serde::{Deserialize, Serialize};
+use snapdeck_api::FailureReason;
 
 /// The fault knobs. Field names match the command-line flags (`--fault-5xx-rate` is
 /// `fault_5xx_rate`), so a test can read one and set the other.
@@ -23,6 +24,10 @@ pub struct Faults {
     pub snapshot_failure_rate: f64,
     /// The next N snapshots end in `error`, whatever the rate.
     pub fail_next_snapshots: u32,
+    /// The next N devboxes created end their boot in `failure` instead of `running`.
+    pub fail_next_boots: u32,
+    /// The `failure_reason` of those boots.
+    pub boot_failure_reason: FailureReason,
 }
 
 impl Default for Faults {
@@ -35,6 +40,8 @@ impl Default for Faults {
             fault_drop_rate: 0.0,
             snapshot_failure_rate: 0.0,
             fail_next_snapshots: 0,
+            fail_next_boots: 0,
+            boot_failure_reason: FailureReason::HealthCheckFailed,
         }
     }
 }
@@ -50,6 +57,8 @@ pub struct FaultsPatch {
     pub fault_drop_rate: Option<f64>,
     pub snapshot_failure_rate: Option<f64>,
     pub fail_next_snapshots: Option<u32>,
+    pub fail_next_boots: Option<u32>,
+    pub boot_failure_reason: Option<FailureReason>,
 }
 
 /// What the fault layer decided for one request.
@@ -73,6 +82,13 @@ impl Faults {
                 return Err(format!("{name} must be between 0 and 1, got {rate}"));
             }
         }
+        if self.boot_failure_reason == FailureReason::Unknown {
+            return Err(
+                "boot_failure_reason must be out_of_memory, out_of_disk, execution_failed \
+                 or health_check_failed"
+                    .into(),
+            );
+        }
         Ok(())
     }
 
@@ -89,7 +105,9 @@ impl Faults {
             fault_retry_after_s,
             fault_drop_rate,
             snapshot_failure_rate,
-            fail_next_snapshots
+            fail_next_snapshots,
+            fail_next_boots,
+            boot_failure_reason
         );
         next.validate()?;
         *self = next;
@@ -118,6 +136,14 @@ impl Faults {
     /// Whether to drop this connection.
     pub fn drop_connection(&self) -> bool {
         self.fault_drop_rate > 0.0 && fastrand::f64() < self.fault_drop_rate
+    }
+
+    /// Whether the next boot fails (and why); consumes one forced failure.
+    pub fn take_boot_failure(&mut self) -> Option<FailureReason> {
+        (self.fail_next_boots > 0).then(|| {
+            self.fail_next_boots -= 1;
+            self.boot_failure_reason
+        })
     }
 
     /// Whether the next snapshot fails; consumes one forced failure.

@@ -8,6 +8,8 @@
 //!   survives a restart); [`db`] is the SQLite copy.
 //! * One module per resource ([`devboxes`], [`snapshots`], [`blueprints`], [`files`]),
 //!   each with its own `router()`; [`control`] is the `/_emulator` test surface.
+//! * [`executions`]: commands on a devbox, interpreted in-process by [`shell`] (bashkit)
+//!   over the devbox's emulated disk — never by the host.
 //! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
 //! * [`proxy`]: with `--upstream`, `/v1` is forwarded to the real API with the server's
 //!   key instead of being emulated.
@@ -26,6 +28,7 @@ pub mod db;
 pub mod devboxes;
 pub mod dist;
 pub mod error;
+pub mod executions;
 pub mod faults;
 pub mod files;
 pub mod jobs;
@@ -33,6 +36,7 @@ pub mod middleware;
 pub mod proxy;
 pub mod seed;
 pub mod serve;
+pub mod shell;
 pub mod snapshots;
 pub mod state;
 pub mod store;
@@ -68,6 +72,7 @@ pub fn app(state: AppState) -> Router {
             .merge(snapshots::router())
             .merge(blueprints::router())
             .merge(files::router())
+            .merge(executions::router())
             .fallback(|| async { Error::NotFound("no such API endpoint".into()) })
             .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
             .layer(from_fn_with_state(state.clone(), middleware::idempotency))

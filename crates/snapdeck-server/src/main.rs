@@ -105,6 +105,10 @@ struct Args {
     /// Share (0–1) of snapshots that end in `error`.
     #[arg(long, default_value_t = 0.0)]
     snapshot_failure_rate: f64,
+    /// How fast the clock of keep-alive and idle timers runs (100 = a 1-hour
+    /// keep_alive_time_seconds fires after 36 s).
+    #[arg(long, default_value_t = 1.0)]
+    lifecycle_speed: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,7 +143,7 @@ async fn run(args: Args) -> Result<(), String> {
         fault_retry_after_s: args.fault_retry_after_s,
         fault_drop_rate: args.fault_drop_rate,
         snapshot_failure_rate: args.snapshot_failure_rate,
-        fail_next_snapshots: 0,
+        ..Faults::default()
     };
     faults.validate()?;
     let timings = Timings {
@@ -163,6 +167,9 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("opening the database: {e}"))?;
     let mut store = Store::open(db, timings).map_err(|e| format!("loading the database: {e}"))?;
     let now = snapdeck_server::state::now_ms();
+    store
+        .set_lifecycle_speed(args.lifecycle_speed, now)
+        .map_err(|e| format!("--lifecycle-speed: {e}"))?;
     store.prune_requests(now).map_err(|e| e.to_string())?;
     if upstream.is_none() && store.is_empty() && args.seed != Some(SeedMode::None) {
         seed::demo(&mut store, now).map_err(|e| format!("seeding: {e}"))?;

@@ -194,6 +194,7 @@ impl Seeder<'_> {
             view,
             steps,
             base_blueprint_id: base.clone(),
+            life: Default::default(),
         };
         self.store.insert_devbox(rec)?;
         self.bases.insert(id.clone(), base);
@@ -205,7 +206,7 @@ impl Seeder<'_> {
             None => db.write_file(
                 &id,
                 &format!("{HOME}/README.md"),
-                &format!("# {name}\n\nWorkspace of the {name} devbox.\n"),
+                format!("# {name}\n\nWorkspace of the {name} devbox.\n").as_bytes(),
             )?,
         }
         Ok(id)
@@ -230,7 +231,7 @@ impl Seeder<'_> {
         db.write_file(
             devbox,
             &format!("{HOME}/NOTES.md"),
-            &format!("{name}\n\n{commit_message}\n"),
+            format!("{name}\n\n{commit_message}\n").as_bytes(),
         )?;
         db.copy_files(devbox, &id)?;
         let size = size_mb * MB + self.rng.u64(0..MB);

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
             post(snapshot_disk_async),
         )
         .route("/devboxes/disk_snapshots", get(list_snapshots))
+        .route("/devboxes/disk_snapshots/list_public", get(list_public))
         .route("/devboxes/disk_snapshots/{id}", post(update_snapshot))
         .route("/devboxes/disk_snapshots/{id}/status", get(snapshot_status))
         .route(
@@ -101,4 +102,14 @@ async fn delete_snapshot(
 ) -> Result<Json<serde_json::Value>> {
     state.with(|s, _| s.delete_snapshot(&id))?;
     Ok(Json(serde_json::json!({})))
+}
+
+/// `GET /v1/devboxes/disk_snapshots/list_public`: the emulator has no public snapshots.
+async fn list_public(params: Params) -> Result<Json<snapdeck_api::SnapshotList>> {
+    params.limit()?;
+    Ok(Json(snapdeck_api::SnapshotList {
+        snapshots: Vec::new(),
+        has_more: false,
+        total_count: Some(0),
+    }))
 }

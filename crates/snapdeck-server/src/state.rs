@@ -65,6 +65,8 @@ struct Shared {
     /// One async lock per `x-request-id` in flight, so a retry that overtakes its
     /// original waits for it and then replays its answer instead of acting twice.
     request_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Commands running now (output so far, kill switches, named shells).
+    runs: Arc<crate::executions::Runs>,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -88,6 +90,7 @@ impl AppState {
             faults: Mutex::new(faults),
             changes,
             request_locks: Mutex::new(HashMap::new()),
+            runs: Arc::default(),
         }))
     }
 
@@ -107,6 +110,11 @@ impl AppState {
     /// A receiver that wakes on every status change (for long polls).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.0.changes.subscribe()
+    }
+
+    /// The commands running now.
+    pub fn runs(&self) -> &Arc<crate::executions::Runs> {
+        &self.0.runs
     }
 
     /// The start-up configuration.
@@ -141,6 +149,12 @@ impl AppState {
     /// queued; the error message when it does.
     pub fn take_snapshot_failure(&self) -> Option<String> {
         lock(&self.0.faults).take_snapshot_failure()
+    }
+
+    /// Decides whether the next boot fails, consuming a forced failure if one is queued;
+    /// the reason when it does.
+    pub fn take_boot_failure(&self) -> Option<snapdeck_api::FailureReason> {
+        lock(&self.0.faults).take_boot_failure()
     }
 
     /// The async lock for one idempotency key.

@@ -15,13 +15,20 @@ use std::collections::{HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 use snapdeck_api::{
     Blueprint, BlueprintList, BlueprintStatus, CreateBlueprint, CreateDevbox, Devbox, DevboxList,
-    DevboxStatus, ExecutionDetail, LaunchParameters, Metadata, ShutdownReason, Snapshot,
-    SnapshotList, SnapshotParams, SnapshotStatus, SnapshotStatusView, StateTransition,
+    DevboxStatus, ExecutionDetail, FailureReason, LaunchParameters, Metadata, ShutdownReason,
+    Snapshot, SnapshotList, SnapshotParams, SnapshotStatus, SnapshotStatusView, StateTransition,
     UpdateDevbox,
 };
 
 use crate::db::{Db, StoredResponse, Table};
 use crate::error::{Error, Params, Result};
+
+mod execs;
+mod lifecycle;
+pub use execs::{
+    DEFAULT_LAST_N, DevboxLife, ExecRec, ExecSource, ExecStart, NewExecution, last_lines, log_line,
+};
+pub use lifecycle::{LifeClock, LifeTimer, TimerAction};
 
 /// How long the emulated operations take, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,30 +77,69 @@ pub struct DevboxRec {
     /// `source_blueprint_id` of the devbox's snapshots.
     #[serde(default)]
     pub base_blueprint_id: Option<String>,
+    /// Environment, lifecycle timers and boot work (see [`DevboxLife`]).
+    #[serde(default)]
+    pub life: DevboxLife,
 }
 
 impl DevboxRec {
-    fn advance(&mut self, now: i64) -> bool {
-        let mut changed = false;
-        while let Some(step) = self.steps.front().copied().filter(|s| s.due_ms <= now) {
-            self.steps.pop_front();
-            self.enter(step.status, step.due_ms);
+    /// Applies the steps and the lifecycle timer due at `now`; true when anything changed.
+    fn advance(&mut self, now: i64, clock: &LifeClock, suspend_ms: i64) -> bool {
+        let mut changed = self.apply_steps(now, clock);
+        if self.fire_timer(now, clock, suspend_ms) {
+            // An idle suspend schedules `suspended`, which may be due already.
+            self.apply_steps(now, clock);
             changed = true;
         }
         changed
     }
 
+    fn apply_steps(&mut self, now: i64, clock: &LifeClock) -> bool {
+        let mut changed = false;
+        while let Some(step) = self.steps.front().copied().filter(|s| s.due_ms <= now) {
+            if self.held_by_launch() {
+                break;
+            }
+            self.steps.pop_front();
+            self.enter(step.status, step.due_ms);
+            if step.status == DevboxStatus::Running {
+                self.arm_timer(step.due_ms, clock);
+            }
+            changed = true;
+        }
+        changed
+    }
+
+    /// Records a new status. A failed boot carries its reason and ends the devbox; any
+    /// status but `running` disarms the lifecycle timer.
     fn enter(&mut self, status: DevboxStatus, at_ms: i64) {
         self.view.status = status;
+        let failure_reason = (status == DevboxStatus::Failure)
+            .then_some(self.life.boot_failure)
+            .flatten();
+        if status == DevboxStatus::Failure {
+            self.view.failure_reason = failure_reason;
+            self.view.end_time_ms = Some(at_ms);
+        }
+        if status != DevboxStatus::Running {
+            self.life.timer = None;
+        }
         self.view.state_transitions.push(StateTransition {
             status,
             transition_time_ms: Some(at_ms),
-            failure_reason: None,
+            failure_reason,
         });
     }
 
-    fn next_due(&self) -> Option<i64> {
-        self.steps.front().map(|s| s.due_ms)
+    fn next_due(&self, clock: &LifeClock) -> Option<i64> {
+        // While the launch commands run, the next step waits for `launch_done`.
+        let step = (!self.held_by_launch())
+            .then(|| self.steps.front().map(|s| s.due_ms))
+            .flatten();
+        match (step, self.timer_due(clock)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -340,6 +386,9 @@ pub struct Store {
     devboxes: HashMap<String, DevboxRec>,
     snapshots: HashMap<String, SnapshotRec>,
     blueprints: HashMap<String, BlueprintRec>,
+    executions: HashMap<String, ExecRec>,
+    /// The clock of keep-alive and idle timers (see [`LifeClock`]).
+    clock: LifeClock,
     next_seq: u64,
     /// Earliest due transition of any record: [`Store::tick`] is free until then.
     next_due: Option<i64>,
@@ -357,6 +406,8 @@ impl Store {
             devboxes: HashMap::new(),
             snapshots: HashMap::new(),
             blueprints: HashMap::new(),
+            executions: HashMap::new(),
+            clock: LifeClock::new(crate::state::now_ms(), 1.0),
             next_seq: 1,
             next_due: None,
             rng: fastrand::Rng::new(),
@@ -370,17 +421,24 @@ impl Store {
         let devboxes: Vec<DevboxRec> = self.db.load(Table::Devboxes)?;
         let snapshots: Vec<SnapshotRec> = self.db.load(Table::Snapshots)?;
         let blueprints: Vec<BlueprintRec> = self.db.load(Table::Blueprints)?;
+        let executions: Vec<ExecRec> = self.db.load(Table::Executions)?;
         let max_seq = devboxes
             .iter()
             .map(|r| r.seq)
             .chain(snapshots.iter().map(|r| r.seq))
             .chain(blueprints.iter().map(|r| r.seq))
+            .chain(executions.iter().map(|r| r.seq))
             .max()
             .unwrap_or(0);
         self.next_seq = max_seq + 1;
         self.devboxes = devboxes
             .into_iter()
-            .map(|r| (r.view.id.clone(), r))
+            .map(|mut r| {
+                // Launch commands that were running stopped with the process: the boot
+                // goes on without them.
+                r.life.launch_pending = false;
+                (r.view.id.clone(), r)
+            })
             .collect();
         self.snapshots = snapshots
             .into_iter()
@@ -390,6 +448,8 @@ impl Store {
             .into_iter()
             .map(|r| (r.view.id.clone(), r))
             .collect();
+        self.executions = executions.into_iter().map(|r| (r.id.clone(), r)).collect();
+        self.end_interrupted_executions(crate::state::now_ms())?;
         self.recompute_next_due();
         self.dirty = true;
         Ok(())
@@ -440,12 +500,19 @@ impl Store {
             devboxes,
             snapshots,
             blueprints,
+            clock,
+            timings,
             ..
         } = self;
         let mut changed = false;
         db.transaction(|db| {
             for rec in devboxes.values_mut() {
-                if rec.advance(now) {
+                let was = rec.view.status;
+                if rec.advance(now, clock, timings.suspend_ms) {
+                    if rec.view.status == DevboxStatus::Shutdown && was != DevboxStatus::Shutdown {
+                        // A keep-alive or idle shutdown discards the disk like any other.
+                        db.delete_files(&rec.view.id)?;
+                    }
                     save_devbox(db, rec)?;
                     changed = true;
                 }
@@ -472,7 +539,7 @@ impl Store {
         self.next_due = self
             .devboxes
             .values()
-            .filter_map(DevboxRec::next_due)
+            .filter_map(|r| r.next_due(&self.clock))
             .chain(self.snapshots.values().filter_map(|r| r.due_ms))
             .chain(
                 self.blueprints
@@ -510,7 +577,7 @@ impl Store {
     }
 
     fn index_devbox(&mut self, rec: DevboxRec) {
-        self.schedule(rec.next_due());
+        self.schedule(rec.next_due(&self.clock));
         self.dirty = true;
         self.devboxes.insert(rec.view.id.clone(), rec);
     }
@@ -541,7 +608,7 @@ impl Store {
     /// Replaces a devbox record after a change.
     fn update_devbox_rec(&mut self, rec: DevboxRec) -> Result<Devbox> {
         save_devbox(&self.db, &rec)?;
-        self.schedule(rec.next_due());
+        self.schedule(rec.next_due(&self.clock));
         self.dirty = true;
         let view = rec.view.clone();
         self.devboxes.insert(rec.view.id.clone(), rec);
@@ -577,7 +644,7 @@ impl Store {
     /// A devbox and the time of its next transition (for long polls).
     pub fn devbox_and_due(&self, id: &str) -> Result<(Devbox, Option<i64>)> {
         let rec = self.devbox_rec(id)?;
-        Ok((rec.view.clone(), rec.next_due()))
+        Ok((rec.view.clone(), rec.next_due(&self.clock)))
     }
 
     /// `GET /v1/devboxes`: `status`, `limit`, `starting_after`, `include_total_count`, and
@@ -611,6 +678,17 @@ impl Store {
 
     /// `POST /v1/devboxes`.
     pub fn create_devbox(&mut self, req: CreateDevbox, now: i64) -> Result<Devbox> {
+        self.create_devbox_with(req, || None, now)
+    }
+
+    /// `POST /v1/devboxes`, with a boot that fails with the reason `boot_failure` gives
+    /// (asked only once the request is valid, so a refused one uses up no forced failure).
+    pub fn create_devbox_with(
+        &mut self,
+        req: CreateDevbox,
+        boot_failure: impl FnOnce() -> Option<FailureReason>,
+        now: i64,
+    ) -> Result<Devbox> {
         let sources = [
             req.snapshot_id.is_some(),
             req.blueprint_id.is_some(),
@@ -669,8 +747,21 @@ impl Store {
             base_blueprint_id = blueprint_id.clone();
         }
 
-        let launch_parameters = req.launch_parameters.unwrap_or_default();
-        let steps = boot_steps(&launch_parameters, now, self.timings.boot_ms);
+        let mounted = file_mounts(&req)?;
+        let launch_parameters = req.launch_parameters.clone().unwrap_or_default();
+        let boot_failure = boot_failure();
+        let has_launch_commands = boot_failure.is_none()
+            && launch_parameters
+                .launch_commands
+                .iter()
+                .flatten()
+                .any(|c| !c.trim().is_empty());
+        let mut steps = boot_steps(&launch_parameters, now, self.timings.boot_ms);
+        if boot_failure.is_some()
+            && let Some(last) = steps.back_mut()
+        {
+            last.status = DevboxStatus::Failure;
+        }
         let first = if is_flex(&launch_parameters) {
             DevboxStatus::Queued
         } else {
@@ -702,12 +793,25 @@ impl Store {
             },
             steps,
             base_blueprint_id,
+            life: DevboxLife {
+                env: req.environment_variables.clone().unwrap_or_default(),
+                launch_pending: has_launch_commands,
+                timer: None,
+                boot_failure,
+            },
         };
+        let boot_log = boot_log(&rec, &mounted);
         // The record and the disk it boots from land together or not at all.
         self.db.transaction(|db| {
             save_devbox(db, &rec)?;
             if let Some(snapshot_id) = &req.snapshot_id {
                 db.copy_files(snapshot_id, &id)?;
+            }
+            for (path, contents) in &mounted {
+                db.write_file(&id, path, contents.as_bytes())?;
+            }
+            for line in &boot_log {
+                db.append_log(&id, line.timestamp_ms, line)?;
             }
             Ok(())
         })?;
@@ -829,9 +933,9 @@ impl Store {
         self.update_devbox_rec(rec)
     }
 
-    /// `POST /v1/devboxes/{id}/keep_alive`: there is no idle timer to reset here, so
-    /// this only checks that the devbox exists and is not gone for good.
-    pub fn keep_alive(&self, id: &str) -> Result<()> {
+    /// `POST /v1/devboxes/{id}/keep_alive`: restarts the devbox's keep-alive or idle
+    /// timer (see [`lifecycle`]); 400 for a devbox that is gone for good.
+    pub fn keep_alive(&mut self, id: &str, now: i64) -> Result<()> {
         let rec = self.devbox_rec(id)?;
         if rec.view.status.is_final() {
             return Err(Error::BadRequest(format!(
@@ -839,7 +943,7 @@ impl Store {
                 rec.view.status
             )));
         }
-        Ok(())
+        self.touch(id, true, now)
     }
 
     // ---- files ----
@@ -858,7 +962,8 @@ impl Store {
     /// `POST /v1/devboxes/{id}/write_file_contents`.
     pub fn write_file(&self, id: &str, path: &str, contents: &str) -> Result<ExecutionDetail> {
         self.running_devbox(id)?;
-        self.db.write_file(id, &resolve_path(path)?, contents)?;
+        self.db
+            .write_file(id, &resolve_path(path)?, contents.as_bytes())?;
         Ok(ExecutionDetail {
             devbox_id: id.to_owned(),
             stdout: String::new(),
@@ -866,6 +971,30 @@ impl Store {
             exit_status: 0,
             shell_name: None,
         })
+    }
+
+    /// `POST /v1/devboxes/{id}/upload_file`: any bytes, logged as a `files` line.
+    pub fn upload_file(&self, id: &str, path: &str, contents: &[u8], now: i64) -> Result<()> {
+        self.running_devbox(id)?;
+        let path = resolve_path(path)?;
+        self.db.transaction(|db| {
+            db.write_file(id, &path, contents)?;
+            let line = log_line(
+                "files",
+                now,
+                format!("Uploaded {path} ({} bytes)", contents.len()),
+            );
+            db.append_log(id, now, &line)
+        })
+    }
+
+    /// `POST /v1/devboxes/{id}/download_file`: the bytes; 404 for a missing file.
+    pub fn download_file(&self, id: &str, path: &str) -> Result<Vec<u8>> {
+        self.running_devbox(id)?;
+        let path = resolve_path(path)?;
+        self.db
+            .read_file_bytes(id, &path)?
+            .ok_or_else(|| Error::NotFound(format!("File {path} not found on devbox {id}")))
     }
 
     /// `POST /v1/devboxes/{id}/read_file_contents`: 404 for a missing file.
@@ -1113,6 +1242,84 @@ impl Store {
         })
     }
 
+    /// A blueprint's build log up to `now`: plausible lines of a Docker build of its
+    /// parameters (base image, each Dockerfile instruction, each setup command), spread
+    /// over the build's steps, ending with success or the failing command.
+    pub fn build_logs(&self, id: &str, now: i64) -> Result<Vec<serde_json::Value>> {
+        let rec = self
+            .blueprints
+            .get(id)
+            .ok_or_else(|| Error::not_found("Blueprint", id))?;
+        let view = &rec.view;
+        let start = view.create_time_ms;
+        let end = view
+            .build_finish_time_ms
+            .or(rec.steps.back().map(|s| s.due_ms))
+            .unwrap_or(start);
+        let params = &view.parameters;
+        let mut body = vec![(
+            "info",
+            format!("Build of blueprint {} ({id}) queued", view.name),
+        )];
+        let base = params
+            .get("base_blueprint_name")
+            .or(params.get("base_blueprint_id"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("runloop/universal-ubuntu-24.04");
+        body.push(("info", format!("Provisioning a builder; base image {base}")));
+        let dockerfile = params
+            .get("dockerfile")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let instructions: Vec<&str> = dockerfile
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let commands: Vec<&str> = params
+            .get("system_setup_commands")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+            .unwrap_or_default();
+        let steps = instructions.len() + commands.len();
+        let mut failed = false;
+        for (i, line) in instructions.iter().enumerate() {
+            body.push(("info", format!("#{} [{}/{steps}] {line}", i + 1, i + 1)));
+        }
+        for (j, command) in commands.iter().enumerate() {
+            let n = instructions.len() + j + 1;
+            body.push(("info", format!("#{n} [{n}/{steps}] RUN {command}")));
+            if matches!(command.trim(), "false" | "exit 1") {
+                body.push(("error", format!("#{n} ERROR: process \"{command}\" did not complete successfully: exit code: 1")));
+                failed = true;
+                break;
+            }
+            body.push(("info", format!("#{n} DONE")));
+        }
+        if failed || view.status == BlueprintStatus::Failed {
+            body.push(("error", "Build failed".into()));
+        } else {
+            body.push(("info", "Exporting the image".into()));
+            body.push(("info", "Build complete".into()));
+        }
+        // Spread the lines evenly from creation to the end of the build; show the ones
+        // whose time has come.
+        let n = i64::try_from(body.len()).unwrap_or(1).max(1);
+        Ok(body
+            .into_iter()
+            .enumerate()
+            .map(|(i, (level, message))| {
+                let i = i64::try_from(i).unwrap_or(0);
+                let at = if i + 1 == n { end } else { start + (end - start) * i / n };
+                (at, level, message)
+            })
+            .filter(|(at, _, _)| *at <= now)
+            .map(|(at, level, message)| {
+                serde_json::json!({"level": level, "message": message, "timestamp_ms": at})
+            })
+            .collect())
+    }
+
     /// `POST /v1/blueprints/{id}/delete`: 400 while snapshots derive from it.
     pub fn delete_blueprint(&mut self, id: &str) -> Result<()> {
         let mut rec = self
@@ -1174,6 +1381,69 @@ fn check_commit_message(message: Option<&str>) -> Result<()> {
     }
 }
 
+/// The files to place at boot: `file_mounts` (path → contents) and `mounts` of type
+/// `file_mount` (`{target, content}`), paths resolved like the file API's.
+fn file_mounts(req: &CreateDevbox) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for (path, contents) in req.file_mounts.iter().flatten() {
+        files.push((resolve_path(path)?, contents.clone()));
+    }
+    for mount in req.mounts.iter().flatten() {
+        if mount.get("type").and_then(|t| t.as_str()) != Some("file_mount") {
+            continue;
+        }
+        let target = mount.get("target").and_then(|t| t.as_str());
+        let content = mount.get("content").and_then(|t| t.as_str());
+        match (target, content) {
+            (Some(target), Some(content)) => {
+                files.push((resolve_path(target)?, content.to_owned()));
+            }
+            _ => {
+                return Err(Error::BadRequest(
+                    "a file_mount needs a target and a content".into(),
+                ));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The boot's log lines, each at the time its step is due (the logs endpoint shows a
+/// line once its time has come). With launch commands, `running` is logged when they end.
+fn boot_log(rec: &DevboxRec, mounted: &[(String, String)]) -> Vec<snapdeck_api::commands::LogLine> {
+    let lp = &rec.view.launch_parameters;
+    let created = rec.view.create_time_ms;
+    let mut lines = vec![log_line(
+        "kmsg",
+        created,
+        format!(
+            "Provisioning devbox {} ({}, {})",
+            rec.view.id,
+            lp.architecture.as_deref().unwrap_or("x86_64"),
+            lp.resource_size_request.as_deref().unwrap_or("SMALL")
+        ),
+    )];
+    for (path, contents) in mounted {
+        lines.push(log_line(
+            "files",
+            created,
+            format!("Mounted file {path} ({} bytes)", contents.len()),
+        ));
+    }
+    for step in &rec.steps {
+        let message = match step.status {
+            DevboxStatus::Provisioning => "Assigned to a node; provisioning",
+            DevboxStatus::Initializing => "Initializing: running setup",
+            DevboxStatus::Running if rec.life.launch_pending => continue,
+            DevboxStatus::Running => "Devbox is running",
+            DevboxStatus::Failure => "Devbox failed to boot",
+            _ => continue,
+        };
+        lines.push(log_line("kmsg", step.due_ms, message));
+    }
+    lines
+}
+
 fn is_flex(lp: &LaunchParameters) -> bool {
     lp.extra.get("provisioning_tier").and_then(|v| v.as_str()) == Some("flex")
 }
@@ -1215,6 +1485,17 @@ fn save_devbox(db: &Db, rec: &DevboxRec) -> Result<()> {
         rec.seq,
         rec.view.status.as_str(),
         rec.view.create_time_ms,
+        rec,
+    )
+}
+
+fn save_execution(db: &Db, rec: &ExecRec) -> Result<()> {
+    db.put(
+        Table::Executions,
+        &rec.id,
+        rec.seq,
+        rec.status.as_str(),
+        rec.create_time_ms,
         rec,
     )
 }

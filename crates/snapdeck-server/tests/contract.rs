@@ -412,3 +412,75 @@ async fn a_wrong_key_is_an_authentication_error() {
         .await;
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+#[tokio::test]
+async fn commands_through_the_client_execute_sync_async_wait_get_kill_and_logs() {
+    use snapdeck_api::commands::{ExecuteParams, ExecutionStatus};
+    let (_, client) = emulator(false);
+    let id = running(&client, "commands").await;
+    let done = client
+        .execute_sync(
+            &id,
+            &ExecuteParams::new("echo check > ok.txt; cat ok.txt; exit 2"),
+        )
+        .await
+        .expect("execute_sync");
+    assert_eq!((done.exit_status, done.stdout.as_str()), (2, "check\n"));
+    assert_eq!(
+        client
+            .read_file_contents(&id, "ok.txt")
+            .await
+            .expect("read"),
+        "check\n"
+    );
+    let started = client
+        .execute_async(&id, &ExecuteParams::new("sleep 30"))
+        .await
+        .expect("execute_async");
+    let running = client
+        .wait_for_execution(
+            &id,
+            &started.execution_id,
+            &[ExecutionStatus::Running],
+            Some(5.0),
+        )
+        .await
+        .expect("wait")
+        .expect("running within the hold");
+    assert_eq!(running.status, ExecutionStatus::Running);
+    let none = client
+        .wait_for_execution(
+            &id,
+            &started.execution_id,
+            &[ExecutionStatus::Completed],
+            Some(0.0),
+        )
+        .await
+        .expect("a hold that runs out is not an error");
+    assert!(none.is_none());
+    let killed = client
+        .kill_execution(&id, &started.execution_id)
+        .await
+        .expect("kill");
+    assert_eq!(killed.exit_status, Some(137));
+    let got = client
+        .get_execution(&id, &started.execution_id, Some(1))
+        .await
+        .expect("get");
+    assert_eq!(got.status, ExecutionStatus::Completed);
+    let quick = client
+        .execute(&id, &ExecuteParams::new("echo fast"), None)
+        .await
+        .expect("execute");
+    assert_eq!(quick.stdout.as_deref(), Some("fast\n"));
+    let logs = client
+        .devbox_logs(&id, Some(&quick.execution_id))
+        .await
+        .expect("logs");
+    assert_eq!(logs.logs[0].message.as_deref(), Some("fast"));
+    let err = client
+        .execute_sync("dbx_missing", &ExecuteParams::new("true"))
+        .await
+        .expect_err("404");
+    assert_eq!(err.status(), Some(404));
+}

@@ -403,8 +403,25 @@ async fn create_echoes_name_metadata_and_launch_parameters_and_boots_through_eac
 }
 
 #[tokio::test]
+async fn create_accepts_half_a_cpu_core_and_echoes_it() {
+    // Regression: custom_cpu_cores was typed as an integer, so 0.5 (the documented
+    // minimum since SDK 2.0) was a 422.
+    let emu = Emu::new();
+    let dbx = emu
+        .create_devbox(json!({
+            "launch_parameters": {"resource_size_request": "CUSTOM_SIZE",
+                "custom_cpu_cores": 0.5, "custom_gb_memory": 1},
+        }))
+        .await;
+    assert_eq!(dbx["launch_parameters"]["custom_cpu_cores"], 0.5);
+    let id = dbx["id"].as_str().expect("id");
+    let got = emu.ok(emu.get(&format!("/v1/devboxes/{id}")).await).await;
+    assert_eq!(got["launch_parameters"]["custom_cpu_cores"], 0.5);
+}
+
+#[tokio::test]
 async fn create_and_await_running_answers_once_the_devbox_runs() {
-    // SDK 3.0 calls this endpoint instead of create + wait_for_status.
+    // The SDKs call this endpoint (since 1.30.0) instead of create + wait_for_status.
     let emu = Emu::new();
     let reply = emu
         .post(

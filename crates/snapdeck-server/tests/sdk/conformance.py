@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 import urllib.request
+import warnings
 from typing import Callable
 
 import runloop_api_client
@@ -23,6 +24,9 @@ try:
     from runloop_api_client._version import __version__ as SDK_VERSION
 except Exception:  # pragma: no cover - very old SDKs
     SDK_VERSION = "unknown"
+
+# execute_sync is deprecated in SDK 3.0 but still part of the API the emulator serves.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 RESULTS: list[tuple[str, bool]] = []
 
@@ -227,6 +231,178 @@ def _() -> None:
     assert snapshot.get_info().status == "complete"
     clone = snapshot.create_devbox(name="oo-clone")
     assert clone.file.read(file_path="oo.txt") == "object layer"
+    clone.shutdown()
+    devbox.shutdown()
+
+
+def control(path: str, body: dict[str, object]) -> dict[str, object]:
+    """POSTs to the emulator's control surface (no auth)."""
+    req = urllib.request.Request(
+        os.environ["RUNLOOP_BASE_URL"] + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    return json.loads(urllib.request.urlopen(req, timeout=5).read())
+
+
+@check("execute_sync runs a command on the emulated disk, seen by the file API")
+def _() -> None:
+    dbx = client.devboxes.create_and_await_running(name="commands")
+    state["cmd"] = dbx.id
+    out = client.devboxes.execute_sync(dbx.id, command="echo v2 > f.txt && cat f.txt; echo warn >&2")
+    assert out.exit_status == 0, out
+    assert out.stdout == "v2\n", repr(out.stdout)
+    assert out.stderr == "warn\n", repr(out.stderr)
+    assert client.devboxes.read_file_contents(dbx.id, file_path="f.txt") == "v2\n"
+
+
+@check("pipes, quoting, heredocs and exit codes")
+def _() -> None:
+    out = client.devboxes.execute_sync(
+        state["cmd"], command="X='a b'; printf 'c\\nb\\na\\n' | sort | head -n 2; echo \"$X\"; cat <<EOF\nhere\nEOF\nexit 3"
+    )
+    assert out.exit_status == 3, out
+    assert out.stdout == "a\nb\na b\nhere\n", repr(out.stdout)
+
+
+@check("an unsupported command is exit 127 with the emulator's message")
+def _() -> None:
+    out = client.devboxes.execute_sync(state["cmd"], command="python3 -V")
+    assert out.exit_status == 127, out
+    assert out.stderr.startswith("command not found: python3 (snapdeck-server emulates commands"), out.stderr
+
+
+@check("execute_and_await_completion, a named shell keeping cwd and env")
+def _() -> None:
+    shell = {"shell_name": "conformance"}
+    first = client.devboxes.execute_and_await_completion(
+        state["cmd"], command="mkdir -p /srv/x && cd /srv/x && export K=v", extra_body=shell
+    )
+    assert first.status == "completed" and first.exit_status == 0, first
+    second = client.devboxes.execute_and_await_completion(state["cmd"], command="pwd; echo $K", extra_body=shell)
+    assert second.stdout == "/srv/x\nv\n", repr(second.stdout)
+    fresh = client.devboxes.execute_and_await_completion(state["cmd"], command="pwd")
+    assert fresh.stdout == "/home/user\n", repr(fresh.stdout)
+
+
+@check("execute_async, executions.await_completed, retrieve with last_n, the stdout stream")
+def _() -> None:
+    ex = client.devboxes.execute_async(state["cmd"], command="seq 1 150")
+    assert ex.execution_id, ex
+    done = client.devboxes.executions.await_completed(ex.execution_id, state["cmd"])
+    assert done.status == "completed" and done.exit_status == 0, done
+    assert done.stdout_truncated is True and (done.stdout or "").count("\n") == 100, done.stdout
+    five = client.devboxes.executions.retrieve(ex.execution_id, devbox_id=state["cmd"], last_n="5")
+    assert five.stdout == "146\n147\n148\n149\n150\n", repr(five.stdout)
+    streamed = "".join(
+        chunk.output
+        for chunk in client.devboxes.executions.stream_stdout_updates(ex.execution_id, devbox_id=state["cmd"])
+    )
+    assert streamed.count("\n") == 150, len(streamed)
+
+
+@check("executions.kill stops a running command")
+def _() -> None:
+    ex = client.devboxes.execute_async(state["cmd"], command="sleep 30")
+    killed = client.devboxes.executions.kill(ex.execution_id, devbox_id=state["cmd"])
+    assert killed.status == "completed" and killed.exit_status == 137, killed
+
+
+@check("upload_file (multipart) and download_file round-trip bytes")
+def _() -> None:
+    data = bytes([0, 1, 2, 255, 10]) + b"tail"
+    client.devboxes.upload_file(state["cmd"], path="up/blob.bin", file=("blob.bin", data))
+    got = client.devboxes.download_file(state["cmd"], path="up/blob.bin").read()
+    assert got == data, got
+    out = client.devboxes.execute_sync(state["cmd"], command="wc -c < up/blob.bin")
+    assert out.stdout.strip() == str(len(data)), out.stdout
+
+
+@check("devbox logs list each execution's lines, filtered by execution")
+def _() -> None:
+    ex = client.devboxes.execute_and_await_completion(state["cmd"], command="echo logged; exit 2")
+    logs = client.devboxes.logs.list(state["cmd"], execution_id=ex.execution_id).logs
+    assert [log.message for log in logs if log.message] == ["logged"], logs
+    assert logs[-1].exit_code == 2 and logs[-1].source == "exec", logs[-1]
+    everything = client.devboxes.logs.list(state["cmd"]).logs
+    assert any(log.source == "kmsg" for log in everything)
+
+
+@check("a snapshot after execute_sync restores what the command wrote")
+def _() -> None:
+    client.devboxes.execute_sync(state["cmd"], command="echo v2 > /home/user/f")
+    snap = client.devboxes.snapshot_disk(state["cmd"], name="after-command")
+    client.devboxes.execute_sync(state["cmd"], command="echo v3 > /home/user/f")
+    restored = client.devboxes.create_and_await_running(snapshot_id=snap.id)
+    out = client.devboxes.execute_sync(restored.id, command="cat /home/user/f")
+    assert out.stdout == "v2\n", repr(out.stdout)
+    client.devboxes.shutdown(restored.id)
+
+
+@check("file_mounts and launch_commands are applied at boot")
+def _() -> None:
+    dbx = client.devboxes.create_and_await_running(
+        file_mounts={"/etc/app.conf": "port=1\n"},
+        launch_parameters={"launch_commands": ["mkdir -p /opt/app && echo booted > /opt/app/state"]},
+    )
+    assert client.devboxes.read_file_contents(dbx.id, file_path="/etc/app.conf") == "port=1\n"
+    assert client.devboxes.read_file_contents(dbx.id, file_path="/opt/app/state") == "booted\n"
+    client.devboxes.shutdown(dbx.id)
+
+
+@check("blueprint build logs and list_public")
+def _() -> None:
+    bp = client.blueprints.create_and_await_build_complete(name="conformance-bp", system_setup_commands=["echo hi"])
+    assert bp.status == "build_complete", bp.status
+    logs = client.blueprints.logs(bp.id)
+    assert logs.blueprint_id == bp.id
+    assert logs.logs[-1].message == "Build complete", logs.logs[-1]
+    assert list(client.blueprints.list_public()) == []
+
+
+@check("a boot made to fail ends the SDK's await in an error; keep-alive shuts down on the emulator clock")
+def _() -> None:
+    control("/_emulator/faults", {"fail_next_boots": 1, "boot_failure_reason": "out_of_memory"})
+    try:
+        client.devboxes.create_and_await_running(name="doomed")
+    except Exception as e:  # noqa: BLE001 - the SDKs raise a generic error here
+        assert "failure" in str(e), e
+    else:
+        raise AssertionError("create_and_await_running accepted a failed boot")
+    failed = [d for d in client.devboxes.list(status="failure").devboxes if d.name == "doomed"]
+    assert failed and failed[0].failure_reason == "out_of_memory", failed
+    dbx = client.devboxes.create_and_await_running(launch_parameters={"keep_alive_time_seconds": 60})
+    control("/_emulator/clock", {"advance_seconds": 61})
+    gone = client.devboxes.retrieve(dbx.id)
+    assert gone.status == "shutdown" and gone.shutdown_reason == "keep_alive_timeout", gone
+
+
+@check("the object layer runs commands: cmd.exec with callbacks, exec_async and kill, files, logs")
+def _() -> None:
+    try:
+        from runloop_api_client import RunloopSDK
+    except ImportError:
+        print("# RunloopSDK is not in this SDK version; nothing to check")
+        return
+    sdk = RunloopSDK()
+    devbox = sdk.devbox.create(name="oo-commands")
+    lines: list[str] = []
+    result = devbox.cmd.exec("echo one; echo two", stdout=lines.append)
+    assert result.exit_code == 0 and result.stdout() == "one\ntwo\n", result.stdout()
+    assert "".join(lines) == "one\ntwo\n", lines
+    execution = devbox.cmd.exec_async("sleep 30")
+    execution.kill()
+    assert execution.result().exit_code == 137
+    devbox.file.upload(path="oo.bin", file=("oo.bin", b"\x00\x01"))
+    assert devbox.file.download(path="oo.bin") == b"\x00\x01"
+    devbox.cmd.exec("echo v2 > f")
+    snapshot = devbox.snapshot_disk(name="oo-after-command")
+    clone = snapshot.create_devbox(name="oo-command-clone")
+    assert clone.cmd.exec("cat f").stdout() == "v2\n"
+    assert any(log.source == "exec" for log in devbox.logs().logs)
+    blueprint = sdk.blueprint.create(name="oo-bp", dockerfile="FROM ubuntu:24.04")
+    assert blueprint.logs().logs[-1].message == "Build complete"
     clone.shutdown()
     devbox.shutdown()
 
