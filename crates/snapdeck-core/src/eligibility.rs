@@ -10,6 +10,35 @@ use snapdeck_api::{Devbox, DevboxStatus, Snapshot, SnapshotStatus};
 
 use crate::is_pinned;
 
+/// Whether a snapshot can be deleted at all, as far as is known now: the one rule of
+/// every delete path (the timeline, the Snapshots page, cleanup's hand-picked rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletable {
+    Yes,
+    /// Its status is still being fetched.
+    Checking,
+    /// It cannot be deleted, and why (in words for the UI).
+    No(&'static str),
+}
+
+/// The API deletes only complete snapshots, and a pinned one is protected until it is
+/// unpinned (a pin says "cleanups keep it"; unpinning is one click next to it).
+pub fn deletable(s: &Snapshot, status: Option<SnapshotStatus>) -> Deletable {
+    if is_pinned(s) {
+        return Deletable::No("pinned — unpin it first");
+    }
+    match status {
+        None => Deletable::Checking,
+        Some(SnapshotStatus::Complete) => Deletable::Yes,
+        Some(SnapshotStatus::InProgress) => Deletable::No("not complete yet — still being created"),
+        Some(SnapshotStatus::Error) => {
+            Deletable::No("errored — the API deletes only complete snapshots")
+        }
+        Some(SnapshotStatus::Deleted) => Deletable::No("already deleted"),
+        Some(SnapshotStatus::Unknown) => Deletable::No("status not recognised"),
+    }
+}
+
 /// Why deleting one snapshot needs more than a click.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Risk {
@@ -134,6 +163,33 @@ mod tests {
 
     fn all_complete(_: &str) -> Option<SnapshotStatus> {
         Some(SnapshotStatus::Complete)
+    }
+
+    #[test]
+    fn only_complete_unpinned_snapshots_are_deletable() {
+        let s = snap("a", "d", 1);
+        assert_eq!(
+            deletable(&s, Some(SnapshotStatus::Complete)),
+            Deletable::Yes
+        );
+        assert_eq!(deletable(&s, None), Deletable::Checking);
+        for st in [
+            SnapshotStatus::InProgress,
+            SnapshotStatus::Error,
+            SnapshotStatus::Deleted,
+            SnapshotStatus::Unknown,
+        ] {
+            assert!(
+                matches!(deletable(&s, Some(st)), Deletable::No(_)),
+                "{st:?}"
+            );
+        }
+        let mut pinned = snap("p", "d", 1);
+        pinned.metadata.insert(PINNED_KEY.into(), "true".into());
+        assert_eq!(
+            deletable(&pinned, Some(SnapshotStatus::Complete)),
+            Deletable::No("pinned — unpin it first")
+        );
     }
 
     #[test]
