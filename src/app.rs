@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::components::Router;
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
 
 use crate::components::{OpsTray, Shortcuts, ToastStack, TopBar};
 use crate::context::{AppContext, Mount};
@@ -44,7 +45,7 @@ fn Frame() -> impl IntoView {
     let page =
         Memo::new(move |_| Page::from_parts(&location.pathname.get(), &location.search.get()));
     let navigate = use_navigate();
-    let nav = Nav::provide(
+    Nav::provide(
         page,
         move |href, replace| {
             navigate(
@@ -58,14 +59,27 @@ fn Frame() -> impl IntoView {
         },
         false,
     );
-    let kind = Memo::new(move |_| nav.kind());
     view! {
         <TopBar />
         <main class="sd-main" id="sd-main">
-            {move || page_view(kind.get())}
+            // One route matching every path: leptos_router completes a navigation (pushes
+            // the history entry) only through <Routes>, but which page shows is decided by
+            // the route table in `Page`, here and in the embeds alike.
+            <Routes fallback=CurrentPage>
+                <Route path=path!("/*any") view=CurrentPage />
+            </Routes>
         </main>
         <OpsTray />
         <Shortcuts />
         <ToastStack />
     }
+}
+
+/// The page the URL names (not-found for a path no page has), swapped only when the
+/// kind of page changes: a query change keeps it mounted.
+#[component]
+fn CurrentPage() -> impl IntoView {
+    let nav = crate::hooks::use_nav::use_nav();
+    let kind = Memo::new(move |_| nav.kind());
+    move || page_view(kind.get())
 }

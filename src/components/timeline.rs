@@ -286,10 +286,10 @@ fn TimelineNode(
                         }>
                             {
                                 let s = s_delete.clone();
-                                // The one eligibility rule: a pinned or errored snapshot
-                                // cannot be deleted, and the button says why.
-                                let s_why = s.clone();
-                                let refusal = Memo::new(move |_| match deletable(&s_why, status.get()) {
+                                // The one eligibility rule: the API deletes only complete
+                                // snapshots (a pin is a risk the dialog names), and the
+                                // button says why not.
+                                let refusal = Memo::new(move |_| match deletable(status.get()) {
                                     Deletable::No(why) => Some(why),
                                     _ => None,
                                 });

@@ -21,12 +21,10 @@ pub enum Deletable {
     No(&'static str),
 }
 
-/// The API deletes only complete snapshots, and a pinned one is protected until it is
-/// unpinned (a pin says "cleanups keep it"; unpinning is one click next to it).
-pub fn deletable(s: &Snapshot, status: Option<SnapshotStatus>) -> Deletable {
-    if is_pinned(s) {
-        return Deletable::No("pinned — unpin it first");
-    }
+/// The API deletes only complete snapshots. A pinned one can be deleted only one by
+/// one, as a risk whose name is typed ([`assess`]); a bulk selection leaves it out
+/// ([`deletable_in_bulk`]).
+pub fn deletable(status: Option<SnapshotStatus>) -> Deletable {
     match status {
         None => Deletable::Checking,
         Some(SnapshotStatus::Complete) => Deletable::Yes,
@@ -37,6 +35,14 @@ pub fn deletable(s: &Snapshot, status: Option<SnapshotStatus>) -> Deletable {
         Some(SnapshotStatus::Deleted) => Deletable::No("already deleted"),
         Some(SnapshotStatus::Unknown) => Deletable::No("status not recognised"),
     }
+}
+
+/// [`deletable`] for a many-at-once selection, which also leaves pinned ones out.
+pub fn deletable_in_bulk(s: &Snapshot, status: Option<SnapshotStatus>) -> Deletable {
+    if is_pinned(s) {
+        return Deletable::No("pinned — unpin it first");
+    }
+    deletable(status)
 }
 
 /// Why deleting one snapshot needs more than a click.
@@ -166,30 +172,30 @@ mod tests {
     }
 
     #[test]
-    fn only_complete_unpinned_snapshots_are_deletable() {
+    fn only_complete_snapshots_are_deletable_and_a_bulk_selection_leaves_pins_out() {
         let s = snap("a", "d", 1);
-        assert_eq!(
-            deletable(&s, Some(SnapshotStatus::Complete)),
-            Deletable::Yes
-        );
-        assert_eq!(deletable(&s, None), Deletable::Checking);
+        assert_eq!(deletable(Some(SnapshotStatus::Complete)), Deletable::Yes);
+        assert_eq!(deletable_in_bulk(&s, None), Deletable::Checking);
         for st in [
             SnapshotStatus::InProgress,
             SnapshotStatus::Error,
             SnapshotStatus::Deleted,
             SnapshotStatus::Unknown,
         ] {
+            assert!(matches!(deletable(Some(st)), Deletable::No(_)), "{st:?}");
             assert!(
-                matches!(deletable(&s, Some(st)), Deletable::No(_)),
+                matches!(deletable_in_bulk(&s, Some(st)), Deletable::No(_)),
                 "{st:?}"
             );
         }
         let mut pinned = snap("p", "d", 1);
         pinned.metadata.insert(PINNED_KEY.into(), "true".into());
         assert_eq!(
-            deletable(&pinned, Some(SnapshotStatus::Complete)),
+            deletable_in_bulk(&pinned, Some(SnapshotStatus::Complete)),
             Deletable::No("pinned — unpin it first")
         );
+        // One by one, a pin is a risk to confirm (typed name), not a refusal.
+        assert_eq!(deletable(Some(SnapshotStatus::Complete)), Deletable::Yes);
     }
 
     #[test]

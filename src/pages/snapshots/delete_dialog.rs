@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use snapdeck_api::{Devbox, Snapshot, SnapshotStatus};
 use snapdeck_core::Confirmed;
-use snapdeck_core::eligibility::{Deletable, Risk, assess, deletable};
+use snapdeck_core::eligibility::{Deletable, Risk, assess, deletable_in_bulk};
 
 use crate::components::{Icon, IconKind, Modal};
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
@@ -47,7 +47,7 @@ pub(super) fn DeleteDialog(
         let v: Vec<Deletable> = untrack(|| {
             chosen.with_value(|c| {
                 c.iter()
-                    .map(|s| deletable(s, statuses.status(&s.id)))
+                    .map(|s| deletable_in_bulk(s, statuses.status(&s.id)))
                     .collect()
             })
         });
