@@ -34,6 +34,7 @@ pub mod files;
 pub mod jobs;
 pub mod middleware;
 pub mod proxy;
+pub mod query;
 pub mod seed;
 pub mod serve;
 pub mod shell;
