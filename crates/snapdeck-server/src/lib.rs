@@ -4,10 +4,12 @@
 //! test run against when no Runloop account is configured.
 //!
 //! * [`app`] builds the whole router; `main.rs` only parses flags and serves it.
-//! * [`store`] holds the account and its lifecycles (see its doc for how work in flight
-//!   survives a restart); [`db`] is the SQLite copy.
+//! * [`store`] holds the account and its lifecycles, one file per resource under
+//!   `store/` (see its doc for how work in flight survives a restart); [`db`] is the
+//!   SQLite copy. The store takes typed arguments, never a query string.
 //! * One module per resource ([`devboxes`], [`snapshots`], [`blueprints`], [`files`]),
-//!   each with its own `router()`; [`control`] is the `/_emulator` test surface.
+//!   each with its own `router()`, parsing its query with [`query`]; [`control`] is the
+//!   `/_emulator` test surface.
 //! * [`executions`]: commands on a devbox, interpreted in-process by [`shell`] (bashkit)
 //!   over the devbox's emulated disk — never by the host.
 //! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
