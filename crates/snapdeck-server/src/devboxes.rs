@@ -9,9 +9,10 @@ use axum::{Json, Router};
 use snapdeck_api::{CreateDevbox, Devbox, DevboxList, DevboxStatus, UpdateDevbox, WaitForStatus};
 use tokio::time::Instant;
 
+use crate::clock::until;
 use crate::error::{Error, Id, JsonBody, OptionalJsonBody, Params, Result};
 use crate::query;
-use crate::state::{AppState, until};
+use crate::state::AppState;
 use crate::store::DevboxQuery;
 
 /// Routes, relative to `/v1`.

@@ -25,6 +25,8 @@
 
 pub mod access;
 pub mod blueprints;
+pub mod clock;
+pub mod config;
 pub mod control;
 pub mod db;
 pub mod devboxes;
@@ -55,9 +57,10 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tower_http::trace::TraceLayer;
 
+pub use config::{Config, Upstream};
 pub use error::Error;
 pub use faults::Faults;
-pub use state::{AppState, Config};
+pub use state::AppState;
 pub use store::{Store, Timings};
 
 /// The whole HTTP surface: `/healthz`, `/_emulator`, the `/v1` API, and (with
@@ -131,6 +134,16 @@ async fn healthz(
     })
 }
 
+/// `app(state)` with jobs running, persisted in `data` (`None`: in memory); the jobs
+/// call `app(state)` itself, without their own layer.
+pub fn app_with_jobs(
+    state: &AppState,
+    data: Option<&std::path::Path>,
+) -> error::Result<(Router, jobs::Jobs)> {
+    let jobs = jobs::Jobs::start(state, app(state.clone()), data)?;
+    Ok((app(state.clone()).layer(jobs.layer()), jobs))
+}
+
 /// Applies due transitions in the background, so the database (and anything reading it
 /// directly) catches up even when nobody calls the API. Reads apply them lazily anyway;
 /// this only bounds how stale the stored rows can get.
@@ -145,7 +158,7 @@ pub fn spawn_ticker(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
             };
             let wait = next
-                .map_or(Duration::from_secs(1), state::until)
+                .map_or(Duration::from_secs(1), clock::until)
                 .clamp(Duration::from_millis(5), Duration::from_secs(1));
             tokio::time::sleep(wait).await;
         }

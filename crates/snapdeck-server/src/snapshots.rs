@@ -7,9 +7,10 @@ use axum::{Json, Router};
 use snapdeck_api::{Snapshot, SnapshotList, SnapshotParams, SnapshotStatus, SnapshotStatusView};
 use tokio::time::Instant;
 
+use crate::clock::until;
 use crate::error::{Error, Id, OptionalJsonBody, Params, Result};
 use crate::query;
-use crate::state::{AppState, until};
+use crate::state::AppState;
 use crate::store::SnapshotQuery;
 
 /// Routes, relative to `/v1`.

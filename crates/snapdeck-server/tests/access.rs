@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use snapdeck_core::access::AccessPolicy;
-use snapdeck_server::proxy::Upstream;
+use snapdeck_server::Upstream;
 use snapdeck_server::store::{Paging, SnapshotQuery};
 use snapdeck_server::testing::{FAST, state};
 use snapdeck_server::{AppState, Config, app};

@@ -5,10 +5,7 @@ use snapdeck_api::{DevboxStatus, ExecutionDetail};
 
 use super::{DevboxRec, Store, log_line};
 use crate::error::{Error, Result};
-
-/// Where `write_file_contents`/`read_file_contents` resolve relative paths ("relative to
-/// the user home directory" in the spec).
-pub const HOME: &str = "/home/user";
+use crate::shell::HOME;
 
 /// Resolves a `file_path` as the API does: absolute paths stay, `~/x` and relative paths
 /// are taken from the home directory.

@@ -23,6 +23,7 @@ use snapdeck_api::{Devbox, DevboxStatus};
 
 use crate::db::{Db, StoredResponse, Table};
 use crate::error::Result;
+pub use crate::shell::HOME;
 
 mod blueprints;
 mod devboxes;
@@ -39,7 +40,7 @@ pub use devboxes::{DevboxQuery, DevboxRec};
 pub use execs::{
     DEFAULT_LAST_N, DevboxLife, ExecRec, ExecSource, ExecStart, NewExecution, last_lines, log_line,
 };
-pub use files::{HOME, resolve_path};
+pub use files::resolve_path;
 pub use lifecycle::{LifeClock, LifeTimer, TimerAction};
 pub use list::{DEFAULT_LIMIT, MAX_LIMIT, Paging};
 use snapshots::save_snapshot;
@@ -107,7 +108,7 @@ impl Store {
             snapshots: HashMap::new(),
             blueprints: HashMap::new(),
             executions: HashMap::new(),
-            clock: LifeClock::new(crate::state::now_ms(), 1.0),
+            clock: LifeClock::new(crate::clock::now_ms(), 1.0),
             next_seq: 1,
             next_due: None,
             rng: fastrand::Rng::new(),
@@ -149,7 +150,7 @@ impl Store {
             .map(|r| (r.view.id.clone(), r))
             .collect();
         self.executions = executions.into_iter().map(|r| (r.id.clone(), r)).collect();
-        self.end_interrupted_executions(crate::state::now_ms())?;
+        self.end_interrupted_executions(crate::clock::now_ms())?;
         self.recompute_next_due();
         self.dirty = true;
         Ok(())
