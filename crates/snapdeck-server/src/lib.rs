@@ -4,6 +4,8 @@
 //! test run against when no Runloop account is configured.
 //!
 //! * [`app`] builds the whole router; `main.rs` only parses flags and serves it.
+//!   [`config`] holds the settings fixed at start ([`Config`], the proxy's [`Upstream`]);
+//!   [`state`] the shared state handlers get; [`clock`] the one clock.
 //! * [`store`] holds the account and its lifecycles, one file per resource under
 //!   `store/` (see its doc for how work in flight survives a restart); [`db`] is the
 //!   SQLite copy. The store takes typed arguments, never a query string.
@@ -11,14 +13,20 @@
 //!   each with its own `router()`, parsing its query with [`query`]; [`control`] is the
 //!   `/_emulator` test surface.
 //! * [`executions`]: commands on a devbox, interpreted in-process by [`shell`] (bashkit)
-//!   over the devbox's emulated disk — never by the host.
+//!   over the devbox's emulated disk — never by the host. Its handlers, the command
+//!   tasks, the SSE streams and the live [`executions::Runs`] are one file each.
 //! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
 //! * [`proxy`]: with `--upstream`, `/v1` is forwarded to the real API with the server's
 //!   key instead of being emulated.
-//! * [`jobs`]: `/_snapdeck/jobs`, cleanup plans and bulk deletes run by the server.
+//! * [`jobs`]: `/_snapdeck/jobs`, cleanup plans and bulk deletes run by the server;
+//!   [`app_with_jobs`] mounts them and hands them the router they call.
 //! * [`dist`]: the built app (`--dist`), precompressed and with cache and CSP headers.
 //! * [`access`]: the outermost layer — host, origin and caller-token rules (shared with
 //!   the edge through `snapdeck_core::access`) and the CORS grants they allow.
+//!
+//! Modules depend one way: [`config`], [`clock`], [`error`] and [`shell`] are leaves;
+//! the store, the state and the jobs never reach back into the handlers or the crate
+//! root.
 //!
 //! Behaviour the reference leaves open, and what this emulator chose, is listed in the
 //! crate's README.md ("Choices where the API is silent").

@@ -8,7 +8,7 @@
 //! commands of one named shell queue behind each other and carry its state (working
 //! directory, variables) from one to the next.
 //!
-//! This file holds the HTTP handlers; [`task`] runs a command, [`stream`] serves its
+//! This file holds the HTTP handlers; `task.rs` runs a command, `stream.rs` serves its
 //! output as server-sent events, and [`runs`] keeps the live side. `runs` imports
 //! nothing of the crate, so the state can hold a [`Runs`] without a cycle.
 
