@@ -13,6 +13,7 @@ use crate::hooks::use_refresh::{DataVersion, provide_refresh};
 use crate::hooks::use_settings::SettingsCtx;
 use crate::hooks::use_statuses::{Statuses, provide_statuses};
 use crate::hooks::use_toasts::{Toasts, provide_toasts};
+use crate::run_events::{self, RunEvents};
 
 /// Everything app-wide, installed under one owner.
 #[derive(Clone, Copy)]
@@ -23,6 +24,7 @@ pub struct AppContext {
     pub statuses: Statuses,
     pub version: DataVersion,
     pub ops: Ops,
+    pub runs: RunEvents,
 }
 
 /// How the app is mounted.
@@ -36,8 +38,8 @@ pub struct Mount {
 
 impl AppContext {
     /// Installs settings, the API, the clock, toasts, the status cache, the data
-    /// version and the operations list, and forwards finished operations to the host
-    /// page as DOM events.
+    /// version, the operations list and the bulk runs' event stream (with its
+    /// subscribers), and forwards finished operations to the host page as DOM events.
     pub fn provide(settings: SettingsCtx, mount: Mount) -> Self {
         provide_context(settings);
         let api = provide_api(settings);
@@ -53,6 +55,13 @@ impl AppContext {
             ops.resume();
         }
         events::forward_ops(ops);
+        // Bulk runs report through one stream; each part of the app subscribes once.
+        let runs = RunEvents::new();
+        provide_context(runs);
+        statuses.follow_runs(runs);
+        ops.follow_runs(runs);
+        events::forward_runs(runs);
+        run_events::report(runs, toasts, version);
         let ctx = Self {
             settings,
             api,
@@ -60,6 +69,7 @@ impl AppContext {
             statuses,
             version,
             ops,
+            runs,
         };
         provide_context(ctx);
         ctx

@@ -5,9 +5,10 @@
 //! bubble and are `composed`, so a listener on `document` hears every embed on the page.
 //! `detail` is a plain object with camelCase keys.
 //!
-//! The ops store and the bulk-run driver stay unaware of them: [`forward_ops`] and
-//! [`forward_cleanup`] watch their state and dispatch on each transition to "finished",
-//! so whatever finishes an operation (a click, a resume after reload) is reported once.
+//! The ops store and the bulk-run driver stay unaware of them: [`forward_ops`] watches
+//! the operations and dispatches on each transition to "finished", and
+//! [`forward_runs`] subscribes to the app's run events, so whatever finishes an
+//! operation or a bulk run (a click, a resume after reload, any page) is reported once.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +18,7 @@ use snapdeck_core::{BulkRun, ItemState};
 use wasm_bindgen::JsValue;
 
 use crate::hooks::use_ops::{OpKind, OpState, Ops};
+use crate::run_events::{RunEvent, RunEvents};
 
 /// `snapdeck:snapshot-complete`
 pub const SNAPSHOT_COMPLETE: &str = "snapdeck:snapshot-complete";
@@ -180,20 +182,14 @@ pub fn forward_ops(ops: Ops) {
     });
 }
 
-/// Dispatches [`cleanup_finished`] when the run in `state` (a bulk-run handle's state)
-/// goes from unfinished to finished (call once in the page that drives it).
-pub fn forward_cleanup(state: Signal<Option<BulkRun>>) {
+/// Dispatches [`cleanup_finished`] whenever a bulk run of `runs` finishes, whichever page
+/// started it (call once per app, under its owner).
+pub fn forward_runs(runs: RunEvents) {
     let to = target();
-    // The effect's previous value is "was it unfinished": a run already finished when the
-    // page opened (restored from storage) is not reported again.
-    Effect::new(move |was_unfinished: Option<bool>| {
-        state.with(|s| {
-            let unfinished = s.as_ref().is_some_and(|r| !r.is_finished());
-            if let (Some(true), false, Some(run)) = (was_unfinished, unfinished, s.as_ref()) {
-                cleanup_finished(to, run);
-            }
-            unfinished
-        })
+    runs.subscribe(move |e| {
+        if let RunEvent::Finished { run, .. } = e {
+            cleanup_finished(to, run);
+        }
     });
 }
 

@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod lineage;
 pub mod pages;
 pub mod routes;
+pub mod run_events;
 pub mod storage;
 
 /// Mounts an embedded app into each `[data-snapdeck]` element of a host page

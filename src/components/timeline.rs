@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotStatus};
 use snapdeck_core::eligibility::{Deletable, Risk, assess, confirm_word, deletable, typed_matches};
-use snapdeck_core::{BulkRun, Confirmed, ItemState, RunRule, is_pinned};
+use snapdeck_core::{BulkRun, Confirmed, RunRule, is_pinned};
 
 use crate::api::{api_message, use_api};
 use crate::components::icon::{Icon, IconKind};
@@ -74,13 +74,11 @@ pub fn Timeline(
     let delete_for = RwSignal::new(None::<DeleteAsk>);
     let bulk = use_bulk_run("timeline");
     let toasts = use_toasts();
-    // A delete is reported once, when its run finishes (not a finished run found at load).
+    // The app reports how a delete ended (run events); here a finished one is let go,
+    // so the next delete can start.
     Effect::new(move |was_running: Option<bool>| {
         let running = bulk.is_running();
         if was_running == Some(true) && !running {
-            if let Some(run) = bulk.state().get_untracked() {
-                report_delete(&run, statuses, toasts);
-            }
             bulk.dismiss();
         }
         running
@@ -389,31 +387,6 @@ fn start_delete(
     let label = format!("Delete snapshot “{}”", snapshot_label(s));
     if let Err(m) = bulk.start(label, run) {
         toasts.push(Tone::Err, m);
-    }
-}
-
-/// Tells how a timeline delete ended, once it has (the run may outlive the page).
-fn report_delete(run: &BulkRun, statuses: Statuses, toasts: crate::hooks::use_toasts::Toasts) {
-    for item in &run.items {
-        let label = item
-            .confirmed
-            .name
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| item.confirmed.snapshot_id.clone());
-        match &item.state {
-            ItemState::Done { .. } => {
-                statuses.record(&item.confirmed.snapshot_id, SnapshotStatus::Deleted, None);
-                toasts.push(Tone::Ok, format!("Deleted snapshot “{label}”."));
-            }
-            ItemState::Skipped { reason } => {
-                toasts.push(Tone::Err, format!("Did not delete “{label}”: {reason}"));
-            }
-            ItemState::Failed { message, .. } => {
-                toasts.push(Tone::Err, format!("Could not delete “{label}”: {message}"));
-            }
-            _ => {}
-        }
     }
 }
 

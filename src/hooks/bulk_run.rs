@@ -19,7 +19,7 @@
 //! per origin over HTTP/1.1.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -33,8 +33,7 @@ use snapdeck_run::{Observer, Options, RunApi};
 
 use crate::api::{Api, ApiError, SnapshotFilter, use_api};
 use crate::hooks::use_now::now_ms;
-use crate::hooks::use_ops::{Ops, use_ops};
-use crate::hooks::use_refresh::{DataVersion, use_refresh};
+use crate::run_events::{RunEvent, RunEvents, use_run_events};
 use crate::storage::{self, Area};
 
 /// How often progress is published at most (ms): in batches, so a run of thousands
@@ -57,11 +56,11 @@ struct Live {
     driving: Cell<bool>,
     /// Cancel was pressed; the driving task cancels at its next turn.
     cancel: Cell<bool>,
-    /// The tray entry of the current drive.
-    op: Cell<Option<u64>>,
+    /// Items whose settling was told (indices); `Finished` was told for this drive.
+    told: RefCell<BTreeSet<usize>>,
+    told_finished: Cell<bool>,
     api: Api,
-    ops: Ops,
-    version: DataVersion,
+    events: RunEvents,
     watchers: RefCell<Vec<RwSignal<Option<BulkRun>>>>,
 }
 
@@ -78,7 +77,7 @@ impl Live {
         self.run.borrow().clone()
     }
 
-    /// Saves, updates the tray and every page watching.
+    /// Saves, tells the app's run events what changed, and updates every page watching.
     fn publish(&self) {
         let run = self.snapshot();
         storage::set_json(
@@ -89,13 +88,31 @@ impl Live {
                 run: run.clone(),
             },
         );
-        if let Some(op) = self.op.get() {
-            let c = run.counts();
-            self.ops
-                .cleanup_progress(op, c.done, c.failed, run.is_finished());
-            if run.is_finished() {
-                self.op.set(None);
-            }
+        let key = self.key;
+        let settled: Vec<_> = {
+            let mut told = self.told.borrow_mut();
+            // A retried item is pending again: it will be told when it settles again.
+            told.retain(|&n| run.items.get(n).is_some_and(|i| i.state.is_settled()));
+            run.items
+                .iter()
+                .enumerate()
+                .filter(|(n, i)| i.state.is_settled() && told.insert(*n))
+                .map(|(_, i)| i)
+                .collect()
+        };
+        if !settled.is_empty() {
+            self.events.emit(&RunEvent::Settled {
+                key,
+                items: &settled,
+            });
+        }
+        self.events.emit(&RunEvent::Progress { key, run: &run });
+        if run.is_finished() && !self.told_finished.replace(true) {
+            self.events.emit(&RunEvent::Finished {
+                key,
+                label: &self.label,
+                run: &run,
+            });
         }
         self.watchers.borrow_mut().retain(|w| !w.is_disposed());
         for w in self.watchers.borrow().iter() {
@@ -103,10 +120,15 @@ impl Live {
         }
     }
 
-    fn open_op(&self, label: &str) {
-        let total = self.run.borrow().items.len();
-        self.op
-            .set(Some(self.ops.start_cleanup(label.to_owned(), total)));
+    /// Tells the app a drive begins (the tray opens an entry for it).
+    fn start_drive(&self, label: &str) {
+        self.told_finished.set(false);
+        let run = self.snapshot();
+        self.events.emit(&RunEvent::Started {
+            key: self.key,
+            label,
+            run: &run,
+        });
     }
 }
 
@@ -195,7 +217,6 @@ fn drive(live: Rc<Live>) {
         live.cancel.set(false);
         live.driving.set(false);
         live.publish();
-        live.version.bump();
     });
 }
 
@@ -209,22 +230,18 @@ pub struct BulkRunHandle {
     key: &'static str,
     state: RwSignal<Option<BulkRun>>,
     api: Api,
-    ops: Ops,
-    version: DataVersion,
+    events: RunEvents,
 }
 
 /// Subscribes to the run of `key` (`"snapshots"`, `"cleanup"`): the one still going in
 /// this tab, or the one saved before a reload — which is resumed.
 pub fn use_bulk_run(key: &'static str) -> BulkRunHandle {
-    let api = use_api();
-    let version = use_refresh();
     let state = RwSignal::new(None);
     let handle = BulkRunHandle {
         key,
         state,
-        api,
-        ops: use_ops(),
-        version,
+        api: use_api(),
+        events: use_run_events(),
     };
     let existing = live(key).or_else(|| {
         let saved: Saved = storage::get_json(Area::Local, &storage_key(key))?;
@@ -234,9 +251,22 @@ pub fn use_bulk_run(key: &'static str) -> BulkRunHandle {
             run.resume_after_interruption();
         }
         let l = handle.register(saved.label.clone(), run);
+        let settled = l
+            .run
+            .borrow()
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.state.is_settled())
+            .map(|(n, _)| n)
+            .collect();
+        l.told.replace(settled);
         if unfinished {
-            l.open_op(&format!("{} (resumed)", saved.label));
+            l.start_drive(&format!("{} (resumed)", saved.label));
             drive(l.clone());
+        } else {
+            // Told when it finished, before the reload.
+            l.told_finished.set(true);
         }
         Some(l)
     });
@@ -255,10 +285,10 @@ impl BulkRunHandle {
             run: RefCell::new(run),
             driving: Cell::new(false),
             cancel: Cell::new(false),
-            op: Cell::new(None),
+            told: RefCell::new(BTreeSet::new()),
+            told_finished: Cell::new(false),
             api: self.api,
-            ops: self.ops,
-            version: self.version,
+            events: self.events,
             watchers: RefCell::new(Vec::new()),
         });
         LIVE.with(|m| m.borrow_mut().insert(self.key, l.clone()));
@@ -284,7 +314,7 @@ impl BulkRunHandle {
         }
         let l = self.register(label.clone(), run);
         l.watchers.borrow_mut().push(self.state);
-        l.open_op(&label);
+        l.start_drive(&label);
         l.publish();
         drive(l);
         Ok(())
@@ -295,7 +325,7 @@ impl BulkRunHandle {
     pub fn retry_failed(&self) {
         let Some(l) = live(self.key) else { return };
         if !l.driving.get() && l.run.borrow_mut().retry_failed() > 0 {
-            l.open_op(&format!("{} (retry)", l.label));
+            l.start_drive(&format!("{} (retry)", l.label));
             l.publish();
             drive(l);
         }

@@ -7,19 +7,21 @@
 //! the start time, so it resumes exactly where it was), a restore keeps waiting for its
 //! devbox.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 use snapdeck_api::{CreateDevbox, DevboxStatus, SnapshotParams, SnapshotStatus};
-use snapdeck_core::{SnapshotWatch, WatchStep};
+use snapdeck_core::{BulkRun, SnapshotWatch, WatchStep};
 
 use crate::api::{Api, ApiError, api_message};
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::DataVersion;
 use crate::hooks::use_statuses::Statuses;
 use crate::hooks::use_toasts::{Toasts, Tone};
+use crate::run_events::{RunEvent, RunEvents};
 use crate::storage::{self, Area};
 
 const STORAGE_KEY: &str = "snapdeck.ops";
@@ -459,30 +461,50 @@ impl Ops {
         Ok(())
     }
 
-    // ---- cleanups (progress only; the page drives them) ----
+    // ---- bulk runs (driven by `hooks::bulk_run`; the tray shows their progress) ----
 
-    /// Adds a cleanup entry; update it with [`Ops::cleanup_progress`].
-    pub fn start_cleanup(&self, label: String, total: usize) -> u64 {
-        self.push(OpKind::Cleanup {
-            label,
-            total,
-            done: 0,
-            failed: 0,
-        })
+    /// Shows every bulk run of `events` in the tray: an entry per drive, its counts as
+    /// they change, closed when the run finishes.
+    pub fn follow_runs(&self, events: RunEvents) {
+        let this = *self;
+        let entries = StoredValue::new(HashMap::<&'static str, u64>::new());
+        events.subscribe(move |e| match *e {
+            RunEvent::Started { key, label, run } => {
+                let id = this.push(OpKind::Cleanup {
+                    label: label.to_owned(),
+                    total: run.items.len(),
+                    done: 0,
+                    failed: 0,
+                });
+                entries.update_value(|m| {
+                    m.insert(key, id);
+                });
+            }
+            RunEvent::Progress { key, run } => {
+                if let Some(id) = entries.with_value(|m| m.get(key).copied()) {
+                    this.cleanup_progress(id, run);
+                }
+            }
+            RunEvent::Finished { key, .. } => {
+                entries.update_value(|m| {
+                    m.remove(key);
+                });
+            }
+            RunEvent::Settled { .. } => {}
+        });
     }
 
-    /// Updates a cleanup's counts; `finished` closes it.
-    pub fn cleanup_progress(&self, id: u64, done: usize, failed: usize, finished: bool) {
+    /// Updates a cleanup's counts, and closes it when the run has finished.
+    fn cleanup_progress(&self, id: u64, run: &BulkRun) {
+        let c = run.counts();
+        let finished = run.is_finished();
         self.update(id, |o| {
-            if let OpKind::Cleanup {
-                done: d, failed: f, ..
-            } = &mut o.kind
-            {
-                *d = done;
-                *f = failed;
+            if let OpKind::Cleanup { done, failed, .. } = &mut o.kind {
+                *done = c.done;
+                *failed = c.failed;
             }
             if finished {
-                o.state = if failed == 0 {
+                o.state = if c.failed == 0 {
                     OpState::Done {
                         at_ms: now_ms(),
                         note: None,
@@ -490,14 +512,11 @@ impl Ops {
                 } else {
                     OpState::Failed {
                         at_ms: now_ms(),
-                        message: format!("{failed} failed"),
+                        message: format!("{} failed", c.failed),
                     }
                 };
             }
         });
-        if finished {
-            self.version.bump();
-        }
     }
 }
 

@@ -8,11 +8,12 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use snapdeck_api::SnapshotStatus;
-use snapdeck_core::{CachedStatus, StatusCache};
+use snapdeck_core::{CachedStatus, ItemState, StatusCache};
 
 use crate::api::Api;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_now::now_ms;
+use crate::run_events::{RunEvent, RunEvents};
 use crate::storage::{self, Area};
 
 /// Status fetches allowed at once.
@@ -43,6 +44,20 @@ impl Statuses {
         self.cache
             .update(|c| c.record_status(id, status, error, now_ms()));
         self.persist();
+    }
+
+    /// Records our own deletes as they settle, so every status badge agrees at once.
+    pub fn follow_runs(&self, events: RunEvents) {
+        let this = *self;
+        events.subscribe(move |e| {
+            if let RunEvent::Settled { items, .. } = e {
+                for item in items.iter() {
+                    if matches!(item.state, ItemState::Done { .. }) {
+                        this.record(&item.confirmed.snapshot_id, SnapshotStatus::Deleted, None);
+                    }
+                }
+            }
+        });
     }
 
     fn persist(&self) {

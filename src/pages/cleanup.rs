@@ -129,7 +129,6 @@ pub fn CleanupPage() -> impl IntoView {
         move || confirmed.with(|c| c.iter().filter_map(|x| x.size_bytes).sum::<u64>());
 
     let bulk = use_bulk_run("cleanup");
-    crate::events::forward_cleanup(bulk.state());
     let typed = RwSignal::new(String::new());
     let start = move || {
         let list = confirmed.get_untracked();

@@ -14,7 +14,6 @@ mod table;
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use snapdeck_api::SnapshotStatus;
 use snapdeck_core::{BulkRun, Confirmed, RunRule, query};
 
 use crate::api::{SnapshotFilter, use_api};
@@ -92,22 +91,6 @@ pub fn SnapshotsPage() -> impl IntoView {
     });
 
     let bulk = use_bulk_run("snapshots");
-    // Our own deletes: record them so every status badge agrees at once.
-    Effect::new(move |_| {
-        bulk.state().with(|r| {
-            if let Some(r) = r {
-                for item in &r.items {
-                    if matches!(item.state, snapdeck_core::ItemState::Done { .. })
-                        && statuses.status(&item.confirmed.snapshot_id)
-                            != Some(SnapshotStatus::Deleted)
-                    {
-                        statuses.record(&item.confirmed.snapshot_id, SnapshotStatus::Deleted, None);
-                    }
-                }
-            }
-        })
-    });
-
     let dialog_open = RwSignal::new(false);
     let open_dialog = move || {
         let ids = selection.with_untracked(|s| {
