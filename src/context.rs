@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::{Api, provide_api};
 use crate::events::{self, EventHost};
+use crate::hooks::use_devboxes::{Devboxes, provide_devboxes};
 use crate::hooks::use_now::provide_now;
 use crate::hooks::use_ops::{Ops, provide_ops};
 use crate::hooks::use_refresh::{DataVersion, provide_refresh};
@@ -23,6 +24,7 @@ pub struct AppContext {
     pub toasts: Toasts,
     pub statuses: Statuses,
     pub version: DataVersion,
+    pub devboxes: Devboxes,
     pub ops: Ops,
     pub runs: RunEvents,
 }
@@ -38,7 +40,7 @@ pub struct Mount {
 
 impl AppContext {
     /// Installs settings, the API, the clock, toasts, the status cache, the data
-    /// version, the operations list and the bulk runs' event stream (with its
+    /// version, the devbox list, the operations list and the bulk runs' event stream (with its
     /// subscribers), and forwards finished operations to the host page as DOM events.
     pub fn provide(settings: SettingsCtx, mount: Mount) -> Self {
         provide_context(settings);
@@ -47,6 +49,7 @@ impl AppContext {
         let toasts = provide_toasts();
         let statuses = provide_statuses(api);
         let version = provide_refresh();
+        let devboxes = provide_devboxes(api, version);
         let ops = provide_ops(api, statuses, version, toasts);
         if let Some(el) = mount.events_on {
             EventHost::provide(el);
@@ -68,6 +71,7 @@ impl AppContext {
             toasts,
             statuses,
             version,
+            devboxes,
             ops,
             runs,
         };

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{ApiError, needs_settings};
+use crate::hooks::use_devboxes::use_devboxes;
 use crate::routes::Page;
 
 /// The shape of a loaded list, without its data. Pages switch views on this (through a
@@ -103,5 +104,28 @@ pub fn ErrorState(
                     })}
             </div>
         </div>
+    }
+}
+
+/// Says, above a page that still works, that the devbox list could not be loaded: names
+/// fall back to ids, and a delete whose risks depend on which devboxes were started
+/// from a snapshot waits until the list loads.
+#[component]
+pub fn DevboxesUnavailable() -> impl IntoView {
+    let devboxes = use_devboxes();
+    move || {
+        devboxes.error().get().map(|e| {
+            view! {
+                <div class="sd-callout sd-callout--warn sd-row" role="alert" data-testid="devboxes-error">
+                    <span>
+                        "Could not load the devboxes (" {e.to_string()}
+                        "): devboxes show by id, and a delete that must know which devboxes a snapshot started waits until the list loads."
+                    </span>
+                    <button type="button" class="sd-btn sd-btn--sm" on:click=move |_| devboxes.refetch()>
+                        "Retry"
+                    </button>
+                </div>
+            }
+        })
     }
 }

@@ -19,6 +19,7 @@ use crate::components::status_badge::{SnapshotBadge, snapshot_tone};
 use crate::components::{RelTime, StatusBadge};
 use crate::fmt::{bytes_opt, elapsed};
 use crate::hooks::bulk_run::{BulkRunHandle, use_bulk_run};
+use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_now::use_now;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
@@ -83,11 +84,21 @@ pub fn Timeline(
         }
         running
     });
-    // Errored snapshots go in one click; a complete one is confirmed, with its risks.
+    // Errored snapshots go in one click; a complete one is confirmed, with its risks —
+    // which need the devbox list (the devboxes started from it).
+    let devboxes = use_devboxes();
     let ask_delete = Callback::new(move |s: Snapshot| {
         let status = untrack(|| statuses.status(&s.id));
         if status == Some(SnapshotStatus::Error) {
             start_delete(bulk, toasts, &s, SnapshotStatus::Error, false);
+            return;
+        }
+        if !untrack(|| devboxes.known()) {
+            toasts.push(
+                Tone::Err,
+                "Not deleted: the devbox list has not loaded, so which devboxes were started \
+                 from this snapshot is unknown. Try again once it loads.",
+            );
             return;
         }
         let risks = untrack(|| {

@@ -3,6 +3,7 @@
 pub mod bulk_run;
 pub mod limiter;
 pub mod selection;
+pub mod use_devboxes;
 pub mod use_interval;
 pub mod use_nav;
 pub mod use_now;

@@ -22,10 +22,12 @@ use snapdeck_core::{BulkRun, Decision};
 use crate::api::{SnapshotFilter, use_api};
 use crate::components::bulk_panel::BulkPanel;
 use crate::components::{
-    EmptyState, ErrorState, RelTime, SkeletonRows, SnapshotBadge, devbox_options,
+    DevboxesUnavailable, EmptyState, ErrorState, RelTime, SkeletonRows, SnapshotBadge,
+    devbox_options,
 };
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
+use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_now::now_ms;
@@ -68,12 +70,8 @@ pub fn CleanupPage() -> impl IntoView {
     let policy = Memo::new(move |_| query.with(CleanupQuery::policy));
     let go = Callback::new(move |q: CleanupQuery| nav.replace(&Page::Cleanup(q)));
 
-    let devboxes = LocalResource::new(move || {
-        let _config = api.track();
-        async move { api.list_devboxes().await.unwrap_or_default() }
-    });
-    let devbox_list =
-        Memo::new(move |_| devboxes.with(|d| d.as_ref().map(|l| l.to_vec()).unwrap_or_default()));
+    let devboxes = use_devboxes();
+    let devbox_list = devboxes.list();
     let scope_devbox = Memo::new(move |_| query.with(|q| q.devbox.clone()));
     let snapshots = LocalResource::new(move || {
         let _config = api.track();
@@ -191,6 +189,7 @@ pub fn CleanupPage() -> impl IntoView {
                     }}
                 </p>
             </div>
+            <DevboxesUnavailable />
             <PolicyStep query=query devboxes=devbox_list go=go />
             <section class="sd-step" aria-labelledby="sd-step-plan">
                 <h2 class="sd-step__title" id="sd-step-plan">

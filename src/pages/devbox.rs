@@ -12,6 +12,7 @@ use crate::components::timeline::after_paint;
 use crate::components::{
     EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SnapshotDialog, StatusBadge, Timeline,
 };
+use crate::hooks::use_devboxes::{Devboxes, use_devboxes};
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_nav::use_route;
 use crate::hooks::use_refresh::use_refresh;
@@ -41,10 +42,7 @@ pub fn DevboxPage() -> impl IntoView {
     // Started here, beside the devbox's own fetch, not when the timeline mounts.
     let snapshots = use_snapshot_list(id, page);
     // Lineage needs every devbox (which ones started from these snapshots).
-    let devboxes = LocalResource::new(move || {
-        let _ = (api.track(), version.track());
-        async move { api.list_devboxes().await }
-    });
+    let devboxes = use_devboxes();
 
     // Views switch on the phase only; the devbox itself flows in as a signal, so a
     // refetch updates in place (open dialogs stay open).
@@ -456,7 +454,7 @@ fn TimelineSection(
     /// Its snapshots, as they load.
     snapshots: SnapshotList,
     /// All devboxes (lineage).
-    devboxes: LocalResource<Result<Vec<Devbox>, ApiError>>,
+    devboxes: Devboxes,
     /// Page of the timeline.
     page: Signal<usize>,
 ) -> impl IntoView {

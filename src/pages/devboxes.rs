@@ -18,6 +18,7 @@ use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
 };
 use crate::hooks::limiter::limited;
+use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
@@ -64,7 +65,6 @@ pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
 /// The devbox list page.
 #[component]
 pub fn DevboxesPage() -> impl IntoView {
-    let api = use_api();
     let nav = use_nav();
     let query = use_route(|p| match p {
         Page::Devboxes(q) => Some(q.clone()),
@@ -75,10 +75,7 @@ pub fn DevboxesPage() -> impl IntoView {
         None => "Devboxes".into(),
     });
 
-    let devboxes = LocalResource::new(move || {
-        let _config = api.track();
-        async move { api.list_devboxes().await }
-    });
+    let devboxes = use_devboxes();
 
     // Poll quickly while something moves, slowly otherwise.
     let ticks = StoredValue::new(0u32);
@@ -92,7 +89,7 @@ pub fn DevboxesPage() -> impl IntoView {
         }
     });
 
-    let phase = Memo::new(move |_| devboxes.with(|r| Phase::of_list(r.as_ref())));
+    let phase = Memo::new(move |_| devboxes.with(Phase::of_list));
     let filtered = Memo::new(move |_| {
         let (status, text, sort) = query.with(|q| (q.status, q.q.clone(), q.sort));
         devboxes.with(|r| match r {

@@ -12,6 +12,7 @@ use snapdeck_core::eligibility::{Deletable, Risk, assess, deletable_in_bulk};
 use crate::components::{Icon, IconKind, Modal};
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::selection::Selection;
+use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_statuses::Statuses;
 
@@ -113,7 +114,12 @@ pub(super) fn DeleteDialog(
         let k = risky.with(Vec::len);
         k > 0 && typed.with(|t| t.trim() == k.to_string())
     };
-    let busy = Signal::derive(move || checking() > 0 || deletable.with(Vec::is_empty));
+    // Which devboxes were started from a snapshot is a risk: unknown devboxes, no delete.
+    let all_devboxes = use_devboxes();
+    let devboxes_known = move || all_devboxes.known();
+    let busy = Signal::derive(move || {
+        checking() > 0 || deletable.with(Vec::is_empty) || !devboxes_known()
+    });
     let total_bytes =
         move || deletable.with(|d| d.iter().filter_map(|s| s.size_bytes).sum::<u64>());
     let n = chosen.with_value(Vec::len);
@@ -127,7 +133,7 @@ pub(super) fn DeleteDialog(
     };
     let on_confirm_run = Callback::new(move |_| {
         let list = deletable.get_untracked();
-        if list.is_empty() || checking() > 0 {
+        if list.is_empty() || checking() > 0 || !untrack(devboxes_known) {
             return;
         }
         let override_ids: BTreeSet<String> = if untrack(overridden) {
@@ -191,6 +197,11 @@ pub(super) fn DeleteDialog(
                 <Show when=move || { checking() > 0 }>
                     <p class="sd-muted" role="status">
                         {move || format!("Checking the status of {}…", checking())}
+                    </p>
+                </Show>
+                <Show when=move || !devboxes_known()>
+                    <p class="sd-warnline" role="status" data-testid="delete-waits-devboxes">
+                        "Waiting for the devbox list, to see which devboxes were started from these snapshots."
                     </p>
                 </Show>
                 <Show when=move || skipped.with(|s| !s.is_empty())>

@@ -18,9 +18,10 @@ use snapdeck_core::{BulkRun, Confirmed, RunRule, query};
 
 use crate::api::{SnapshotFilter, use_api};
 use crate::components::bulk_panel::BulkPanel;
-use crate::components::{EmptyState, ErrorState, Pager};
+use crate::components::{DevboxesUnavailable, EmptyState, ErrorState, Pager};
 use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::selection::Selection;
+use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::use_visible_statuses;
@@ -44,10 +45,8 @@ pub fn SnapshotsPage() -> impl IntoView {
     });
     let go = Callback::new(move |q: SnapshotsQuery| nav.replace(&Page::Snapshots(q)));
 
-    let devboxes = LocalResource::new(move || {
-        let _config = api.track();
-        async move { api.list_devboxes().await.unwrap_or_default() }
-    });
+    let devboxes = use_devboxes();
+    let devbox_names = devboxes.list();
     // What the API filters (text filtering and paging happen here).
     let api_filter = Memo::new(move |_| {
         query.with(|q| SnapshotFilter {
@@ -62,8 +61,6 @@ pub fn SnapshotsPage() -> impl IntoView {
         let filter = api_filter.get();
         async move { api.list_snapshots(&filter).await }
     });
-    let devbox_names =
-        Memo::new(move |_| devboxes.with(|d| d.as_ref().map(|l| l.to_vec()).unwrap_or_default()));
 
     // The list as the table shows it: text-filtered and sorted, before paging. Every
     // selection rule (ranges, select all, the dialog's order) reads this same list.
@@ -139,6 +136,7 @@ pub fn SnapshotsPage() -> impl IntoView {
                     "Clean up by policy →"
                 </a>
             </div>
+            <DevboxesUnavailable />
             <Filters query=query devboxes=devbox_names go=go />
             <BulkPanel
                 run=bulk.state()
