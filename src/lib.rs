@@ -19,6 +19,7 @@ pub mod pages;
 pub mod routes;
 pub mod run_events;
 pub mod storage;
+pub mod tone;
 
 /// Mounts an embedded app into each `[data-snapdeck]` element of a host page
 /// ([`embed`]); without any, mounts the whole dashboard on `<body>`.

@@ -70,7 +70,7 @@ fn chips_show_counts_and_mark_the_active_one() {
             count: 6,
             href: "/devboxes?status=running".into(),
             active: true,
-            tone: Some("ok"),
+            tone: Some(snapdeck::tone::Tone::Ok),
         },
     ];
     let host =

@@ -8,38 +8,39 @@ use snapdeck_core::bulk::{BulkItem, ItemState, Phase};
 
 use crate::components::icon::{Icon, IconKind};
 use crate::fmt::{bytes, middle_truncate};
+use crate::tone::Tone;
 
 /// Outcome rows drawn at most.
 const ROWS_SHOWN: usize = 300;
 
-/// How an item is doing, for its row: (css tone, short label, detail).
-pub fn outcome(item: &BulkItem) -> (&'static str, &'static str, Option<String>) {
+/// How an item is doing, for its row: (tone, short label, detail).
+pub fn outcome(item: &BulkItem) -> (Tone, &'static str, Option<String>) {
     match &item.state {
         ItemState::Pending {
             not_before_ms: 0, ..
-        } => ("muted", "waiting", None),
-        ItemState::Pending { .. } => ("busy", "retrying soon", None),
+        } => (Tone::Muted, "waiting", None),
+        ItemState::Pending { .. } => (Tone::Busy, "retrying soon", None),
         ItemState::Running {
             phase: Phase::Recheck,
             ..
-        } => ("busy", "checking", None),
+        } => (Tone::Busy, "checking", None),
         ItemState::Running {
             phase: Phase::Verified,
             ..
         } => (
-            "busy",
+            Tone::Busy,
             "checked",
             Some("Unchanged since the plan; its delete goes out next.".into()),
         ),
-        ItemState::Running { .. } => ("busy", "deleting", None),
+        ItemState::Running { .. } => (Tone::Busy, "deleting", None),
         ItemState::Done { already_gone: true } => (
-            "ok",
+            Tone::Ok,
             "deleted",
             Some("It was already gone when we looked again.".into()),
         ),
-        ItemState::Done { .. } => ("ok", "deleted", None),
-        ItemState::Failed { message, .. } => ("err", "failed", Some(message.clone())),
-        ItemState::Skipped { reason } => ("warn", "skipped", Some(reason.to_string())),
+        ItemState::Done { .. } => (Tone::Ok, "deleted", None),
+        ItemState::Failed { message, .. } => (Tone::Err, "failed", Some(message.clone())),
+        ItemState::Skipped { reason } => (Tone::Warn, "skipped", Some(reason.to_string())),
     }
 }
 
@@ -216,10 +217,10 @@ fn BulkRow(
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "(unnamed)".into());
     let icon = match tone {
-        "ok" => IconKind::Check,
-        "err" => IconKind::Cross,
-        "busy" => IconKind::Spinner,
-        _ => IconKind::ChevronDown,
+        Tone::Ok => Some(IconKind::Check),
+        Tone::Err => Some(IconKind::Cross),
+        Tone::Busy => Some(IconKind::Spinner),
+        _ => None,
     };
     view! {
         <li
@@ -229,8 +230,8 @@ fn BulkRow(
             data-outcome=label
         >
             <span class=format!("sd-bulk__icon sd-tone-{tone}")>
-                {(tone != "muted" && tone != "warn").then(|| view! { <Icon kind=icon /> })}
-                {(tone == "warn").then_some("–")}
+                {icon.map(|kind| view! { <Icon kind=kind /> })}
+                {(tone == Tone::Warn).then_some("–")}
             </span>
             <span class="sd-bulk__name">{name}</span>
             <code class="sd-bulk__id" title=c.snapshot_id.clone()>{middle_truncate(&c.snapshot_id)}</code>

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::tone::Tone;
+
 /// One chip.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chip {
@@ -11,7 +13,7 @@ pub struct Chip {
     pub href: String,
     pub active: bool,
     /// Colour family for the dot (`ok`, `busy`, …), if any.
-    pub tone: Option<&'static str>,
+    pub tone: Option<Tone>,
 }
 
 /// A row of filter chips.

@@ -11,6 +11,7 @@ use crate::hooks::use_now::use_now;
 use crate::hooks::use_ops::{OpKind, OpState, Operation, Ops, use_ops};
 use crate::routes::Page;
 use crate::storage::{self, Area};
+use crate::tone::Tone;
 
 const COLLAPSED_KEY: &str = "snapdeck.tray_collapsed";
 
@@ -173,13 +174,13 @@ fn OpRow(
         }
     };
     let (icon, tone) = match &state {
-        OpState::Running => (IconKind::Spinner, "busy"),
-        OpState::Done { .. } => (IconKind::Check, "ok"),
-        OpState::Failed { .. } => (IconKind::Cross, "err"),
+        OpState::Running => (IconKind::Spinner, Tone::Busy),
+        OpState::Done { .. } => (IconKind::Check, Tone::Ok),
+        OpState::Failed { .. } => (IconKind::Cross, Tone::Err),
     };
     let finished = !matches!(state, OpState::Running);
     view! {
-        <li class=format!("sd-op sd-op--{tone}") data-testid="op-row" data-state=tone>
+        <li class=format!("sd-op sd-op--{tone}") data-testid="op-row" data-state=tone.as_str()>
             <span class="sd-op__icon">
                 <Icon kind=icon />
             </span>

@@ -11,11 +11,11 @@ use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotStatus};
 use snapdeck_core::eligibility::{Deletable, Risk, assess, confirm_word, deletable, typed_matches};
 use snapdeck_core::{BulkRun, Confirmed, RunRule, is_pinned};
 
-use crate::api::{api_message, use_api};
+use crate::api::{ApiError, api_message, use_api};
 use crate::components::icon::{Icon, IconKind};
 use crate::components::modal::ConfirmDialog;
 use crate::components::restore_dialog::RestoreDialog;
-use crate::components::status_badge::{SnapshotBadge, snapshot_tone};
+use crate::components::status_badge::SnapshotBadge;
 use crate::components::{RelTime, StatusBadge};
 use crate::fmt::{bytes_opt, elapsed};
 use crate::hooks::bulk_run::{BulkRunHandle, use_bulk_run};
@@ -188,7 +188,7 @@ fn TimelineNode(
         Memo::new(move |_| statuses.get(&id))
     };
     let status = Memo::new(move |_| cached.with(|c| c.as_ref().map(|c| c.status)));
-    let tone = move || status.get().map(snapshot_tone).unwrap_or("loading");
+    let tone = move || Tone::of_snapshot(status.get());
     let created = snapshot.create_time_ms;
     let detail = move || match cached.get() {
         Some(c) if c.status == SnapshotStatus::InProgress => Some(elapsed(now.get() - created)),
@@ -233,7 +233,10 @@ fn TimelineNode(
                     );
                     version.bump();
                 }
-                Err(e) => toasts.push(Tone::Err, format!("Could not change the pin: {e}")),
+                Err(e) => toasts.push(
+                    Tone::Err,
+                    format!("Could not change the pin: {}", api_message(&e)),
+                ),
             }
         });
     };
@@ -357,7 +360,7 @@ fn TimelineNode(
 
 /// Pins or unpins by read-merge-write: the update replaces the whole metadata map, so
 /// read the freshest copy first and change only our key.
-async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Result<(), String> {
+async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Result<(), ApiError> {
     let fresh = api
         .snapshot_status(&listed.id)
         .await
@@ -365,10 +368,7 @@ async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Resul
         .and_then(|v| v.snapshot)
         .unwrap_or_else(|| listed.clone());
     let params = snapdeck_core::edit::set_pinned(&fresh, pin);
-    api.update_snapshot(&listed.id, &params)
-        .await
-        .map(|_| ())
-        .map_err(|e| api_message(&e))
+    api.update_snapshot(&listed.id, &params).await.map(|_| ())
 }
 
 /// What a timeline delete asks for: the snapshot, and the risks that make it need its
@@ -396,8 +396,8 @@ fn start_delete(
     }
     let run = BulkRun::new([confirmed]).with_rule(RunRule::Floor { override_ids });
     let label = format!("Delete snapshot “{}”", snapshot_label(s));
-    if let Err(m) = bulk.start(label, run) {
-        toasts.push(Tone::Err, m);
+    if let Err(busy) = bulk.start(label, run) {
+        toasts.push(Tone::Err, busy.to_string());
     }
 }
 

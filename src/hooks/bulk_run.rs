@@ -224,6 +224,16 @@ fn live(key: &'static str) -> Option<Rc<Live>> {
     LIVE.with(|l| l.borrow().get(key).cloned())
 }
 
+/// Why a run was not started: this page's previous one is still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlreadyRunning;
+
+impl std::fmt::Display for AlreadyRunning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Another delete is still running on this page.")
+    }
+}
+
 /// A page's handle on the run of its key.
 #[derive(Clone, Copy)]
 pub struct BulkRunHandle {
@@ -308,9 +318,9 @@ impl BulkRunHandle {
 
     /// Starts `run` (the confirmed list). Refused while another run of this key is
     /// still going: one bulk delete per page at a time.
-    pub fn start(&self, label: String, run: BulkRun) -> Result<(), String> {
+    pub fn start(&self, label: String, run: BulkRun) -> Result<(), AlreadyRunning> {
         if live(self.key).is_some_and(|l| !l.run.borrow().is_finished()) {
-            return Err("Another delete is still running on this page.".into());
+            return Err(AlreadyRunning);
         }
         let l = self.register(label.clone(), run);
         l.watchers.borrow_mut().push(self.state);

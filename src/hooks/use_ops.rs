@@ -370,7 +370,9 @@ impl Ops {
     fn spawn_restore(&self, id: u64) {
         let this = *self;
         spawn_local(async move {
-            if let Err(message) = this.restore(id).await {
+            if let Err(failed) = this.restore(id).await {
+                // The tray keeps the words: it is saved, and outlives the error value.
+                let message = failed.to_string();
                 this.toasts
                     .push(Tone::Err, format!("Restore failed: {message}"));
                 this.finish(
@@ -384,7 +386,7 @@ impl Ops {
         });
     }
 
-    async fn restore(&self, id: u64) -> Result<(), String> {
+    async fn restore(&self, id: u64) -> Result<(), RestoreFailed> {
         let Some(op) = self.get(id) else {
             return Ok(());
         };
@@ -411,7 +413,7 @@ impl Ops {
                     .api
                     .create_devbox(&body)
                     .await
-                    .map_err(|e| api_message(&e))?;
+                    .map_err(RestoreFailed::Api)?;
                 self.update(id, |o| {
                     if let OpKind::Restore { new_devbox_id, .. } = &mut o.kind {
                         *new_devbox_id = Some(created.id.clone());
@@ -431,14 +433,11 @@ impl Ops {
                 Ok(Some(d)) => break d,
                 Ok(None) => continue,
                 Err(e) if is_transient(&e) => sleep_ms(2000).await,
-                Err(e) => return Err(api_message(&e)),
+                Err(e) => return Err(RestoreFailed::Api(e)),
             }
         };
         if devbox.status != DevboxStatus::Running {
-            return Err(format!(
-                "the new devbox ended in “{}” instead of running",
-                devbox.status
-            ));
+            return Err(RestoreFailed::NotRunning(devbox.status));
         }
         let label = name.unwrap_or_else(|| new_id.clone());
         let note = if shutdown_old {
@@ -517,6 +516,26 @@ impl Ops {
                 };
             }
         });
+    }
+}
+
+/// Why a restore stopped.
+#[derive(Debug, Clone, PartialEq)]
+enum RestoreFailed {
+    /// The API refused or could not be reached (not a transient failure).
+    Api(ApiError),
+    /// The new devbox settled in another state.
+    NotRunning(DevboxStatus),
+}
+
+impl std::fmt::Display for RestoreFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestoreFailed::Api(e) => f.write_str(&api_message(e)),
+            RestoreFailed::NotRunning(s) => {
+                write!(f, "the new devbox ended in “{s}” instead of running")
+            }
+        }
     }
 }
 

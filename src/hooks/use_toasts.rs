@@ -5,24 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-/// Tone of a toast.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Ok,
-    Info,
-    Err,
-}
-
-impl Tone {
-    /// CSS modifier.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tone::Ok => "ok",
-            Tone::Info => "info",
-            Tone::Err => "err",
-        }
-    }
-}
+pub use crate::tone::Tone;
 
 /// One toast.
 #[derive(Debug, Clone, PartialEq)]

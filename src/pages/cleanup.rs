@@ -152,7 +152,7 @@ pub fn CleanupPage() -> impl IntoView {
                 typed.set(String::new());
                 unticked.set(BTreeSet::new());
             }
-            Err(m) => toasts.push(Tone::Err, m),
+            Err(busy) => toasts.push(Tone::Err, busy.to_string()),
         }
     };
 

@@ -335,7 +335,7 @@ fn ShutdownDialog(
     let toasts = use_toasts();
     let busy = RwSignal::new(false);
     let conflict = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ApiError>);
     let label = devbox_label(&devbox);
     let id = devbox.id.clone();
     let confirm = move |_| {
@@ -355,7 +355,7 @@ fn ShutdownDialog(
                 }
                 Err(e) => {
                     busy.set(false);
-                    error.set(Some(e.to_string()));
+                    error.set(Some(e));
                 }
             }
         });
@@ -393,7 +393,7 @@ fn ShutdownDialog(
                         }
                     })
             }}
-            {move || error.get().map(|e| view! { <p class="sd-formerror" role="alert">{e}</p> })}
+            {move || error.get().map(|e| view! { <p class="sd-formerror" role="alert">{e.to_string()}</p> })}
         </ConfirmDialog>
     }
 }

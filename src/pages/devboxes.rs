@@ -13,7 +13,6 @@ use snapdeck_api::{Devbox, DevboxStatus};
 use crate::api::use_api;
 use crate::components::shortcuts::typing_in_field;
 use crate::components::sort_header::sort_header;
-use crate::components::status_badge::devbox_tone;
 use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
 };
@@ -24,6 +23,7 @@ use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
 use crate::routes::{DevboxColumn, DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
+use crate::tone::Tone;
 use snapdeck_core::query::{self, devboxes::matches_search};
 
 /// The chips for a list: `all`, then every status present (and the selected one).
@@ -55,7 +55,7 @@ pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
                 count,
                 href: href(Some(s)),
                 active: query.status == Some(s),
-                tone: Some(devbox_tone(s)),
+                tone: Some(Tone::of_devbox(s)),
             });
         }
     }

@@ -106,7 +106,7 @@ pub fn SnapshotsPage() -> impl IntoView {
                     dialog_open.set(false);
                     selection.update(Selection::clear);
                 }
-                Err(m) => toasts.push(Tone::Err, m),
+                Err(busy) => toasts.push(Tone::Err, busy.to_string()),
             }
         },
     );
