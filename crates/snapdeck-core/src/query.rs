@@ -293,6 +293,167 @@ pub mod snapshots {
     }
 }
 
+/// The two lists of a cleanup plan (Delete, Keep) as the Cleanup page shows them.
+pub mod plan {
+    use super::*;
+    use crate::retention::{CleanupPlan, Decision, KeepReason, PlanItem};
+
+    /// How a plan list is ordered (the Cleanup page's select).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum PlanOrder {
+        #[default]
+        Newest,
+        Oldest,
+        Largest,
+    }
+
+    impl PlanOrder {
+        /// Every order, as the select lists them.
+        pub const ALL: [Self; 3] = [Self::Newest, Self::Oldest, Self::Largest];
+
+        /// The select's value.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::Newest => "newest",
+                Self::Oldest => "oldest",
+                Self::Largest => "largest",
+            }
+        }
+
+        /// Reads a select value; anything else is the default.
+        pub fn parse(s: &str) -> Self {
+            Self::ALL
+                .into_iter()
+                .find(|o| o.as_str() == s)
+                .unwrap_or_default()
+        }
+
+        /// What the select shows.
+        pub fn label(self) -> &'static str {
+            match self {
+                Self::Newest => "Newest first",
+                Self::Oldest => "Oldest first",
+                Self::Largest => "Largest first",
+            }
+        }
+    }
+
+    /// One side of `plan` (`delete`: the Delete list, else Keep), without snapshots
+    /// outside the policy's scope, searched by name or id, in `order`; ties go newest
+    /// first, then by id.
+    pub fn rows(plan: &CleanupPlan, delete: bool, q: &str, order: PlanOrder) -> Vec<PlanItem> {
+        let mut items: Vec<PlanItem> = plan
+            .items
+            .iter()
+            .filter(|i| i.decision.is_delete() == delete)
+            .filter(|i| !matches!(i.decision, Decision::Keep(KeepReason::OutOfScope)))
+            .filter(|i| {
+                super::matches(
+                    q,
+                    [i.snapshot.id.as_str()]
+                        .into_iter()
+                        .chain(i.snapshot.name.as_deref()),
+                )
+            })
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| {
+            let (a, b) = (&a.snapshot, &b.snapshot);
+            let by_key = match order {
+                PlanOrder::Newest => b.create_time_ms.cmp(&a.create_time_ms),
+                PlanOrder::Oldest => a.create_time_ms.cmp(&b.create_time_ms),
+                PlanOrder::Largest => b.size_bytes.cmp(&a.size_bytes),
+            };
+            by_key
+                .then_with(|| newest_then_id((a.create_time_ms, &a.id), (b.create_time_ms, &b.id)))
+        });
+        items
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::retention::{self, RetentionPolicy};
+        use snapdeck_api::SnapshotStatus;
+        use std::collections::BTreeMap;
+
+        fn snap(id: &str, devbox: &str, t: i64, size: u64, name: Option<&str>) -> Snapshot {
+            Snapshot {
+                id: id.into(),
+                source_devbox_id: devbox.into(),
+                name: name.map(Into::into),
+                create_time_ms: t,
+                size_bytes: Some(size),
+                metadata: Default::default(),
+                commit_message: None,
+                source_blueprint_id: None,
+            }
+        }
+
+        fn plan() -> CleanupPlan {
+            let list = vec![
+                snap("s1", "d1", 1_000, 30, Some("nightly-1")),
+                snap("s2", "d1", 2_000, 10, Some("nightly-2")),
+                snap("s3", "d1", 3_000, 20, Some("release")),
+                snap("s4", "d1", 4_000, 5, Some("nightly-4")),
+                snap("x1", "d2", 500, 99, Some("other")),
+            ];
+            let statuses: BTreeMap<String, SnapshotStatus> = list
+                .iter()
+                .map(|s| (s.id.clone(), SnapshotStatus::Complete))
+                .collect();
+            let policy = RetentionPolicy {
+                scope: retention::Scope::Devbox("d1".into()),
+                keep_newest: 1,
+                ..RetentionPolicy::default()
+            };
+            retention::plan(&policy, &list, &statuses, 10_000)
+        }
+
+        fn ids(rows: &[PlanItem]) -> Vec<&str> {
+            rows.iter().map(|i| i.snapshot.id.as_str()).collect()
+        }
+
+        #[test]
+        fn each_side_lists_its_own_in_scope_rows_in_the_chosen_order() {
+            let p = plan();
+            assert_eq!(
+                ids(&rows(&p, true, "", PlanOrder::Newest)),
+                ["s3", "s2", "s1"]
+            );
+            assert_eq!(
+                ids(&rows(&p, true, "", PlanOrder::Oldest)),
+                ["s1", "s2", "s3"]
+            );
+            assert_eq!(
+                ids(&rows(&p, true, "", PlanOrder::Largest)),
+                ["s1", "s3", "s2"]
+            );
+            // The other devbox is out of scope: in neither list.
+            assert_eq!(ids(&rows(&p, false, "", PlanOrder::Newest)), ["s4"]);
+        }
+
+        #[test]
+        fn search_matches_name_or_id_ignoring_case() {
+            let p = plan();
+            assert_eq!(
+                ids(&rows(&p, true, " NIGHTLY ", PlanOrder::Newest)),
+                ["s2", "s1"]
+            );
+            assert_eq!(ids(&rows(&p, true, "s3", PlanOrder::Newest)), ["s3"]);
+            assert!(rows(&p, true, "other", PlanOrder::Newest).is_empty());
+        }
+
+        #[test]
+        fn orders_round_trip_through_their_select_values() {
+            for o in PlanOrder::ALL {
+                assert_eq!(PlanOrder::parse(o.as_str()), o);
+            }
+            assert_eq!(PlanOrder::parse("bogus"), PlanOrder::Newest);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
