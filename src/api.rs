@@ -98,11 +98,35 @@ pub struct ApiConfig {
 pub struct Api {
     config: Signal<ApiConfig>,
     health: RwSignal<Health>,
+    /// Set for a page's handle ([`use_page_api`]): its requests end when the page does.
+    abort: Option<StoredValue<web_sys::AbortSignal, LocalStorage>>,
 }
 
-/// The API handle from context (installed by the app).
+/// The API handle from context (installed by the app). Work that must outlive the page
+/// that started it (operations, bulk runs, app-wide lists) uses this one.
 pub fn use_api() -> Api {
     expect_context::<Api>()
+}
+
+/// The API handle for a page's own loads: when the page goes away (the person
+/// navigates elsewhere), its requests still in flight are aborted and their retries and
+/// backoffs stop, instead of finishing for a page nobody sees. An aborted request ends
+/// in [`ApiError::Aborted`], which never turns the health indicator red.
+pub fn use_page_api() -> Api {
+    let api = use_api();
+    let Ok(controller) = web_sys::AbortController::new() else {
+        return api;
+    };
+    let signal = controller.signal();
+    // Cleanups run before the owner's values are dropped: the controller is still there.
+    let controller = StoredValue::new_local(controller);
+    on_cleanup(move || {
+        controller.try_with_value(web_sys::AbortController::abort);
+    });
+    Api {
+        abort: Some(StoredValue::new_local(signal)),
+        ..api
+    }
 }
 
 /// Provides the API handle for the app, following the settings.
@@ -127,6 +151,7 @@ impl Api {
         Self {
             config,
             health: RwSignal::new(Health::Checking),
+            abort: None,
         }
     }
 
@@ -361,7 +386,11 @@ impl Api {
     fn client(&self) -> Client<BrowserTransport> {
         let cfg = self.config.get_untracked();
         let same_origin = cfg.base_url.trim().is_empty();
-        let client = Client::new(BrowserTransport::new(), cfg.base_url.trim());
+        let transport = match self.abort.and_then(|a| a.try_get_value()) {
+            Some(signal) => BrowserTransport::with_signal(signal),
+            None => BrowserTransport::new(),
+        };
+        let client = Client::new(transport, cfg.base_url.trim());
         match cfg.api_key {
             Some(k) => client.with_api_key(k),
             // Same origin is snapdeck's own server: the emulator accepts any key and the

@@ -10,7 +10,7 @@ use leptos::ev;
 use leptos::prelude::*;
 use snapdeck_api::{Devbox, DevboxStatus};
 
-use crate::api::use_api;
+use crate::api::use_page_api;
 use crate::components::shortcuts::typing_in_field;
 use crate::components::sort_header::sort_header;
 use crate::components::{
@@ -392,7 +392,7 @@ fn SnapshotCount(
     /// The devbox.
     devbox_id: String,
 ) -> impl IntoView {
-    let api = use_api();
+    let api = use_page_api();
     let version = use_refresh();
     let id = StoredValue::new(devbox_id);
     let count = LocalResource::new(move || {

@@ -91,6 +91,11 @@ test('filter by devbox, select with click and shift-click, delete exactly those 
   assert.equal(await confirmBtn.isEnabled(), true);
   await screenshot(page, 'snapshots-confirm-light');
 
+  // The host page hears the run finish, as it would from Cleanup (one event stream).
+  await page.evaluate(() => {
+    window.__finished = [];
+    document.addEventListener('snapdeck:cleanup-finished', (e) => window.__finished.push(e.detail));
+  });
   // Enter confirms.
   await confirmBtn.focus();
   await page.keyboard.press('Enter');
@@ -106,6 +111,11 @@ test('filter by devbox, select with click and shift-click, delete exactly those 
     .evaluateAll((els) => els.map((e) => [e.dataset.id, e.dataset.outcome]));
   assert.deepEqual(outcomes.sort(), [[a, 'deleted'], [b, 'deleted']].sort());
   await page.getByText(/^Finished:/).waitFor();
+  await page.waitForFunction(() => window.__finished.length > 0);
+  const finished = await page.evaluate(() => window.__finished);
+  assert.equal(finished.length, 1, 'one snapdeck:cleanup-finished per run');
+  assert.deepEqual(finished[0].deleted.sort(), [a, b].sort());
+  assert.deepEqual([finished[0].failed, finished[0].skipped], [[], []]);
   // The list refetches: the two rows are gone.
   await waitForRowCount(page, 3);
   await screenshot(page, 'snapshots-deleted-light');

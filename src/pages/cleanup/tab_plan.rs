@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use snapdeck_api::{Snapshot, SnapshotStatus};
 use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy};
 
-use crate::api::{ApiError, SnapshotFilter, use_api};
+use crate::api::{ApiError, SnapshotFilter, use_page_api};
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::use_refresh;
@@ -33,7 +33,7 @@ pub(super) fn use_tab_plan(
     policy: Memo<RetentionPolicy>,
     scope_devbox: Memo<Option<String>>,
 ) -> TabPlan {
-    let api = use_api();
+    let api = use_page_api();
     let version = use_refresh();
     let snapshots = LocalResource::new(move || {
         let _config = api.track();

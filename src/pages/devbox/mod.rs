@@ -16,7 +16,7 @@ use self::skeleton::DevboxSkeleton;
 use self::snapshots::use_snapshot_list;
 use self::timeline::TimelineSection;
 
-use crate::api::use_api;
+use crate::api::use_page_api;
 use crate::components::{EmptyState, ErrorState, Phase};
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
@@ -35,7 +35,7 @@ pub fn DevboxPage() -> impl IntoView {
     });
     let id = Memo::new(move |_| route.with(|(id, _)| id.clone()));
     let page = Memo::new(move |_| route.with(|(_, page)| (*page).max(1)));
-    let api = use_api();
+    let api = use_page_api();
     let version = use_refresh();
 
     let devbox = LocalResource::new(move || {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use snapdeck_api::{Devbox, SnapshotStatus};
 
-use crate::api::use_api;
+use crate::api::use_page_api;
 use crate::lineage::snapshot_label;
 use crate::routes::{Page, SnapshotsQuery};
 
@@ -13,7 +13,7 @@ pub(super) fn Origin(
     /// The devbox.
     devbox: Signal<Devbox>,
 ) -> impl IntoView {
-    let api = use_api();
+    let api = use_page_api();
     let source = LocalResource::new(move || {
         let snap = devbox.with(|d| d.snapshot_id.clone());
         async move {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{ApiError, use_api};
+use crate::api::{ApiError, use_page_api};
 use crate::components::timeline::after_paint;
 use crate::hooks::use_refresh::use_refresh;
 use crate::lineage::TimelineList;
@@ -29,7 +29,7 @@ pub(super) struct SnapshotList {
 /// largest pages the API allows. A reload keeps the old list on screen until the new
 /// one can show the current page, so a pin or a delete does not flash a skeleton.
 pub(super) fn use_snapshot_list(id: Memo<String>, page: Memo<usize>) -> SnapshotList {
-    let api = use_api();
+    let api = use_page_api();
     let version = use_refresh();
     let this = SnapshotList {
         list: RwSignal::new(TimelineList::new()),

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use snapdeck_core::{BulkRun, Confirmed, RunRule, query};
 
-use crate::api::{SnapshotFilter, use_api};
+use crate::api::{SnapshotFilter, use_page_api};
 use crate::components::bulk_panel::BulkPanel;
 use crate::components::{DevboxesUnavailable, EmptyState, ErrorState, Pager};
 use crate::hooks::bulk_run::use_bulk_run;
@@ -35,7 +35,7 @@ use table::{SelectionBar, SnapshotTable};
 /// The snapshot list page.
 #[component]
 pub fn SnapshotsPage() -> impl IntoView {
-    let api = use_api();
+    let api = use_page_api();
     let version = use_refresh();
     let toasts = use_toasts();
     let nav = use_nav();
