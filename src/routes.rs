@@ -159,6 +159,53 @@ impl DevboxesQuery {
 }
 
 impl SnapshotsQuery {
+    /// This query with one more metadata filter, typed as `key=value` (spaces around
+    /// either side trimmed; a pair already there is not added twice), back on page 1.
+    pub fn with_meta_filter(&self, text: &str) -> Result<Self, &'static str> {
+        let Some((k, v)) = text.split_once('=').map(|(k, v)| (k.trim(), v.trim())) else {
+            return Err("Write it as key=value, e.g. env=ci");
+        };
+        if k.is_empty() {
+            return Err("The key is empty; write key=value");
+        }
+        let mut q = self.clone();
+        if !q.meta.iter().any(|(a, b)| a == k && b == v) {
+            q.meta.push((k.to_owned(), v.to_owned()));
+        }
+        q.page = 1;
+        Ok(q)
+    }
+
+    /// The filters a person can remove one by one (blueprint, each metadata pair), each
+    /// with its label and the query without it (back on page 1).
+    pub fn removable_filters(&self) -> Vec<(String, Self)> {
+        let mut chips = Vec::new();
+        if let Some(bp) = &self.blueprint {
+            let mut next = self.clone();
+            next.blueprint = None;
+            next.page = 1;
+            chips.push((
+                format!("blueprint {}", crate::fmt::middle_truncate(bp)),
+                next,
+            ));
+        }
+        for (i, (k, v)) in self.meta.iter().enumerate() {
+            let mut next = self.clone();
+            next.meta.remove(i);
+            next.page = 1;
+            chips.push((format!("{k}={v}"), next));
+        }
+        chips
+    }
+
+    /// Whether any filter or search narrows the list.
+    pub fn is_filtered(&self) -> bool {
+        self.devbox.is_some()
+            || !self.meta.is_empty()
+            || self.blueprint.is_some()
+            || !self.q.is_empty()
+    }
+
     /// Reads the query string; `meta` may repeat.
     fn read(q: &QueryString) -> Self {
         let meta =
@@ -531,5 +578,31 @@ mod tests {
             Page::parse("/settings").map(|p| p.kind()),
             Some(PageKind::Settings)
         );
+    }
+
+    #[test]
+    fn a_typed_metadata_filter_is_added_once_and_removed_alone() {
+        let q = SnapshotsQuery {
+            page: 3,
+            ..SnapshotsQuery::default()
+        };
+        let q = q.with_meta_filter(" env = ci ").expect("a pair");
+        assert_eq!(q.meta, [("env".to_string(), "ci".to_string())]);
+        assert_eq!(q.page, 1);
+        let again = q.with_meta_filter("env=ci").expect("a pair");
+        assert_eq!(again.meta.len(), 1, "the same pair is not added twice");
+        assert!(q.with_meta_filter("no-equals").is_err());
+        assert!(q.with_meta_filter("=v").is_err());
+        let q = SnapshotsQuery {
+            blueprint: Some("bpt_1".into()),
+            ..q.with_meta_filter("team=a").expect("a pair")
+        };
+        let chips = q.removable_filters();
+        let labels: Vec<&str> = chips.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["blueprint bpt_1", "env=ci", "team=a"]);
+        assert_eq!(chips[1].1.meta, [("team".to_string(), "a".to_string())]);
+        assert_eq!(chips[0].1.blueprint, None);
+        assert!(q.is_filtered());
+        assert!(!SnapshotsQuery::default().is_filtered());
     }
 }

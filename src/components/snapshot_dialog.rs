@@ -50,16 +50,9 @@ pub fn SnapshotDialog(
     let name = RwSignal::new(default_snapshot_name(&devbox, now_ms(), tz_offset_min()));
     let message = RwSignal::new(String::new());
     let rows = RwSignal::new(vec![MetaRow::new(0)]);
-    let next_row = StoredValue::new(1u32);
     let error = RwSignal::new(None::<String>);
     let devbox_id = devbox.id.clone();
     let label = devbox_label(&devbox);
-
-    let add_row = move |_| {
-        let id = next_row.get_value();
-        next_row.set_value(id + 1);
-        rows.update(|r| r.push(MetaRow::new(id)));
-    };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -115,47 +108,7 @@ pub fn SnapshotDialog(
                             on:input=move |e| message.set(event_target_value(&e))
                         ></textarea>
                     </div>
-                    <fieldset class="sd-fieldset sd-fieldset--plain">
-                        <legend>"Metadata"</legend>
-                        <For
-                            each=move || rows.get()
-                            key=|r| r.id
-                            children=move |row| {
-                                let id = row.id;
-                                view! {
-                                    <div class="sd-metarow">
-                                        <input
-                                            class="sd-input sd-grow"
-                                            aria-label="Metadata key"
-                                            placeholder="key"
-                                            prop:value=move || row.key.get()
-                                            on:input=move |e| row.key.set(event_target_value(&e))
-                                        />
-                                        <input
-                                            class="sd-input sd-grow"
-                                            aria-label="Metadata value"
-                                            placeholder="value"
-                                            prop:value=move || row.value.get()
-                                            on:input=move |e| row.value.set(event_target_value(&e))
-                                        />
-                                        <button
-                                            type="button"
-                                            class="sd-iconbtn"
-                                            aria-label="Remove this metadata row"
-                                            on:click=move |_| rows.update(|r| r.retain(|x| x.id != id))
-                                        >
-                                            "×"
-                                        </button>
-                                    </div>
-                                }
-                            }
-                        />
-                        <div>
-                            <button type="button" class="sd-btn sd-btn--ghost sd-btn--sm" on:click=add_row>
-                                "+ Add metadata"
-                            </button>
-                        </div>
-                    </fieldset>
+                    <MetadataRows rows=rows />
                     {move || error.get().map(|e| view! { <p class="sd-formerror" role="alert">{e}</p> })}
                 </div>
                 <div class="sd-modal__foot">
@@ -167,5 +120,63 @@ pub fn SnapshotDialog(
                 </div>
             </form>
         </Modal>
+    }
+}
+
+/// The metadata editor: key/value rows, each removable, and "+ Add metadata".
+#[component]
+fn MetadataRows(
+    /// The rows being edited.
+    rows: RwSignal<Vec<MetaRow>>,
+) -> impl IntoView {
+    let next_row =
+        StoredValue::new(rows.with_untracked(|r| r.iter().map(|x| x.id + 1).max().unwrap_or(0)));
+    let add_row = move |_| {
+        let id = next_row.get_value();
+        next_row.set_value(id + 1);
+        rows.update(|r| r.push(MetaRow::new(id)));
+    };
+    view! {
+        <fieldset class="sd-fieldset sd-fieldset--plain">
+            <legend>"Metadata"</legend>
+            <For
+                each=move || rows.get()
+                key=|r| r.id
+                children=move |row| {
+                    let id = row.id;
+                    view! {
+                        <div class="sd-metarow">
+                            <input
+                                class="sd-input sd-grow"
+                                aria-label="Metadata key"
+                                placeholder="key"
+                                prop:value=move || row.key.get()
+                                on:input=move |e| row.key.set(event_target_value(&e))
+                            />
+                            <input
+                                class="sd-input sd-grow"
+                                aria-label="Metadata value"
+                                placeholder="value"
+                                prop:value=move || row.value.get()
+                                on:input=move |e| row.value.set(event_target_value(&e))
+                            />
+                            <button
+                                type="button"
+                                class="sd-iconbtn"
+                                aria-label="Remove this metadata row"
+                                on:click=move |_| rows.update(|r| r.retain(|x| x.id != id))
+                            >
+                                "×"
+                            </button>
+                        </div>
+                    }
+                }
+            />
+            <div>
+                <button type="button" class="sd-btn sd-btn--ghost sd-btn--sm" on:click=add_row>
+                    "+ Add metadata"
+                </button>
+            </div>
+        </fieldset>
     }
 }

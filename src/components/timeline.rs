@@ -205,41 +205,6 @@ fn TimelineNode(
         .filter(|(k, _)| k.as_str() != PINNED_KEY)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let s_restore = snapshot.clone();
-    let s_delete = snapshot.clone();
-    let s_pin = snapshot.clone();
-    let pin_busy = RwSignal::new(false);
-    let api = use_api();
-    let version = use_refresh();
-    let toasts = use_toasts();
-    let toggle_pin = move |_| {
-        if pin_busy.get_untracked() {
-            return;
-        }
-        pin_busy.set(true);
-        let s = s_pin.clone();
-        spawn_local(async move {
-            let r = set_pinned(api, &s, !pinned).await;
-            pin_busy.set(false);
-            match r {
-                Ok(()) => {
-                    toasts.push(
-                        Tone::Ok,
-                        if pinned {
-                            format!("Unpinned “{}”.", snapshot_label(&s))
-                        } else {
-                            format!("Pinned “{}”; cleanup will keep it.", snapshot_label(&s))
-                        },
-                    );
-                    version.bump();
-                }
-                Err(e) => toasts.push(
-                    Tone::Err,
-                    format!("Could not change the pin: {}", api_message(&e)),
-                ),
-            }
-        });
-    };
     let commit = snapshot
         .commit_message
         .clone()
@@ -267,94 +232,164 @@ fn TimelineNode(
                         <SnapshotBadge status=status />
                         {move || detail().map(|d| view! { <span class="sd-node__detail">{d}</span> })}
                     </div>
-                    <div class="sd-node__actions">
-                        <button
-                            type="button"
-                            class="sd-iconbtn"
-                            aria-pressed=pinned.to_string()
-                            aria-label=if pinned { format!("Unpin {label}") } else { format!("Pin {label}") }
-                            title=if pinned { "Unpin (cleanup may delete it again)" } else { "Pin (cleanup keeps it)" }
-                            disabled=move || pin_busy.get()
-                            on:click=toggle_pin
-                        >
-                            <Icon kind=IconKind::Pin />
-                        </button>
-                        <Show when=move || status.get() == Some(SnapshotStatus::Complete)>
-                            {
-                                let s = s_restore.clone();
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="sd-btn sd-btn--sm"
-                                        on:click=move |_| on_restore.run(s.clone())
-                                    >
-                                        "Restore"
-                                    </button>
-                                }
-                            }
-                        </Show>
-                        <Show when=move || {
-                            matches!(status.get(), Some(SnapshotStatus::Complete | SnapshotStatus::Error))
-                        }>
-                            {
-                                let s = s_delete.clone();
-                                // The one eligibility rule: the API deletes only complete
-                                // snapshots (a pin is a risk the dialog names), and the
-                                // button says why not.
-                                let refusal = Memo::new(move |_| match deletable(status.get()) {
-                                    Deletable::No(why) => Some(why),
-                                    _ => None,
-                                });
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="sd-btn sd-btn--ghost sd-btn--sm"
-                                        disabled=move || refusal.with(Option::is_some)
-                                        title=move || refusal.get().map(|why| format!("Cannot delete: {why}"))
-                                        on:click=move |_| on_delete.run(s.clone())
-                                    >
-                                        "Delete"
-                                    </button>
-                                }
-                            }
-                        </Show>
-                    </div>
+                    <NodeActions snapshot=snapshot.clone() status=status on_restore=on_restore on_delete=on_delete />
                 </div>
-                {(!metadata.is_empty())
-                    .then(|| {
-                        view! {
-                            <ul class="sd-meta" aria-label="Metadata">
-                                {metadata
-                                    .into_iter()
-                                    .map(|(k, v)| view! { <li class="sd-meta__chip"><span class="sd-meta__k">{k}</span>"="<span>{v}</span></li> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                    })}
-                {move || {
-                    let kids = kids.get();
-                    (!kids.is_empty()).then(|| {
-                        view! {
-                            <ul class="sd-branches" aria-label="Devboxes started from this snapshot">
-                                {kids
-                                    .into_iter()
-                                    .map(|d| {
-                                        let status = d.status;
-                                        view! {
-                                            <li class="sd-branch">
-                                                <span class="sd-branch__arrow" aria-hidden="true">"└─▶"</span>
-                                                <a href=Page::devbox(&d.id).href()>{devbox_label(&d)}</a>
-                                                <StatusBadge status=Signal::stored(status) />
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                    })
-                }}
+                <MetaChips metadata=metadata />
+                <Branches kids=kids />
             </div>
         </li>
+    }
+}
+
+/// A node's buttons: pin/unpin, Restore (complete snapshots), Delete (with why not).
+#[component]
+fn NodeActions(
+    /// The snapshot.
+    snapshot: Snapshot,
+    /// Its status, once known.
+    status: Memo<Option<SnapshotStatus>>,
+    /// Restore was pressed.
+    on_restore: Callback<Snapshot>,
+    /// Delete was pressed.
+    on_delete: Callback<Snapshot>,
+) -> impl IntoView {
+    let label = snapshot_label(&snapshot);
+    let pinned = is_pinned(&snapshot);
+    let s_restore = snapshot.clone();
+    let s_delete = snapshot.clone();
+    let pin_busy = RwSignal::new(false);
+    let api = use_api();
+    let version = use_refresh();
+    let toasts = use_toasts();
+    let toggle_pin = move |_| {
+        if pin_busy.get_untracked() {
+            return;
+        }
+        pin_busy.set(true);
+        let s = snapshot.clone();
+        spawn_local(async move {
+            let r = set_pinned(api, &s, !pinned).await;
+            pin_busy.set(false);
+            match r {
+                Ok(()) => {
+                    toasts.push(
+                        Tone::Ok,
+                        if pinned {
+                            format!("Unpinned “{}”.", snapshot_label(&s))
+                        } else {
+                            format!("Pinned “{}”; cleanup will keep it.", snapshot_label(&s))
+                        },
+                    );
+                    version.bump();
+                }
+                Err(e) => toasts.push(
+                    Tone::Err,
+                    format!("Could not change the pin: {}", api_message(&e)),
+                ),
+            }
+        });
+    };
+    view! {
+        <div class="sd-node__actions">
+            <button
+                type="button"
+                class="sd-iconbtn"
+                aria-pressed=pinned.to_string()
+                aria-label=if pinned { format!("Unpin {label}") } else { format!("Pin {label}") }
+                title=if pinned { "Unpin (cleanup may delete it again)" } else { "Pin (cleanup keeps it)" }
+                disabled=move || pin_busy.get()
+                on:click=toggle_pin
+            >
+                <Icon kind=IconKind::Pin />
+            </button>
+            <Show when=move || status.get() == Some(SnapshotStatus::Complete)>
+                {
+                    let s = s_restore.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="sd-btn sd-btn--sm"
+                            on:click=move |_| on_restore.run(s.clone())
+                        >
+                            "Restore"
+                        </button>
+                    }
+                }
+            </Show>
+            <Show when=move || {
+                matches!(status.get(), Some(SnapshotStatus::Complete | SnapshotStatus::Error))
+            }>
+                {
+                    let s = s_delete.clone();
+                    // The one eligibility rule: the API deletes only complete
+                    // snapshots (a pin is a risk the dialog names), and the
+                    // button says why not.
+                    let refusal = Memo::new(move |_| match deletable(status.get()) {
+                        Deletable::No(why) => Some(why),
+                        _ => None,
+                    });
+                    view! {
+                        <button
+                            type="button"
+                            class="sd-btn sd-btn--ghost sd-btn--sm"
+                            disabled=move || refusal.with(Option::is_some)
+                            title=move || refusal.get().map(|why| format!("Cannot delete: {why}"))
+                            on:click=move |_| on_delete.run(s.clone())
+                        >
+                            "Delete"
+                        </button>
+                    }
+                }
+            </Show>
+        </div>
+    }
+}
+
+/// A node's metadata as `key=value` chips (the pin key left out: the icon says it).
+#[component]
+fn MetaChips(
+    /// The pairs to show.
+    metadata: Vec<(String, String)>,
+) -> impl IntoView {
+    (!metadata.is_empty()).then(|| {
+        view! {
+            <ul class="sd-meta" aria-label="Metadata">
+                {metadata
+                    .into_iter()
+                    .map(|(k, v)| view! { <li class="sd-meta__chip"><span class="sd-meta__k">{k}</span>"="<span>{v}</span></li> })
+                    .collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// The devboxes started from a snapshot, as branches under its node.
+#[component]
+fn Branches(
+    /// The devboxes.
+    kids: Signal<Vec<Devbox>>,
+) -> impl IntoView {
+    move || {
+        let kids = kids.get();
+        (!kids.is_empty()).then(|| {
+            view! {
+                <ul class="sd-branches" aria-label="Devboxes started from this snapshot">
+                    {kids
+                        .into_iter()
+                        .map(|d| {
+                            let status = d.status;
+                            view! {
+                                <li class="sd-branch">
+                                    <span class="sd-branch__arrow" aria-hidden="true">"└─▶"</span>
+                                    <a href=Page::devbox(&d.id).href()>{devbox_label(&d)}</a>
+                                    <StatusBadge status=Signal::stored(status) />
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+        })
     }
 }
 

@@ -20,7 +20,6 @@ pub fn SettingsPage() -> impl IntoView {
     let key = RwSignal::new(ctx.api_key.get_untracked().unwrap_or_default());
     let remember = RwSignal::new(current.remember_key);
     let theme = RwSignal::new(current.theme);
-    let show_key = RwSignal::new(false);
     use_title(|| "Settings".into());
 
     let url_error = move || {
@@ -61,88 +60,127 @@ pub fn SettingsPage() -> impl IntoView {
             <form class="sd-form" on:submit=on_submit>
                 <fieldset class="sd-fieldset">
                     <legend>"Connection"</legend>
-                    <div class="sd-field">
-                        <label for="sd-base-url">"API base URL"</label>
-                        <input
-                            id="sd-base-url"
-                            class="sd-input"
-                            type="url"
-                            placeholder="same origin (emulator or proxy)"
-                            prop:value=move || base_url.get()
-                            on:input=move |e| base_url.set(event_target_value(&e))
-                            aria-describedby="sd-base-url-help"
-                        />
-                        <p id="sd-base-url-help" class="sd-help">
-                            {move || {
-                                url_error()
-                                    .unwrap_or(
-                                        "Leave empty to use the server this page came from (snapdeck-server or the edge worker). Or e.g. https://api.runloop.ai — the API must allow this origin (CORS).",
-                                    )
-                            }}
-                        </p>
-                    </div>
-                    <div class="sd-field">
-                        <label for="sd-api-key">"API key"</label>
-                        <div class="sd-row">
-                            <input
-                                id="sd-api-key"
-                                class="sd-input sd-grow"
-                                type=move || if show_key.get() { "text" } else { "password" }
-                                autocomplete="off"
-                                spellcheck="false"
-                                prop:value=move || key.get()
-                                on:input=move |e| key.set(event_target_value(&e))
-                            />
-                            <button
-                                type="button"
-                                class="sd-btn sd-btn--ghost"
-                                aria-pressed=move || show_key.get().to_string()
-                                on:click=move |_| show_key.update(|s| *s = !*s)
-                            >
-                                {move || if show_key.get() { "Hide" } else { "Show" }}
-                            </button>
-                        </div>
-                        <label class="sd-check">
-                            <input
-                                type="checkbox"
-                                prop:checked=move || remember.get()
-                                on:change=move |e| remember.set(event_target_checked(&e))
-                            />
-                            "Remember on this device"
-                        </label>
-                        <p class="sd-help">
-                            "Without this the key lives only as long as this tab (sessionStorage). With it, the key is kept in this browser's localStorage."
-                        </p>
-                    </div>
+                    <BaseUrlField base_url=base_url error=Signal::derive(url_error) />
+                    <KeyField key=key remember=remember />
                 </fieldset>
                 <fieldset class="sd-fieldset">
                     <legend>"Theme"</legend>
-                    <div class="sd-radios">
-                        {[Theme::System, Theme::Light, Theme::Dark]
-                            .into_iter()
-                            .map(|t| {
-                                view! {
-                                    <label class="sd-check">
-                                        <input
-                                            type="radio"
-                                            name="sd-theme"
-                                            prop:checked=move || theme.get() == t
-                                            on:change=move |_| {
-                                                theme.set(t);
-                                                ctx.set_theme(t);
-                                            }
-                                        />
-                                        {t.label()}
-                                    </label>
-                                }
-                            })
-                            .collect_view()}
-                    </div>
+                    <ThemeField theme=theme />
                 </fieldset>
                 <div class="sd-row">
                     <button type="submit" class="sd-btn sd-btn--primary">"Save"</button>
                 </div>
             </form>
         </section>
+    }
+}
+
+/// The API base URL, with what an empty one means.
+#[component]
+fn BaseUrlField(
+    /// The URL being edited.
+    base_url: RwSignal<String>,
+    /// Why it is not a usable URL, if it is not.
+    error: Signal<Option<&'static str>>,
+) -> impl IntoView {
+    view! {
+        <div class="sd-field">
+            <label for="sd-base-url">"API base URL"</label>
+            <input
+                id="sd-base-url"
+                class="sd-input"
+                type="url"
+                placeholder="same origin (emulator or proxy)"
+                prop:value=move || base_url.get()
+                on:input=move |e| base_url.set(event_target_value(&e))
+                aria-describedby="sd-base-url-help"
+            />
+            <p id="sd-base-url-help" class="sd-help">
+                {move || {
+                    error.get()
+                        .unwrap_or(
+                            "Leave empty to use the server this page came from (snapdeck-server or the edge worker). Or e.g. https://api.runloop.ai — the API must allow this origin (CORS).",
+                        )
+                }}
+            </p>
+        </div>
+    }
+}
+
+/// The API key: shown or hidden, kept for the tab or remembered.
+#[component]
+fn KeyField(
+    /// The key being edited.
+    key: RwSignal<String>,
+    /// Keep it in localStorage.
+    remember: RwSignal<bool>,
+) -> impl IntoView {
+    let show_key = RwSignal::new(false);
+    view! {
+        <div class="sd-field">
+            <label for="sd-api-key">"API key"</label>
+            <div class="sd-row">
+                <input
+                    id="sd-api-key"
+                    class="sd-input sd-grow"
+                    type=move || if show_key.get() { "text" } else { "password" }
+                    autocomplete="off"
+                    spellcheck="false"
+                    prop:value=move || key.get()
+                    on:input=move |e| key.set(event_target_value(&e))
+                />
+                <button
+                    type="button"
+                    class="sd-btn sd-btn--ghost"
+                    aria-pressed=move || show_key.get().to_string()
+                    on:click=move |_| show_key.update(|s| *s = !*s)
+                >
+                    {move || if show_key.get() { "Hide" } else { "Show" }}
+                </button>
+            </div>
+            <label class="sd-check">
+                <input
+                    type="checkbox"
+                    prop:checked=move || remember.get()
+                    on:change=move |e| remember.set(event_target_checked(&e))
+                />
+                "Remember on this device"
+            </label>
+            <p class="sd-help">
+                "Without this the key lives only as long as this tab (sessionStorage). With it, the key is kept in this browser's localStorage."
+            </p>
+        </div>
+    }
+}
+
+/// System, light or dark; applied as soon as it is picked.
+#[component]
+fn ThemeField(
+    /// The theme being edited.
+    theme: RwSignal<Theme>,
+) -> impl IntoView {
+    let ctx = use_settings();
+    view! {
+        <div class="sd-radios">
+            {[Theme::System, Theme::Light, Theme::Dark]
+                .into_iter()
+                .map(|t| {
+                    view! {
+                        <label class="sd-check">
+                            <input
+                                type="radio"
+                                name="sd-theme"
+                                prop:checked=move || theme.get() == t
+                                on:change=move |_| {
+                                    theme.set(t);
+                                    ctx.set_theme(t);
+                                }
+                            />
+                            {t.label()}
+                        </label>
+                    }
+                })
+                .collect_view()}
+        </div>
     }
 }

@@ -16,11 +16,6 @@ pub(super) fn PolicyStep(
     /// Navigates to a new policy.
     go: Callback<CleanupQuery>,
 ) -> impl IntoView {
-    let edit = move |f: &dyn Fn(&mut CleanupQuery)| {
-        let mut q = query.get_untracked();
-        f(&mut q);
-        go.run(q);
-    };
     view! {
         <section class="sd-step" aria-labelledby="sd-step-policy">
             <h2 class="sd-step__title" id="sd-step-policy">
@@ -28,94 +23,150 @@ pub(super) fn PolicyStep(
                 "Policy"
             </h2>
             <div class="sd-policy">
-                <div class="sd-field">
-                    <label for="sd-cl-scope">"Scope"</label>
-                    <select
-                        id="sd-cl-scope"
-                        class="sd-select"
-                        data-testid="cleanup-scope"
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            edit(&|q| q.devbox = (!v.is_empty()).then(|| v.clone()));
-                        }
-                    >
-                        <option value="" selected=move || query.with(|q| q.devbox.is_none())>
-                            "All devboxes"
-                        </option>
-                        {move || {
-                            devbox_options(devboxes.get(), query.with(|q| q.devbox.clone()))
-                        }}
-                    </select>
-                </div>
-                <div class="sd-field">
-                    <label for="sd-cl-keep">"Keep newest per devbox"</label>
-                    <input
-                        id="sd-cl-keep"
-                        class="sd-input sd-policy__num"
-                        type="number"
-                        min="0"
-                        max="1000"
-                        inputmode="numeric"
-                        data-testid="cleanup-keep"
-                        prop:value=move || query.with(|q| q.keep.to_string())
-                        on:input=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).trim().parse::<u32>() {
-                                edit(&|q| q.keep = n);
-                            }
-                        }
-                    />
-                    <p class="sd-help">"Complete snapshots, newest first. The newest one is always kept."</p>
-                </div>
-                <div class="sd-field">
-                    <label for="sd-cl-older">"Only if older than (days)"</label>
-                    <input
-                        id="sd-cl-older"
-                        class="sd-input sd-policy__num"
-                        type="number"
-                        min="0"
-                        inputmode="numeric"
-                        placeholder="any age"
-                        data-testid="cleanup-older"
-                        prop:value=move || query.with(|q| q.older_than_days.map(|d| d.to_string()).unwrap_or_default())
-                        on:input=move |ev| {
-                            let v = event_target_value(&ev);
-                            let v = v.trim();
-                            if v.is_empty() {
-                                edit(&|q| q.older_than_days = None);
-                            } else if let Ok(d) = v.parse::<u32>() {
-                                edit(&|q| q.older_than_days = Some(d));
-                            }
-                        }
-                    />
-                    <p class="sd-help">"Empty: any age."</p>
-                </div>
-                <div class="sd-field sd-policy__checks">
-                    <label class="sd-check">
-                        <input
-                            type="checkbox"
-                            data-testid="cleanup-errored"
-                            prop:checked=move || query.with(|q| q.include_errored)
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                edit(&|q| q.include_errored = on);
-                            }
-                        />
-                        "Include errored snapshots"
-                    </label>
-                    <Show when=move || query.with(|q| q.include_errored)>
-                        <p class="sd-help">
-                            "The API may refuse to delete a snapshot that is not complete (409); such refusals are listed as failed, with the API's words."
-                        </p>
-                    </Show>
-                    <label class="sd-check">
-                        <input type="checkbox" checked disabled aria-describedby="sd-cl-pins-help" />
-                        "Respect pins"
-                    </label>
-                    <p class="sd-help" id="sd-cl-pins-help">
-                        "Pinned snapshots are never deleted by a cleanup. Unpin one on its devbox page to let a cleanup remove it."
-                    </p>
-                </div>
+                <ScopeField query=query devboxes=devboxes go=go />
+                <AgeFields query=query go=go />
+                <Checks query=query go=go />
             </div>
         </section>
+    }
+}
+
+/// Applies an edit to the policy in the URL.
+fn editor(
+    query: Memo<CleanupQuery>,
+    go: Callback<CleanupQuery>,
+) -> impl Fn(&dyn Fn(&mut CleanupQuery)) + Copy {
+    move |f: &dyn Fn(&mut CleanupQuery)| {
+        let mut q = query.get_untracked();
+        f(&mut q);
+        go.run(q);
+    }
+}
+
+/// Which devboxes the policy covers.
+#[component]
+fn ScopeField(
+    /// The policy in the URL.
+    query: Memo<CleanupQuery>,
+    /// Navigates to a new policy.
+    go: Callback<CleanupQuery>,
+    /// Devboxes for the select.
+    devboxes: Memo<Vec<Devbox>>,
+) -> impl IntoView {
+    let edit = editor(query, go);
+    view! {
+        <div class="sd-field">
+            <label for="sd-cl-scope">"Scope"</label>
+            <select
+                id="sd-cl-scope"
+                class="sd-select"
+                data-testid="cleanup-scope"
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    edit(&|q| q.devbox = (!v.is_empty()).then(|| v.clone()));
+                }
+            >
+                <option value="" selected=move || query.with(|q| q.devbox.is_none())>
+                    "All devboxes"
+                </option>
+                {move || {
+                    devbox_options(devboxes.get(), query.with(|q| q.devbox.clone()))
+                }}
+            </select>
+        </div>
+    }
+}
+
+/// Keep newest N, and only-older-than D days.
+#[component]
+fn AgeFields(
+    /// The policy in the URL.
+    query: Memo<CleanupQuery>,
+    /// Navigates to a new policy.
+    go: Callback<CleanupQuery>,
+) -> impl IntoView {
+    let edit = editor(query, go);
+    view! {
+        <div class="sd-field">
+            <label for="sd-cl-keep">"Keep newest per devbox"</label>
+            <input
+                id="sd-cl-keep"
+                class="sd-input sd-policy__num"
+                type="number"
+                min="0"
+                max="1000"
+                inputmode="numeric"
+                data-testid="cleanup-keep"
+                prop:value=move || query.with(|q| q.keep.to_string())
+                on:input=move |ev| {
+                    if let Ok(n) = event_target_value(&ev).trim().parse::<u32>() {
+                        edit(&|q| q.keep = n);
+                    }
+                }
+            />
+            <p class="sd-help">"Complete snapshots, newest first. The newest one is always kept."</p>
+        </div>
+        <div class="sd-field">
+            <label for="sd-cl-older">"Only if older than (days)"</label>
+            <input
+                id="sd-cl-older"
+                class="sd-input sd-policy__num"
+                type="number"
+                min="0"
+                inputmode="numeric"
+                placeholder="any age"
+                data-testid="cleanup-older"
+                prop:value=move || query.with(|q| q.older_than_days.map(|d| d.to_string()).unwrap_or_default())
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    let v = v.trim();
+                    if v.is_empty() {
+                        edit(&|q| q.older_than_days = None);
+                    } else if let Ok(d) = v.parse::<u32>() {
+                        edit(&|q| q.older_than_days = Some(d));
+                    }
+                }
+            />
+            <p class="sd-help">"Empty: any age."</p>
+        </div>
+    }
+}
+
+/// Errored snapshots in or out, and pins (always respected).
+#[component]
+fn Checks(
+    /// The policy in the URL.
+    query: Memo<CleanupQuery>,
+    /// Navigates to a new policy.
+    go: Callback<CleanupQuery>,
+) -> impl IntoView {
+    let edit = editor(query, go);
+    view! {
+        <div class="sd-field sd-policy__checks">
+            <label class="sd-check">
+                <input
+                    type="checkbox"
+                    data-testid="cleanup-errored"
+                    prop:checked=move || query.with(|q| q.include_errored)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        edit(&|q| q.include_errored = on);
+                    }
+                />
+                "Include errored snapshots"
+            </label>
+            <Show when=move || query.with(|q| q.include_errored)>
+                <p class="sd-help">
+                    "The API may refuse to delete a snapshot that is not complete (409); such refusals are listed as failed, with the API's words."
+                </p>
+            </Show>
+            <label class="sd-check">
+                <input type="checkbox" checked disabled aria-describedby="sd-cl-pins-help" />
+                "Respect pins"
+            </label>
+            <p class="sd-help" id="sd-cl-pins-help">
+                "Pinned snapshots are never deleted by a cleanup. Unpin one on its devbox page to let a cleanup remove it."
+            </p>
+        </div>
     }
 }

@@ -167,30 +167,7 @@ pub(super) fn DeleteDialog(
                         )
                     }}
                 </p>
-                <ul class="sd-confirm__list" aria-label="Will be deleted">
-                    <For
-                        each=move || deletable.get().into_iter().take(LISTED_IN_DIALOG)
-                        key=|s| s.id.clone()
-                        children=|s| {
-                            view! {
-                                <li data-testid="confirm-delete" data-id=s.id.clone()>
-                                    <span class="sd-tone-err"><Icon kind=IconKind::Trash /></span>
-                                    <span class="sd-grow">{s.name.clone().unwrap_or_else(|| "(unnamed)".into())}</span>
-                                    <code>{middle_truncate(&s.id)}</code>
-                                    <span class="sd-mono sd-muted">{bytes_opt(s.size_bytes)}</span>
-                                </li>
-                            }
-                        }
-                    />
-                </ul>
-                <Show when=move || deletable.with(|d| d.len() > LISTED_IN_DIALOG)>
-                    <p class="sd-muted">
-                        {move || format!(
-                            "… and {} more.",
-                            deletable.with(Vec::len).saturating_sub(LISTED_IN_DIALOG),
-                        )}
-                    </p>
-                </Show>
+                <DeleteList deletable=deletable />
                 <Show when=move || risky.with(|r| !r.is_empty())>
                     <RiskyList risky=risky typed=typed />
                 </Show>
@@ -204,27 +181,7 @@ pub(super) fn DeleteDialog(
                         "Waiting for the devbox list, to see which devboxes were started from these snapshots."
                     </p>
                 </Show>
-                <Show when=move || skipped.with(|s| !s.is_empty())>
-                    <p class="sd-confirm__skiphead">
-                        {move || format!("{} will be skipped:", skipped.with(Vec::len))}
-                    </p>
-                    <ul class="sd-confirm__list sd-confirm__list--skip" aria-label="Will be skipped">
-                        {move || {
-                            skipped.get()
-                                .into_iter()
-                                .take(LISTED_IN_DIALOG)
-                                .map(|(s, why)| {
-                                    view! {
-                                        <li data-testid="confirm-skip" data-id=s.id.clone()>
-                                            <span class="sd-grow">{s.name.clone().unwrap_or_else(|| "(unnamed)".into())}</span>
-                                            <span class="sd-muted">{why}</span>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </ul>
-                </Show>
+                <SkipList skipped=skipped />
             </div>
             <div class="sd-modal__foot">
                 <button type="button" class="sd-btn sd-btn--ghost" on:click=move |_| on_close.run(())>
@@ -291,5 +248,72 @@ pub(super) fn RiskyList(
                 on:input=move |ev| typed.set(event_target_value(&ev))
             />
         </div>
+    }
+}
+
+/// What will be deleted: the first rows, and how many more.
+#[component]
+fn DeleteList(
+    /// The deletable ones.
+    deletable: Memo<Vec<Snapshot>>,
+) -> impl IntoView {
+    view! {
+        <ul class="sd-confirm__list" aria-label="Will be deleted">
+            <For
+                each=move || deletable.get().into_iter().take(LISTED_IN_DIALOG)
+                key=|s| s.id.clone()
+                children=|s| {
+                    view! {
+                        <li data-testid="confirm-delete" data-id=s.id.clone()>
+                            <span class="sd-tone-err"><Icon kind=IconKind::Trash /></span>
+                            <span class="sd-grow">{s.name.clone().unwrap_or_else(|| "(unnamed)".into())}</span>
+                            <code>{middle_truncate(&s.id)}</code>
+                            <span class="sd-mono sd-muted">{bytes_opt(s.size_bytes)}</span>
+                        </li>
+                    }
+                }
+            />
+        </ul>
+        <Show when=move || deletable.with(|d| d.len() > LISTED_IN_DIALOG)>
+            <p class="sd-muted">
+                {move || format!(
+                    "… and {} more.",
+                    deletable.with(Vec::len).saturating_sub(LISTED_IN_DIALOG),
+                )}
+            </p>
+        </Show>
+    }
+}
+
+/// What will be skipped, each with why.
+#[component]
+fn SkipList(
+    /// The skipped ones and the reason.
+    skipped: Memo<Vec<(Snapshot, &'static str)>>,
+) -> impl IntoView {
+    let rows = move || {
+        skipped
+            .get()
+            .into_iter()
+            .take(LISTED_IN_DIALOG)
+            .map(|(s, why)| {
+                view! {
+                    <li data-testid="confirm-skip" data-id=s.id.clone()>
+                        <span class="sd-grow">{s.name.clone().unwrap_or_else(|| "(unnamed)".into())}</span>
+                        <span class="sd-muted">{why}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <Show when=move || skipped.with(|s| !s.is_empty())>
+            <p class="sd-confirm__skiphead">
+                {move || format!("{} will be skipped:", skipped.with(Vec::len))}
+            </p>
+            <ul class="sd-confirm__list sd-confirm__list--skip" aria-label="Will be skipped">
+                {rows}
+            </ul>
+        </Show>
     }
 }

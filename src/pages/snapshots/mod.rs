@@ -14,6 +14,7 @@ mod table;
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
+use snapdeck_api::{Devbox, Snapshot};
 use snapdeck_core::{BulkRun, Confirmed, RunRule, query};
 
 use crate::api::{SnapshotFilter, use_page_api};
@@ -24,7 +25,7 @@ use crate::hooks::selection::Selection;
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
-use crate::hooks::use_statuses::use_visible_statuses;
+use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::routes::{CleanupQuery, PAGE_SIZE, Page, SnapshotsQuery};
 
@@ -111,31 +112,9 @@ pub fn SnapshotsPage() -> impl IntoView {
         },
     );
 
-    let page_href = Callback::new(move |page: usize| {
-        Page::Snapshots(SnapshotsQuery {
-            page,
-            ..query.get_untracked()
-        })
-        .href()
-    });
-
     view! {
         <section class="sd-page">
-            <div class="sd-pagehead">
-                <h1 class="sd-h1">"Snapshots"</h1>
-                <a
-                    class="sd-btn sd-btn--ghost sd-btn--sm"
-                    href=move || {
-                        Page::Cleanup(CleanupQuery {
-                            devbox: query.with(|q| q.devbox.clone()),
-                            ..CleanupQuery::default()
-                        })
-                        .href()
-                    }
-                >
-                    "Clean up by policy →"
-                </a>
-            </div>
+            <SnapshotsHead query=query />
             <DevboxesUnavailable />
             <Filters query=query devboxes=devbox_names go=go />
             <BulkPanel
@@ -178,35 +157,14 @@ pub fn SnapshotsPage() -> impl IntoView {
                 }
                 Some(Ok(_)) => {
                     view! {
-                        <Show
-                            when=move || filtered.with(|f| !f.is_empty())
-                            fallback=move || {
-                                view! {
-                                    <EmptyState title="No snapshot matches these filters.">
-                                        <a class="sd-btn sd-btn--ghost" href=Page::snapshots().href()>
-                                            "Clear filters"
-                                        </a>
-                                    </EmptyState>
-                                }
-                            }
-                        >
-                            <SnapshotTable
-                                rows=visible
-                                loading=false
-                                selection=selection
-                                filtered=filtered
-                                statuses=statuses
-                                devboxes=devbox_names
-                                query=query
-                            />
-                            <Pager
-                                page=Signal::derive(move || query.with(|q| q.page))
-                                per_page=PAGE_SIZE
-                                total=Signal::derive(move || filtered.with(Vec::len))
-                                href=page_href
-                                noun="snapshots"
-                            />
-                        </Show>
+                        <Listed
+                            visible=visible
+                            filtered=filtered
+                            selection=selection
+                            statuses=statuses
+                            devboxes=devbox_names
+                            query=query
+                        />
                     }
                         .into_any()
                 }
@@ -222,5 +180,82 @@ pub fn SnapshotsPage() -> impl IntoView {
                 />
             </Show>
         </section>
+    }
+}
+
+/// The title, and the way to a policy cleanup of the same scope.
+#[component]
+fn SnapshotsHead(
+    /// The list's query.
+    query: Memo<SnapshotsQuery>,
+) -> impl IntoView {
+    let cleanup = move || {
+        Page::Cleanup(CleanupQuery {
+            devbox: query.with(|q| q.devbox.clone()),
+            ..CleanupQuery::default()
+        })
+        .href()
+    };
+    view! {
+        <div class="sd-pagehead">
+            <h1 class="sd-h1">"Snapshots"</h1>
+            <a class="sd-btn sd-btn--ghost sd-btn--sm" href=cleanup>
+                "Clean up by policy →"
+            </a>
+        </div>
+    }
+}
+
+/// The listed snapshots: a page of the table and the pager, or why nothing matches.
+#[component]
+fn Listed(
+    /// The rows of the current page.
+    visible: Memo<Vec<Snapshot>>,
+    /// Every row matching the filters.
+    filtered: Memo<Vec<Snapshot>>,
+    /// The selection.
+    selection: RwSignal<Selection>,
+    /// Status cache.
+    statuses: Statuses,
+    /// Devboxes, for names.
+    devboxes: Memo<Vec<Devbox>>,
+    /// The list's query.
+    query: Memo<SnapshotsQuery>,
+) -> impl IntoView {
+    let page_href = Callback::new(move |page: usize| {
+        Page::Snapshots(SnapshotsQuery {
+            page,
+            ..query.get_untracked()
+        })
+        .href()
+    });
+    let no_match = move || {
+        view! {
+            <EmptyState title="No snapshot matches these filters.">
+                <a class="sd-btn sd-btn--ghost" href=Page::snapshots().href()>
+                    "Clear filters"
+                </a>
+            </EmptyState>
+        }
+    };
+    view! {
+        <Show when=move || filtered.with(|f| !f.is_empty()) fallback=no_match>
+            <SnapshotTable
+                rows=visible
+                loading=false
+                selection=selection
+                filtered=filtered
+                statuses=statuses
+                devboxes=devboxes
+                query=query
+            />
+            <Pager
+                page=Signal::derive(move || query.with(|q| q.page))
+                per_page=PAGE_SIZE
+                total=Signal::derive(move || filtered.with(Vec::len))
+                href=page_href
+                noun="snapshots"
+            />
+        </Show>
     }
 }
