@@ -9,12 +9,12 @@ use crate::api::{Api, provide_api};
 use crate::events::{self, EventHost};
 use crate::hooks::use_devboxes::{Devboxes, provide_devboxes};
 use crate::hooks::use_now::provide_now;
-use crate::hooks::use_ops::{Ops, provide_ops};
 use crate::hooks::use_refresh::{DataVersion, provide_refresh};
 use crate::hooks::use_settings::SettingsCtx;
 use crate::hooks::use_statuses::{Statuses, provide_statuses};
 use crate::hooks::use_toasts::{Toasts, provide_toasts};
-use crate::run_events::{self, RunEvents};
+use crate::services::ops::{Ops, provide_ops};
+use crate::services::run_events::{self, RunEvents};
 
 /// Everything app-wide, installed under one owner.
 #[derive(Clone, Copy)]

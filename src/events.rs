@@ -17,8 +17,8 @@ use serde::Serialize;
 use snapdeck_core::{BulkRun, ItemState};
 use wasm_bindgen::JsValue;
 
-use crate::hooks::use_ops::{OpKind, OpState, Ops};
-use crate::run_events::{RunEvent, RunEvents};
+use crate::services::ops::{OpKind, OpState, Ops};
+use crate::services::run_events::{RunEvent, RunEvents};
 
 /// `snapdeck:snapshot-complete`
 pub const SNAPSHOT_COMPLETE: &str = "snapdeck:snapshot-complete";
@@ -42,14 +42,14 @@ impl EventHost {
 /// A handle to the current app's event target, taken while the component runs (async
 /// tasks that finish operations have no owner to look it up from).
 #[derive(Clone, Copy)]
-pub struct Target(Option<EventHost>);
+pub struct HostEvents(Option<EventHost>);
 
 /// The event target of the app under the current owner.
-pub fn target() -> Target {
-    Target(use_context::<EventHost>())
+pub fn host_events() -> HostEvents {
+    HostEvents(use_context::<EventHost>())
 }
 
-impl Target {
+impl HostEvents {
     fn element(&self) -> Option<web_sys::Element> {
         match self.0 {
             Some(host) => host.0.try_get_value(),
@@ -100,7 +100,7 @@ struct CleanupFinished {
 }
 
 /// A snapshot finished successfully.
-pub fn snapshot_complete(to: Target, snapshot_id: &str, devbox_id: &str) {
+pub fn snapshot_complete(to: HostEvents, snapshot_id: &str, devbox_id: &str) {
     to.dispatch(
         SNAPSHOT_COMPLETE,
         &SnapshotComplete {
@@ -112,7 +112,7 @@ pub fn snapshot_complete(to: Target, snapshot_id: &str, devbox_id: &str) {
 
 /// A devbox started from a snapshot is running. `devbox_id` is the new devbox,
 /// `source_devbox_id` the one the restore was started from.
-pub fn devbox_restored(to: Target, devbox_id: &str, snapshot_id: &str, source_devbox_id: &str) {
+pub fn devbox_restored(to: HostEvents, devbox_id: &str, snapshot_id: &str, source_devbox_id: &str) {
     to.dispatch(
         DEVBOX_RESTORED,
         &DevboxRestored {
@@ -124,7 +124,7 @@ pub fn devbox_restored(to: Target, devbox_id: &str, snapshot_id: &str, source_de
 }
 
 /// A bulk cleanup settled every item.
-pub fn cleanup_finished(to: Target, run: &BulkRun) {
+pub fn cleanup_finished(to: HostEvents, run: &BulkRun) {
     to.dispatch(CLEANUP_FINISHED, &cleanup_outcome(run));
 }
 
@@ -145,7 +145,7 @@ fn cleanup_outcome(run: &BulkRun) -> CleanupFinished {
 /// Dispatches [`snapshot_complete`] and [`devbox_restored`] whenever an operation of
 /// `ops` goes from running to done (call once per app, under its owner).
 pub fn forward_ops(ops: Ops) {
-    let to = target();
+    let to = host_events();
     let list = ops.list();
     // Ids of operations seen running; an op that is done and was never seen running
     // (an old entry loaded from storage) is not reported.
@@ -185,7 +185,7 @@ pub fn forward_ops(ops: Ops) {
 /// Dispatches [`cleanup_finished`] whenever a bulk run of `runs` finishes, whichever page
 /// started it (call once per app, under its owner).
 pub fn forward_runs(runs: RunEvents) {
-    let to = target();
+    let to = host_events();
     runs.subscribe(move |e| {
         if let RunEvent::Finished { run, .. } = e {
             cleanup_finished(to, run);

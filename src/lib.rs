@@ -17,7 +17,8 @@ pub mod hooks;
 pub mod lineage;
 pub mod pages;
 pub mod routes;
-pub mod run_events;
+pub mod selection;
+pub mod services;
 pub mod storage;
 pub mod tone;
 

@@ -30,7 +30,7 @@ pub use rel_time::RelTime;
 pub use restore_dialog::RestoreDialog;
 pub use shortcuts::Shortcuts;
 pub use snapshot_dialog::SnapshotDialog;
-pub use states::{DevboxesUnavailable, EmptyState, ErrorState, Phase, SkeletonRows};
+pub use states::{DevboxesUnavailable, EmptyState, ErrorState, LoadPhase, SkeletonRows};
 pub use status_badge::{SnapshotBadge, StatusBadge};
 pub use timeline::Timeline;
 pub use toasts::ToastStack;

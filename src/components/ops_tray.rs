@@ -8,8 +8,8 @@ use snapdeck_core::watch::estimate_remaining_ms;
 use crate::components::icon::{Icon, IconKind};
 use crate::fmt::{elapsed, middle_truncate};
 use crate::hooks::use_now::use_now;
-use crate::hooks::use_ops::{OpKind, OpState, Operation, Ops, use_ops};
 use crate::routes::Page;
+use crate::services::ops::{OpKind, OpState, Operation, Ops, use_ops};
 use crate::storage::{self, Area};
 use crate::tone::Tone;
 

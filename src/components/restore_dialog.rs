@@ -6,9 +6,9 @@ use snapdeck_api::{Devbox, Snapshot};
 use snapdeck_core::validate;
 
 use crate::components::modal::Modal;
-use crate::hooks::use_ops::use_ops;
 use crate::hooks::use_toasts::use_toasts;
 use crate::lineage::{devbox_label, snapshot_label};
+use crate::services::ops::use_ops;
 
 /// The restore dialog.
 #[component]

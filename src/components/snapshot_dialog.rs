@@ -9,9 +9,9 @@ use snapdeck_core::validate;
 use crate::components::modal::Modal;
 use crate::fmt::stamp;
 use crate::hooks::use_now::{now_ms, tz_offset_min};
-use crate::hooks::use_ops::use_ops;
 use crate::hooks::use_toasts::use_toasts;
 use crate::lineage::devbox_label;
+use crate::services::ops::use_ops;
 
 /// One key/value row of the metadata editor.
 #[derive(Debug, Clone, Copy)]

@@ -10,21 +10,21 @@ use crate::routes::Page;
 /// `Memo`), so a refetch that brings new data updates rows in place instead of
 /// rebuilding the page, which would close open dialogs and lose focus.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Phase {
+pub enum LoadPhase {
     Loading,
     Failed(ApiError),
     Empty,
     Ready,
 }
 
-impl Phase {
+impl LoadPhase {
     /// The phase of a list resource's current value.
     pub fn of_list<T>(r: Option<&Result<Vec<T>, ApiError>>) -> Self {
         match r {
-            None => Phase::Loading,
-            Some(Err(e)) => Phase::Failed(e.clone()),
-            Some(Ok(l)) if l.is_empty() => Phase::Empty,
-            Some(Ok(_)) => Phase::Ready,
+            None => LoadPhase::Loading,
+            Some(Err(e)) => LoadPhase::Failed(e.clone()),
+            Some(Ok(l)) if l.is_empty() => LoadPhase::Empty,
+            Some(Ok(_)) => LoadPhase::Ready,
         }
     }
 }

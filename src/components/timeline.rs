@@ -18,7 +18,6 @@ use crate::components::restore_dialog::RestoreDialog;
 use crate::components::status_badge::SnapshotBadge;
 use crate::components::{RelTime, StatusBadge};
 use crate::fmt::{bytes_opt, elapsed};
-use crate::hooks::bulk_run::{BulkRunHandle, use_bulk_run};
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_now::use_now;
 use crate::hooks::use_refresh::use_refresh;
@@ -26,6 +25,7 @@ use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::lineage::{devbox_label, snapshot_label};
 use crate::routes::Page;
+use crate::services::bulk_runs::{BulkRunHandle, use_bulk_run};
 
 /// Rows drawn in the timeline's first frame: more than a tall screen shows.
 const FIRST_FRAME_ROWS: usize = 16;

@@ -2,7 +2,7 @@
 //! signal, and a hook that keeps the statuses of the rows on screen fresh.
 //!
 //! Final statuses are cached for good (and kept in localStorage across reloads); the
-//! rest are fetched again when stale, at most [`MAX_IN_FLIGHT`] at a time, rows on
+//! rest are fetched again when stale, at most [`STATUS_FETCHES`] at a time, rows on
 //! screen first. Nothing off screen is fetched.
 
 use leptos::prelude::*;
@@ -13,11 +13,11 @@ use snapdeck_core::{CachedStatus, ItemState, StatusCache};
 use crate::api::Api;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_now::now_ms;
-use crate::run_events::{RunEvent, RunEvents};
+use crate::services::run_events::{RunEvent, RunEvents};
 use crate::storage::{self, Area};
 
 /// Status fetches allowed at once.
-pub const MAX_IN_FLIGHT: usize = 4;
+pub const STATUS_FETCHES: usize = 4;
 
 const STORAGE_KEY: &str = "snapdeck.statuses";
 
@@ -70,7 +70,7 @@ impl Statuses {
         let cache = self.cache;
         let now = now_ms();
         let todo = cache
-            .with_untracked(|c| c.needs_fetch(ids.iter().map(String::as_str), MAX_IN_FLIGHT, now));
+            .with_untracked(|c| c.needs_fetch(ids.iter().map(String::as_str), STATUS_FETCHES, now));
         if todo.is_empty() {
             return;
         }

@@ -14,15 +14,16 @@ use crate::api::use_page_api;
 use crate::components::shortcuts::typing_in_field;
 use crate::components::sort_header::sort_header;
 use crate::components::{
-    Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
+    Chip, Chips, EmptyState, ErrorState, IdCell, LoadPhase, Pager, RelTime, SkeletonRows,
+    StatusBadge,
 };
-use crate::hooks::limiter::limited;
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
 use crate::routes::{DevboxColumn, DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
+use crate::services::limiter::limited;
 use crate::tone::Tone;
 use snapdeck_core::query::{self, devboxes::matches_search};
 
@@ -89,7 +90,7 @@ pub fn DevboxesPage() -> impl IntoView {
         }
     });
 
-    let phase = Memo::new(move |_| devboxes.with(Phase::of_list));
+    let phase = Memo::new(move |_| devboxes.with(LoadPhase::of_list));
     let filtered = Memo::new(move |_| {
         let (status, text, sort) = query.with(|q| (q.status, q.q.clone(), q.sort));
         devboxes.with(|r| match r {
@@ -167,14 +168,14 @@ pub fn DevboxesPage() -> impl IntoView {
             </div>
             <Chips label="Filter by status" chips=chips />
             {move || match phase.get() {
-                Phase::Loading => {
+                LoadPhase::Loading => {
                     view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true query=query /> }
                         .into_any()
                 }
-                Phase::Failed(e) => {
+                LoadPhase::Failed(e) => {
                     view! { <ErrorState error=e on_retry=move |_| devboxes.refetch() /> }.into_any()
                 }
-                Phase::Empty => {
+                LoadPhase::Empty => {
                     view! {
                         <EmptyState title="No devboxes yet.">
                             <p>
@@ -186,7 +187,7 @@ pub fn DevboxesPage() -> impl IntoView {
                     }
                         .into_any()
                 }
-                Phase::Ready => {
+                LoadPhase::Ready => {
                     view! {
                         <Show
                             when=move || filtered.with(|f| !f.is_empty())

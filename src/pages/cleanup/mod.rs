@@ -19,11 +19,11 @@ use snapdeck_core::bulk::confirmed_from_plan;
 
 use crate::components::DevboxesUnavailable;
 use crate::fmt::bytes;
-use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::routes::{CleanupQuery, Page};
+use crate::services::bulk_runs::use_bulk_run;
 
 mod plan;
 mod policy;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::plural;
 use crate::components::bulk_panel::BulkPanel;
-use crate::hooks::bulk_run::BulkRunHandle;
+use crate::services::bulk_runs::BulkRunHandle;
 
 /// Step 3: the run's progress and outcomes, or the typed confirmation that starts one.
 #[component]

@@ -17,7 +17,7 @@ use self::snapshots::use_snapshot_list;
 use self::timeline::TimelineSection;
 
 use crate::api::use_page_api;
-use crate::components::{EmptyState, ErrorState, Phase};
+use crate::components::{EmptyState, ErrorState, LoadPhase};
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_nav::use_route;
@@ -51,9 +51,9 @@ pub fn DevboxPage() -> impl IntoView {
     // Views switch on the phase only; the devbox itself flows in as a signal, so a
     // refetch updates in place (open dialogs stay open).
     let state = Memo::new(move |_| match devbox.get() {
-        None => Phase::Loading,
-        Some(Err(e)) => Phase::Failed(e),
-        Some(Ok(_)) => Phase::Ready,
+        None => LoadPhase::Loading,
+        Some(Err(e)) => LoadPhase::Failed(e),
+        Some(Ok(_)) => LoadPhase::Ready,
     });
     let latest = Memo::new(move |_| devbox.get().and_then(Result::ok));
     use_title(move || match devbox.get() {
@@ -74,8 +74,8 @@ pub fn DevboxPage() -> impl IntoView {
         <section class="sd-page">
             <a class="sd-back" href=Page::devboxes().href()>"← Devboxes"</a>
             {move || match state.get() {
-                Phase::Loading | Phase::Empty => view! { <DevboxSkeleton /> }.into_any(),
-                Phase::Failed(e) if e.is_not_found() => {
+                LoadPhase::Loading | LoadPhase::Empty => view! { <DevboxSkeleton /> }.into_any(),
+                LoadPhase::Failed(e) if e.is_not_found() => {
                     view! {
                         <EmptyState title="This devbox does not exist (or no longer does).">
                             <a class="sd-btn" href=Page::devboxes().href()>"Back to devboxes"</a>
@@ -83,8 +83,8 @@ pub fn DevboxPage() -> impl IntoView {
                     }
                         .into_any()
                 }
-                Phase::Failed(e) => view! { <ErrorState error=e on_retry=move |_| devbox.refetch() /> }.into_any(),
-                Phase::Ready => {
+                LoadPhase::Failed(e) => view! { <ErrorState error=e on_retry=move |_| devbox.refetch() /> }.into_any(),
+                LoadPhase::Ready => {
                     let Some(first) = latest.get_untracked() else {
                         return view! { <DevboxSkeleton /> }.into_any();
                     };

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use snapdeck_api::{Devbox, Snapshot};
 
 use crate::components::icon::{Icon, IconKind};
-use crate::components::{EmptyState, ErrorState, Pager, Phase, Timeline};
+use crate::components::{EmptyState, ErrorState, LoadPhase, Pager, Timeline};
 use crate::hooks::use_devboxes::Devboxes;
 use crate::lineage::{TimelineList, children_by_snapshot};
 use crate::routes::{PAGE_SIZE, Page};
@@ -42,10 +42,10 @@ pub(super) fn TimelineSection(
     });
     let phase = Memo::new(
         move |_| match (visible.with(Option::is_some), error.get()) {
-            (true, _) if total.get() == Some(0) => Phase::Empty,
-            (true, _) => Phase::Ready,
-            (false, Some(e)) => Phase::Failed(e),
-            (false, None) => Phase::Loading,
+            (true, _) if total.get() == Some(0) => LoadPhase::Empty,
+            (true, _) => LoadPhase::Ready,
+            (false, Some(e)) => LoadPhase::Failed(e),
+            (false, None) => LoadPhase::Loading,
         },
     );
     let reload = move |_| retry.update(|n| *n += 1);
@@ -79,9 +79,9 @@ pub(super) fn TimelineSection(
             {progress}
         </div>
         {move || match phase.get() {
-            Phase::Loading => view! { <div class="sd-skeleton" style="width:100%;height:120px"></div> }.into_any(),
-            Phase::Failed(e) => view! { <ErrorState error=e on_retry=reload /> }.into_any(),
-            Phase::Empty => {
+            LoadPhase::Loading => view! { <div class="sd-skeleton" style="width:100%;height:120px"></div> }.into_any(),
+            LoadPhase::Failed(e) => view! { <ErrorState error=e on_retry=reload /> }.into_any(),
+            LoadPhase::Empty => {
                 view! {
                     <EmptyState title="No snapshots yet.">
                         <p>"Take one with the Snapshot button above; it shows up here while it runs."</p>
@@ -89,7 +89,7 @@ pub(super) fn TimelineSection(
                 }
                     .into_any()
             }
-            Phase::Ready => {
+            LoadPhase::Ready => {
                 let shown = Signal::derive(move || visible.get().unwrap_or_default());
                 let total = Signal::derive(move || total.get().unwrap_or_else(|| list.with(TimelineList::loaded)));
                 view! {

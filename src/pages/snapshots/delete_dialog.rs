@@ -11,10 +11,10 @@ use snapdeck_core::eligibility::{Deletable, Risk, assess, deletable_in_bulk};
 
 use crate::components::{Icon, IconKind, Modal};
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
-use crate::hooks::selection::Selection;
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_statuses::Statuses;
+use crate::selection::Selection;
 
 /// Snapshots named one by one in the confirmation (the count covers the rest).
 const LISTED_IN_DIALOG: usize = 200;

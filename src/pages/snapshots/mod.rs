@@ -20,14 +20,14 @@ use snapdeck_core::{BulkRun, Confirmed, RunRule, query};
 use crate::api::{SnapshotFilter, use_page_api};
 use crate::components::bulk_panel::BulkPanel;
 use crate::components::{DevboxesUnavailable, EmptyState, ErrorState, Pager};
-use crate::hooks::bulk_run::use_bulk_run;
-use crate::hooks::selection::Selection;
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::routes::{CleanupQuery, PAGE_SIZE, Page, SnapshotsQuery};
+use crate::selection::Selection;
+use crate::services::bulk_runs::use_bulk_run;
 
 use delete_dialog::DeleteDialog;
 use filters::Filters;

@@ -9,9 +9,9 @@ use wasm_bindgen::JsCast;
 use crate::components::sort_header::sort_header;
 use crate::components::{Icon, IconKind, IdCell, RelTime, SkeletonRows, SnapshotBadge};
 use crate::fmt::{bytes_opt, middle_truncate};
-use crate::hooks::selection::Selection;
 use crate::hooks::use_statuses::Statuses;
 use crate::routes::{Page, SnapshotColumn, SnapshotsQuery};
+use crate::selection::Selection;
 
 /// "3 selected · Select all 40 matching · Clear · Delete selected…".
 #[component]

@@ -21,7 +21,7 @@ use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::DataVersion;
 use crate::hooks::use_statuses::Statuses;
 use crate::hooks::use_toasts::{Toasts, Tone};
-use crate::run_events::{RunEvent, RunEvents};
+use crate::services::run_events::{RunEvent, RunEvents};
 use crate::storage::{self, Area};
 
 const STORAGE_KEY: &str = "snapdeck.ops";
@@ -460,7 +460,7 @@ impl Ops {
         Ok(())
     }
 
-    // ---- bulk runs (driven by `hooks::bulk_run`; the tray shows their progress) ----
+    // ---- bulk runs (driven by `services::bulk_runs`; the tray shows their progress) ----
 
     /// Shows every bulk run of `events` in the tray: an entry per drive, its counts as
     /// they change, closed when the run finishes.

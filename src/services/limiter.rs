@@ -1,4 +1,4 @@
-//! A small async semaphore: at most [`MAX_IN_FLIGHT`] per-row fetches (snapshot
+//! A small async semaphore: at most [`ROW_FETCHES`] per-row fetches (snapshot
 //! statuses, counts) run at once, so a page of 50 rows does not fire 50 requests
 //! together. Single-threaded (wasm), so a thread-local is the whole state.
 
@@ -9,7 +9,7 @@ use std::future::Future;
 use futures::channel::oneshot;
 
 /// Concurrent per-row requests allowed.
-pub const MAX_IN_FLIGHT: usize = 4;
+pub const ROW_FETCHES: usize = 4;
 
 struct Slots {
     active: Cell<usize>,
@@ -44,7 +44,7 @@ impl Drop for Permit {
 
 async fn acquire() -> Permit {
     let rx = SLOTS.with(|s| {
-        if s.active.get() < MAX_IN_FLIGHT {
+        if s.active.get() < ROW_FETCHES {
             s.active.set(s.active.get() + 1);
             None
         } else {

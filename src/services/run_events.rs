@@ -1,7 +1,7 @@
 //! The one stream of what bulk runs do, for the whole app.
 //!
 //! Every bulk delete — from the Snapshots page, Cleanup or a timeline — is driven by
-//! [`crate::hooks::bulk_run`], and tells what happens through [`RunEvents`] only: a
+//! [`crate::services::bulk_runs`], and tells what happens through [`RunEvents`] only: a
 //! drive started, progress, items settled, the run finished. Whoever must react
 //! subscribes once, at the app's root ([`crate::context::AppContext::provide`]): the
 //! status cache (our own deletes), the operations tray, the data version (lists

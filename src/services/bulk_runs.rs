@@ -33,7 +33,7 @@ use snapdeck_run::{Observer, Options, RunApi};
 
 use crate::api::{Api, ApiError, SnapshotFilter, use_api};
 use crate::hooks::use_now::now_ms;
-use crate::run_events::{RunEvent, RunEvents, use_run_events};
+use crate::services::run_events::{RunEvent, RunEvents, use_run_events};
 use crate::storage::{self, Area};
 
 /// How often progress is published at most (ms): in batches, so a run of thousands
