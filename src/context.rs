@@ -13,6 +13,7 @@ use crate::hooks::use_refresh::{DataVersion, provide_refresh};
 use crate::hooks::use_settings::SettingsCtx;
 use crate::hooks::use_statuses::{Statuses, provide_statuses};
 use crate::hooks::use_toasts::{Toasts, provide_toasts};
+use crate::services::bulk_runs;
 use crate::services::ops::{Ops, provide_ops};
 use crate::services::run_events::{self, RunEvents};
 
@@ -65,6 +66,9 @@ impl AppContext {
         ops.follow_runs(runs);
         events::forward_runs(runs);
         run_events::report(runs, toasts, version);
+        if mount.resume_ops {
+            bulk_runs::resume_all(api, runs);
+        }
         let ctx = Self {
             settings,
             api,

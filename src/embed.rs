@@ -44,7 +44,9 @@ use crate::components::ToastStack;
 use crate::context::{AppContext, Mount};
 use crate::events;
 use crate::hooks::use_nav::Nav;
-use crate::hooks::use_settings::{Settings, SettingsCtx, Theme};
+use crate::hooks::use_settings::{
+    DEFAULT_UNDO_SECONDS, MAX_UNDO_SECONDS, Settings, SettingsCtx, Theme,
+};
 use crate::pages::page_view;
 use crate::routes::{CleanupQuery, Page, PageKind};
 
@@ -93,6 +95,9 @@ pub struct EmbedConfig {
     pub api_base: String,
     /// Where the full dashboard lives; links to other views open there.
     pub dashboard_url: Option<String>,
+    /// `data-undo-seconds`: how long a delete started in the embed waits, with Undo,
+    /// before anything is sent (default 10; 0 turns it off).
+    pub undo_seconds: u32,
 }
 
 impl EmbedConfig {
@@ -117,10 +122,22 @@ impl EmbedConfig {
             (PageKind::Snapshots, _) => Page::snapshots().href(),
             (PageKind::Devboxes | PageKind::Settings, _) => Page::devboxes().href(),
         };
+        let undo_seconds = match non_empty("data-undo-seconds") {
+            None => DEFAULT_UNDO_SECONDS,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= MAX_UNDO_SECONDS)
+                .ok_or_else(|| {
+                    format!("data-undo-seconds “{v}” must be a whole number from 0 to {MAX_UNDO_SECONDS}")
+                })?,
+        };
         Ok(Self {
             start,
             api_base: non_empty("data-api-base").unwrap_or_default(),
             dashboard_url: non_empty("data-dashboard-url"),
+            undo_seconds,
         })
     }
 }
@@ -251,6 +268,7 @@ fn EmbeddedApp(
             base_url: config.api_base.clone(),
             theme: Theme::System,
             remember_key: false,
+            undo_seconds: config.undo_seconds,
         }),
         api_key: RwSignal::new(token),
     };
@@ -394,6 +412,22 @@ mod tests {
             EmbedConfig::from_attrs(attrs(&[("data-view", "cleanup"), ("data-devbox", "dbx_9")]))
                 .expect("cleanup with a scope");
         assert_eq!(c.start, "/cleanup?devbox=dbx_9&keep=3");
+    }
+
+    #[test]
+    fn the_undo_window_is_ten_seconds_unless_the_host_says_otherwise() {
+        assert_eq!(
+            EmbedConfig::from_attrs(attrs(&[]))
+                .expect("defaults")
+                .undo_seconds,
+            10
+        );
+        let off = EmbedConfig::from_attrs(attrs(&[("data-undo-seconds", "0")])).expect("off");
+        assert_eq!(off.undo_seconds, 0);
+        let e = EmbedConfig::from_attrs(attrs(&[("data-undo-seconds", "soon")]))
+            .expect_err("not a number");
+        assert!(e.contains("data-undo-seconds"), "{e}");
+        assert!(EmbedConfig::from_attrs(attrs(&[("data-undo-seconds", "9999")])).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use snapdeck_core::bulk::{BulkItem, ItemState, Phase};
 
 use crate::components::icon::{Icon, IconKind};
 use crate::fmt::{bytes, middle_truncate};
+use crate::hooks::use_now::use_now;
 use crate::tone::Tone;
 
 /// Outcome rows drawn at most.
@@ -59,7 +60,19 @@ pub fn BulkPanel(
     /// Dismiss was pressed (only offered once finished).
     #[prop(into)]
     on_dismiss: Callback<()>,
+    /// When the run's undo window ends (nothing is sent before); `None`: sending.
+    #[prop(optional, into)]
+    hold_until: Signal<Option<i64>>,
+    /// Undo was pressed during the window.
+    #[prop(optional, into)]
+    on_undo: Option<Callback<()>>,
 ) -> impl IntoView {
+    let now = use_now();
+    let held_secs = move || {
+        hold_until
+            .get()
+            .map(|until| ((until - now.get()).max(0) + 999) / 1000)
+    };
     let present = Memo::new(move |_| run.with(Option::is_some));
     let counts =
         Memo::new(move |_| run.with(|r| r.as_ref().map(BulkRun::counts).unwrap_or_default()));
@@ -85,6 +98,8 @@ pub fn BulkPanel(
         let what = if n == 1 { "snapshot" } else { "snapshots" };
         if finished.get() {
             format!("Finished: delete {n} {what}")
+        } else if let Some(secs) = held_secs() {
+            format!("Deleting {n} {what} in {secs} s")
         } else {
             format!("Deleting {n} {what}")
         }
@@ -133,11 +148,19 @@ pub fn BulkPanel(
         <section class="sd-bulk" aria-label="Delete progress" data-testid="bulk-panel">
             <div class="sd-bulk__head">
                 <h2 class="sd-h2 sd-grow">{title}</h2>
-                <Show when=move || !finished.get()>
+                <Show when=move || !finished.get() && hold_until.with(Option::is_none)>
                     <button type="button" class="sd-btn sd-btn--sm" on:click=move |_| on_cancel.run(())>
                         "Cancel"
                     </button>
                 </Show>
+                {on_undo.map(|undo| view! {
+                    <Show when=move || !finished.get() && hold_until.with(Option::is_some)>
+                        <span class="sd-muted">"Nothing is sent until then."</span>
+                        <button type="button" class="sd-btn sd-btn--sm sd-btn--primary" data-testid="bulk-undo" on:click=move |_| undo.run(())>
+                            "Undo"
+                        </button>
+                    </Show>
+                })}
                 <Show when=move || { finished.get() && retryable.get() > 0 }>
                     <button
                         type="button"

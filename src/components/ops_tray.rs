@@ -9,6 +9,7 @@ use crate::components::icon::{Icon, IconKind};
 use crate::fmt::{elapsed, middle_truncate};
 use crate::hooks::use_now::use_now;
 use crate::routes::Page;
+use crate::services::bulk_runs;
 use crate::services::ops::{OpKind, OpState, Operation, Ops, use_ops};
 use crate::storage::{self, Area};
 use crate::tone::Tone;
@@ -137,6 +138,7 @@ fn OpRow(
             total,
             done,
             failed,
+            ..
         } => (
             format!(
                 "{label}: {done} of {total} deleted{}",
@@ -150,10 +152,24 @@ fn OpRow(
         ),
     };
     let is_snapshot = matches!(op.kind, OpKind::Snapshot { .. });
+    // A bulk delete in its undo window: nothing sent yet, Undo offered until it starts.
+    let (undo_key, starts_at) = match &op.kind {
+        OpKind::Cleanup {
+            key: Some(key),
+            starts_at_ms: Some(at),
+            ..
+        } if op.is_running() => (Some(key.clone()), Some(*at)),
+        _ => (None, None),
+    };
+    let waiting = move || starts_at.is_some_and(|at| now.get() < at);
     let state = op.state.clone();
     let status_text = {
         let state = state.clone();
         move || match &state {
+            OpState::Running if waiting() => {
+                let left = (starts_at.unwrap_or(0) - now.get()).max(0);
+                format!("starts in {} s — nothing sent yet", (left + 999) / 1000)
+            }
             OpState::Running => {
                 let e = now.get() - started;
                 let estimate = is_snapshot
@@ -191,6 +207,27 @@ fn OpRow(
                     {link.map(|(href, text)| view! { " · " <a href=href>{text}</a> })}
                 </div>
             </div>
+            {undo_key.map(|key| {
+                view! {
+                    <Show when=waiting>
+                        {
+                            let key = key.clone();
+                            view! {
+                                <button
+                                    type="button"
+                                    class="sd-btn sd-btn--sm"
+                                    data-testid="op-undo"
+                                    on:click=move |_| {
+                                        bulk_runs::undo(&key);
+                                    }
+                                >
+                                    "Undo"
+                                </button>
+                            }
+                        }
+                    </Show>
+                }
+            })}
             {finished
                 .then(|| {
                     view! {

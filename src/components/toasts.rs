@@ -15,9 +15,24 @@ pub fn ToastStack() -> impl IntoView {
                 key=|t| t.id
                 children=move |t| {
                     let id = t.id;
+                    let action = t.action.map(|a| {
+                        view! {
+                            <button
+                                type="button"
+                                class="sd-btn sd-btn--sm sd-toast__action"
+                                on:click=move |_| {
+                                    a.run.run(());
+                                    toasts.dismiss(id);
+                                }
+                            >
+                                {a.label}
+                            </button>
+                        }
+                    });
                     view! {
-                        <div class=format!("sd-toast sd-toast--{}", t.tone.as_str())>
+                        <div class=format!("sd-toast sd-toast--{}", t.tone.as_str()) data-testid="toast">
                             <span class="sd-toast__text">{t.text}</span>
+                            {action}
                             <button
                                 type="button"
                                 class="sd-iconbtn"

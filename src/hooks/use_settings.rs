@@ -53,7 +53,7 @@ impl Theme {
 }
 
 /// Everything on the settings page except the key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Empty = same origin.
@@ -61,6 +61,24 @@ pub struct Settings {
     pub theme: Theme,
     /// Keep the key in localStorage instead of sessionStorage.
     pub remember_key: bool,
+    /// Seconds a delete started here waits before anything is sent, with Undo (0: off).
+    pub undo_seconds: u32,
+}
+
+/// The undo window when the person has not chosen one.
+pub const DEFAULT_UNDO_SECONDS: u32 = 10;
+/// The longest undo window Settings accepts.
+pub const MAX_UNDO_SECONDS: u32 = 120;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            theme: Theme::default(),
+            remember_key: false,
+            undo_seconds: DEFAULT_UNDO_SECONDS,
+        }
+    }
 }
 
 impl Settings {

@@ -8,11 +8,20 @@ use leptos::prelude::*;
 pub use crate::tone::Tone;
 
 /// One toast.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Toast {
     pub id: u64,
     pub tone: Tone,
     pub text: String,
+    /// A button on the toast (Undo), if any; pressing it closes the toast.
+    pub action: Option<ToastAction>,
+}
+
+/// A toast's button.
+#[derive(Debug, Clone, Copy)]
+pub struct ToastAction {
+    pub label: &'static str,
+    pub run: Callback<()>,
 }
 
 /// The toast list.
@@ -32,21 +41,34 @@ impl Toasts {
 
     /// Shows a toast for a few seconds (errors stay longer).
     pub fn push(&self, tone: Tone, text: impl Into<String>) {
+        let ms = if tone == Tone::Err { 8000 } else { 4000 };
+        self.show(tone, text.into(), None, ms);
+    }
+
+    /// Shows a toast with a button for `ms` (the button's offer lasts as long).
+    pub fn push_action(&self, tone: Tone, text: impl Into<String>, action: ToastAction, ms: u64) {
+        self.show(tone, text.into(), Some(action), ms);
+    }
+
+    fn show(&self, tone: Tone, text: String, action: Option<ToastAction>, ms: u64) {
         let id = self.next.get_value();
         self.next.set_value(id + 1);
         self.list.update(|l| {
             l.push(Toast {
                 id,
                 tone,
-                text: text.into(),
+                text,
+                action,
             });
-            // Keep the stack short.
-            if l.len() > 3 {
-                l.remove(0);
+            // Keep the stack short (a toast with a button stays while its offer does).
+            while l.len() > 3 {
+                match l.iter().position(|t| t.action.is_none()) {
+                    Some(n) => l.remove(n),
+                    None => l.remove(0),
+                };
             }
         });
         let list = self.list;
-        let ms = if tone == Tone::Err { 8000 } else { 4000 };
         set_timeout(
             move || {
                 if !list.is_disposed() {

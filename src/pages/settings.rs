@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::use_api;
-use crate::hooks::use_settings::{Settings, Theme, use_settings};
+use crate::hooks::use_settings::{
+    DEFAULT_UNDO_SECONDS, MAX_UNDO_SECONDS, Settings, Theme, use_settings,
+};
 use crate::hooks::use_title::use_title;
 use crate::hooks::use_toasts::{Tone, use_toasts};
 
@@ -20,6 +22,15 @@ pub fn SettingsPage() -> impl IntoView {
     let key = RwSignal::new(ctx.api_key.get_untracked().unwrap_or_default());
     let remember = RwSignal::new(current.remember_key);
     let theme = RwSignal::new(current.theme);
+    let undo = RwSignal::new(current.undo_seconds.to_string());
+    let undo_error = move || {
+        undo.with(|u| match u.trim().parse::<u32>() {
+            Ok(n) if n <= MAX_UNDO_SECONDS => None,
+            _ => Some(format!(
+                "A whole number of seconds, 0 to {MAX_UNDO_SECONDS}."
+            )),
+        })
+    };
     use_title(|| "Settings".into());
 
     let url_error = move || {
@@ -32,7 +43,7 @@ pub fn SettingsPage() -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if url_error().is_some() {
+        if url_error().is_some() || undo_error().is_some() {
             return;
         }
         let settings = Settings {
@@ -43,6 +54,11 @@ pub fn SettingsPage() -> impl IntoView {
                 .to_string(),
             theme: theme.get_untracked(),
             remember_key: remember.get_untracked(),
+            undo_seconds: undo
+                .get_untracked()
+                .trim()
+                .parse()
+                .unwrap_or(DEFAULT_UNDO_SECONDS),
         };
         let k = key.get_untracked().trim().to_string();
         ctx.save(settings, (!k.is_empty()).then_some(k));
@@ -62,6 +78,10 @@ pub fn SettingsPage() -> impl IntoView {
                     <legend>"Connection"</legend>
                     <BaseUrlField base_url=base_url error=Signal::derive(url_error) />
                     <KeyField key=key remember=remember />
+                </fieldset>
+                <fieldset class="sd-fieldset">
+                    <legend>"Deleting"</legend>
+                    <UndoField undo=undo error=Signal::derive(undo_error) />
                 </fieldset>
                 <fieldset class="sd-fieldset">
                     <legend>"Theme"</legend>
@@ -181,6 +201,39 @@ fn ThemeField(
                     }
                 })
                 .collect_view()}
+        </div>
+    }
+}
+
+/// How long a delete started here waits, with Undo, before anything is sent.
+#[component]
+fn UndoField(
+    /// The seconds being edited.
+    undo: RwSignal<String>,
+    /// Why it is not usable, if it is not.
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="sd-field">
+            <label for="sd-undo">"Undo window (seconds)"</label>
+            <input
+                id="sd-undo"
+                class="sd-input sd-policy__num"
+                type="number"
+                min="0"
+                max=MAX_UNDO_SECONDS.to_string()
+                inputmode="numeric"
+                data-testid="settings-undo"
+                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-describedby="sd-undo-help"
+                prop:value=move || undo.get()
+                on:input=move |e| undo.set(event_target_value(&e))
+            />
+            <p id="sd-undo-help" class=move || if error.with(Option::is_some) { "sd-formerror" } else { "sd-help" }>
+                {move || error.get().unwrap_or_else(|| {
+                    "Deletes you start wait this long before anything is sent, with Undo in the toast and the operations tray. 0 turns it off. Scheduled (edge) cleanups have no window.".into()
+                })}
+            </p>
         </div>
     }
 }

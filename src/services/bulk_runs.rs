@@ -33,6 +33,7 @@ use snapdeck_run::{Observer, Options, RunApi};
 
 use crate::api::{Api, ApiError, SnapshotFilter, use_api};
 use crate::hooks::use_now::now_ms;
+use crate::hooks::use_settings::{SettingsCtx, use_settings};
 use crate::services::run_events::{RunEvent, RunEvents, use_run_events};
 use crate::storage::{self, Area};
 
@@ -40,11 +41,21 @@ use crate::storage::{self, Area};
 /// does not re-render (and re-save) per request.
 const TICK_MS: u64 = 150;
 
+/// Every page that deletes in bulk, by its key: at start, the app resumes what each
+/// left unfinished.
+const KEYS: [&str; 3] = ["snapshots", "cleanup", "timeline"];
+
 /// What is saved per run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Saved {
     label: String,
     run: BulkRun,
+    /// The undo window: nothing is sent before this time (unix ms).
+    #[serde(default)]
+    hold_until_ms: Option<i64>,
+    /// Its length, to give it again after a reload (ms).
+    #[serde(default)]
+    hold_ms: i64,
 }
 
 /// One live run and whoever watches it.
@@ -54,14 +65,30 @@ struct Live {
     /// The run as last published (the driving task holds the live one).
     run: RefCell<BulkRun>,
     driving: Cell<bool>,
-    /// Cancel was pressed; the driving task cancels at its next turn.
+    /// Cancel (or Undo) was pressed; the driving task cancels at its next turn.
     cancel: Cell<bool>,
+    /// The undo window: the run waits until then before it sends anything.
+    hold_until: Cell<Option<i64>>,
+    hold_ms: Cell<i64>,
     /// Items whose settling was told (indices); `Finished` was told for this drive.
     told: RefCell<BTreeSet<usize>>,
     told_finished: Cell<bool>,
     api: Api,
     events: RunEvents,
-    watchers: RefCell<Vec<RwSignal<Option<BulkRun>>>>,
+    watchers: RefCell<Vec<Watcher>>,
+}
+
+/// A page watching a run: the run as published, and the end of its undo window.
+#[derive(Clone, Copy)]
+struct Watcher {
+    run: RwSignal<Option<BulkRun>>,
+    hold_until: RwSignal<Option<i64>>,
+}
+
+impl Watcher {
+    fn is_disposed(&self) -> bool {
+        self.run.is_disposed() || self.hold_until.is_disposed()
+    }
 }
 
 thread_local! {
@@ -86,6 +113,8 @@ impl Live {
             &Saved {
                 label: self.label.clone(),
                 run: run.clone(),
+                hold_until_ms: self.hold_until.get(),
+                hold_ms: self.hold_ms.get(),
             },
         );
         let key = self.key;
@@ -116,8 +145,17 @@ impl Live {
         }
         self.watchers.borrow_mut().retain(|w| !w.is_disposed());
         for w in self.watchers.borrow().iter() {
-            w.set(Some(run.clone()));
+            w.run.set(Some(run.clone()));
+            if w.hold_until.get_untracked() != self.hold_until.get() {
+                w.hold_until.set(self.hold_until.get());
+            }
         }
+    }
+
+    fn watch(&self, w: Watcher) {
+        w.run.set(Some(self.snapshot()));
+        w.hold_until.set(self.hold_until.get());
+        self.watchers.borrow_mut().push(w);
     }
 
     /// Tells the app a drive begins (the tray opens an entry for it).
@@ -128,6 +166,7 @@ impl Live {
             key: self.key,
             label,
             run: &run,
+            hold_until_ms: self.hold_until.get(),
         });
     }
 }
@@ -206,6 +245,20 @@ fn drive(live: Rc<Live>) {
         return;
     }
     spawn_local(async move {
+        // The undo window: nothing is sent before it ends; Undo cancels every item.
+        while let Some(until) = live.hold_until.get() {
+            let now = now_ms();
+            if live.cancel.get() || now >= until {
+                live.hold_until.set(None);
+                live.publish();
+                break;
+            }
+            gloo_timers::future::sleep(Duration::from_millis((until - now).clamp(1, 100) as u64))
+                .await;
+        }
+        if live.cancel.get() && live.run.borrow().counts().done == 0 {
+            live.run.borrow_mut().cancel();
+        }
         let mut run = live.run.borrow().clone();
         let api = TabApi(live.api);
         let mut publisher = Publisher {
@@ -220,8 +273,93 @@ fn drive(live: Rc<Live>) {
     });
 }
 
-fn live(key: &'static str) -> Option<Rc<Live>> {
+fn live(key: &str) -> Option<Rc<Live>> {
     LIVE.with(|l| l.borrow().get(key).cloned())
+}
+
+/// Puts a run in the registry (replacing a finished one of its key).
+fn register(
+    key: &'static str,
+    label: String,
+    run: BulkRun,
+    api: Api,
+    events: RunEvents,
+) -> Rc<Live> {
+    let l = Rc::new(Live {
+        key,
+        label,
+        run: RefCell::new(run),
+        driving: Cell::new(false),
+        cancel: Cell::new(false),
+        hold_until: Cell::new(None),
+        hold_ms: Cell::new(0),
+        told: RefCell::new(BTreeSet::new()),
+        told_finished: Cell::new(false),
+        api,
+        events,
+        watchers: RefCell::new(Vec::new()),
+    });
+    LIVE.with(|m| m.borrow_mut().insert(key, l.clone()));
+    l
+}
+
+/// Loads the run `key` saved before a reload and, if it was not finished, resumes it:
+/// items that were in flight are checked again first (nothing outside the confirmed
+/// list is ever deleted, nothing twice), and one still in its undo window gets the
+/// whole window again, so the person sees it before anything is sent.
+fn resume(key: &'static str, api: Api, events: RunEvents) -> Option<Rc<Live>> {
+    let saved: Saved = storage::get_json(Area::Local, &storage_key(key))?;
+    let mut run = saved.run;
+    let unfinished = !run.is_finished();
+    if unfinished {
+        run.resume_after_interruption();
+    }
+    let l = register(key, saved.label.clone(), run, api, events);
+    let settled = l
+        .run
+        .borrow()
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.state.is_settled())
+        .map(|(n, _)| n)
+        .collect();
+    l.told.replace(settled);
+    if unfinished {
+        if saved.hold_until_ms.is_some() {
+            l.hold_ms.set(saved.hold_ms);
+            l.hold_until.set(Some(now_ms() + saved.hold_ms.max(0)));
+        }
+        l.start_drive(&format!("{} (resumed)", saved.label));
+        drive(l.clone());
+    } else {
+        // Told when it finished, before the reload.
+        l.told_finished.set(true);
+    }
+    Some(l)
+}
+
+/// Resumes every bulk run a reload interrupted, whichever page started it (the app
+/// calls this once at start; the tray shows each, and one still in its undo window can
+/// be undone).
+pub fn resume_all(api: Api, events: RunEvents) {
+    for key in KEYS {
+        if live(key).is_none() {
+            resume(key, api, events);
+        }
+    }
+}
+
+/// Undo: a run still in its undo window is cancelled before anything is sent. Returns
+/// whether there was one.
+pub fn undo(key: &str) -> bool {
+    match live(key) {
+        Some(l) if l.hold_until.get().is_some() => {
+            l.cancel.set(true);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Why a run was not started: this page's previous one is still going.
@@ -239,75 +377,51 @@ impl std::fmt::Display for AlreadyRunning {
 pub struct BulkRunHandle {
     key: &'static str,
     state: RwSignal<Option<BulkRun>>,
+    hold_until: RwSignal<Option<i64>>,
     api: Api,
     events: RunEvents,
+    settings: SettingsCtx,
 }
 
 /// Subscribes to the run of `key` (`"snapshots"`, `"cleanup"`): the one still going in
 /// this tab, or the one saved before a reload — which is resumed.
 pub fn use_bulk_run(key: &'static str) -> BulkRunHandle {
-    let state = RwSignal::new(None);
     let handle = BulkRunHandle {
         key,
-        state,
+        state: RwSignal::new(None),
+        hold_until: RwSignal::new(None),
         api: use_api(),
         events: use_run_events(),
+        settings: use_settings(),
     };
-    let existing = live(key).or_else(|| {
-        let saved: Saved = storage::get_json(Area::Local, &storage_key(key))?;
-        let mut run = saved.run;
-        let unfinished = !run.is_finished();
-        if unfinished {
-            run.resume_after_interruption();
-        }
-        let l = handle.register(saved.label.clone(), run);
-        let settled = l
-            .run
-            .borrow()
-            .items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.state.is_settled())
-            .map(|(n, _)| n)
-            .collect();
-        l.told.replace(settled);
-        if unfinished {
-            l.start_drive(&format!("{} (resumed)", saved.label));
-            drive(l.clone());
-        } else {
-            // Told when it finished, before the reload.
-            l.told_finished.set(true);
-        }
-        Some(l)
-    });
-    if let Some(l) = existing {
-        state.set(Some(l.snapshot()));
-        l.watchers.borrow_mut().push(state);
+    if let Some(l) = live(key).or_else(|| resume(key, handle.api, handle.events)) {
+        l.watch(handle.watcher());
     }
     handle
 }
 
 impl BulkRunHandle {
-    fn register(&self, label: String, run: BulkRun) -> Rc<Live> {
-        let l = Rc::new(Live {
-            key: self.key,
-            label,
-            run: RefCell::new(run),
-            driving: Cell::new(false),
-            cancel: Cell::new(false),
-            told: RefCell::new(BTreeSet::new()),
-            told_finished: Cell::new(false),
-            api: self.api,
-            events: self.events,
-            watchers: RefCell::new(Vec::new()),
-        });
-        LIVE.with(|m| m.borrow_mut().insert(self.key, l.clone()));
-        l
+    fn watcher(&self) -> Watcher {
+        Watcher {
+            run: self.state,
+            hold_until: self.hold_until,
+        }
     }
 
     /// The run as last published (tracked); `None` when there is none.
     pub fn state(&self) -> Signal<Option<BulkRun>> {
         self.state.into()
+    }
+
+    /// When the run's undo window ends (tracked); `None` once it is sending, or when
+    /// there is no window.
+    pub fn hold_until(&self) -> Signal<Option<i64>> {
+        self.hold_until.into()
+    }
+
+    /// Undo during the window: nothing of the run is sent.
+    pub fn undo(&self) {
+        undo(self.key);
     }
 
     /// Whether a run is going (tracked).
@@ -322,8 +436,14 @@ impl BulkRunHandle {
         if live(self.key).is_some_and(|l| !l.run.borrow().is_finished()) {
             return Err(AlreadyRunning);
         }
-        let l = self.register(label.clone(), run);
-        l.watchers.borrow_mut().push(self.state);
+        let l = register(self.key, label.clone(), run, self.api, self.events);
+        // Deletes started here wait out the undo window (Settings) before any is sent.
+        let hold_ms = i64::from(self.settings.settings.with_untracked(|s| s.undo_seconds)) * 1000;
+        if hold_ms > 0 {
+            l.hold_ms.set(hold_ms);
+            l.hold_until.set(Some(now_ms() + hold_ms));
+        }
+        l.watch(self.watcher());
         l.start_drive(&label);
         l.publish();
         drive(l);
@@ -359,5 +479,6 @@ impl BulkRunHandle {
         LIVE.with(|m| m.borrow_mut().remove(self.key));
         storage::remove(Area::Local, &storage_key(self.key));
         self.state.set(None);
+        self.hold_until.set(None);
     }
 }

@@ -48,12 +48,19 @@ pub enum OpKind {
         shutdown_old: bool,
         new_devbox_id: Option<String>,
     },
-    /// A bulk delete or policy cleanup (driven by its page; the tray shows progress).
+    /// A bulk delete or policy cleanup (driven by `services::bulk_runs`; the tray shows
+    /// progress, and Undo while the run is in its undo window).
     Cleanup {
         label: String,
         total: usize,
         done: usize,
         failed: usize,
+        /// The bulk run's key (for Undo).
+        #[serde(default)]
+        key: Option<String>,
+        /// When its undo window ends (unix ms): nothing is sent before.
+        #[serde(default)]
+        starts_at_ms: Option<i64>,
     },
 }
 
@@ -218,12 +225,13 @@ impl Ops {
                     },
                 ),
                 OpKind::Restore { .. } => self.spawn_restore(op.id),
+                // The bulk run itself resumes (services::bulk_runs::resume_all), with a
+                // tray entry of its own; this one only says where it went.
                 OpKind::Cleanup { .. } => self.finish(
                     op.id,
-                    OpState::Failed {
+                    OpState::Done {
                         at_ms: now_ms(),
-                        message: "Interrupted by a reload; open Cleanup to see what is left."
-                            .into(),
+                        note: Some("interrupted by a reload; resumed as a new entry".into()),
                     },
                 ),
             }
@@ -468,12 +476,19 @@ impl Ops {
         let this = *self;
         let entries = StoredValue::new(HashMap::<&'static str, u64>::new());
         events.subscribe(move |e| match *e {
-            RunEvent::Started { key, label, run } => {
+            RunEvent::Started {
+                key,
+                label,
+                run,
+                hold_until_ms,
+            } => {
                 let id = this.push(OpKind::Cleanup {
                     label: label.to_owned(),
                     total: run.items.len(),
                     done: 0,
                     failed: 0,
+                    key: Some(key.to_owned()),
+                    starts_at_ms: hold_until_ms,
                 });
                 entries.update_value(|m| {
                     m.insert(key, id);

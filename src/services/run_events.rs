@@ -14,10 +14,12 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use snapdeck_core::bulk::BulkItem;
-use snapdeck_core::{BulkRun, ItemState};
+use snapdeck_core::{BulkRun, ItemState, SkipReason};
 
+use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::DataVersion;
-use crate::hooks::use_toasts::{Toasts, Tone};
+use crate::hooks::use_toasts::{ToastAction, Toasts, Tone};
+use crate::services::bulk_runs;
 
 /// What a bulk run tells the app, in this order: `Started`, then any number of
 /// `Progress` and `Settled`, then `Finished` (and `Started` again for a retry).
@@ -28,6 +30,8 @@ pub enum RunEvent<'a> {
         key: &'static str,
         label: &'a str,
         run: &'a BulkRun,
+        /// The end of its undo window (unix ms), when it has one.
+        hold_until_ms: Option<i64>,
     },
     /// The run as it stands (published at most every tick).
     Progress { key: &'static str, run: &'a BulkRun },
@@ -81,34 +85,72 @@ impl Default for RunEvents {
     }
 }
 
-/// When a run finishes: lists refetch (the data version), and a run of one snapshot (a
-/// timeline delete, one row) says in a toast how it ended — a bigger run has its panel.
+/// Says in toasts what the person needs to know: a run in its undo window, with Undo;
+/// when a run finishes, lists refetch (the data version), an undone run says nothing
+/// was deleted, and a run of one snapshot (a timeline delete, one row) how it ended — a
+/// bigger run has its panel.
 pub fn report(events: RunEvents, toasts: Toasts, version: DataVersion) {
-    events.subscribe(move |e| {
-        let RunEvent::Finished { run, .. } = e else {
-            return;
-        };
-        version.bump();
-        let [item] = run.items.as_slice() else {
-            return;
-        };
-        let label = item
-            .confirmed
-            .name
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| item.confirmed.snapshot_id.clone());
-        match &item.state {
-            ItemState::Done { .. } => toasts.push(Tone::Ok, format!("Deleted snapshot “{label}”.")),
-            ItemState::Skipped { reason } => {
-                toasts.push(Tone::Err, format!("Did not delete “{label}”: {reason}"))
-            }
-            ItemState::Failed { message, .. } => {
-                toasts.push(Tone::Err, format!("Could not delete “{label}”: {message}"))
-            }
-            ItemState::Pending { .. } | ItemState::Running { .. } => {}
+    events.subscribe(move |e| match *e {
+        RunEvent::Started {
+            key,
+            label,
+            hold_until_ms: Some(until),
+            ..
+        } => {
+            let secs = ((until - now_ms()).max(0) + 999) / 1000;
+            toasts.push_action(
+                Tone::Info,
+                format!("{label} in {secs} s."),
+                ToastAction {
+                    label: "Undo",
+                    run: Callback::new(move |_| {
+                        bulk_runs::undo(key);
+                    }),
+                },
+                (until - now_ms()).max(1000) as u64,
+            );
         }
+        RunEvent::Finished { run, .. } => {
+            version.bump();
+            finished(run, toasts);
+        }
+        _ => {}
     });
+}
+
+fn finished(run: &BulkRun, toasts: Toasts) {
+    let undone = !run.items.is_empty()
+        && run.items.iter().all(|i| {
+            matches!(
+                i.state,
+                ItemState::Skipped {
+                    reason: SkipReason::Cancelled
+                }
+            )
+        });
+    if undone {
+        toasts.push(Tone::Ok, "Undone: nothing was deleted.");
+        return;
+    }
+    let [item] = run.items.as_slice() else {
+        return;
+    };
+    let label = item
+        .confirmed
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| item.confirmed.snapshot_id.clone());
+    match &item.state {
+        ItemState::Done { .. } => toasts.push(Tone::Ok, format!("Deleted snapshot “{label}”.")),
+        ItemState::Skipped { reason } => {
+            toasts.push(Tone::Err, format!("Did not delete “{label}”: {reason}"))
+        }
+        ItemState::Failed { message, .. } => {
+            toasts.push(Tone::Err, format!("Could not delete “{label}”: {message}"))
+        }
+        ItemState::Pending { .. } | ItemState::Running { .. } => {}
+    }
 }
 
 /// The app's run event stream.
@@ -144,6 +186,7 @@ mod tests {
             key: "k",
             label: "l",
             run: &run,
+            hold_until_ms: None,
         });
         events.emit(&RunEvent::Finished {
             key: "k",
@@ -174,6 +217,7 @@ mod tests {
             key: "k",
             label: "l",
             run: &run,
+            hold_until_ms: None,
         });
         assert_eq!(count.get(), 2);
     }

@@ -108,11 +108,23 @@ export function launchBrowser() {
 
 /**
  * Opens a fresh context (own storage) with the API key in sessionStorage, as the
- * settings page would store it. `key: null` opens without a key.
+ * settings page would store it. `key: null` opens without a key; `undoSeconds` sets
+ * the undo window (0 unless given; `null`: the app's default).
  */
 export async function openApp(browser, url, path = '/', opts = {}) {
-  const { colorScheme = 'light', key = KEY, viewport = { width: 1280, height: 800 } } = opts;
+  const {
+    colorScheme = 'light', key = KEY, viewport = { width: 1280, height: 800 }, undoSeconds = 0,
+  } = opts;
   const context = await browser.newContext({ colorScheme, viewport });
+  // Deletes wait out an undo window (Settings, 10 s by default). Tests of other things
+  // turn it off, as a person may in Settings; `undoSeconds: null` keeps the default.
+  if (undoSeconds !== null) {
+    await context.addInitScript((secs) => {
+      if (!window.localStorage.getItem('snapdeck.settings')) {
+        window.localStorage.setItem('snapdeck.settings', JSON.stringify({ undo_seconds: secs }));
+      }
+    }, undoSeconds);
+  }
   if (key !== null) {
     await context.addInitScript((k) => {
       if (!window.sessionStorage.getItem('snapdeck.api_key')) {

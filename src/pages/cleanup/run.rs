@@ -33,6 +33,8 @@ pub(super) fn RunStep(
                 on_retry=move |_| bulk.retry_failed()
                 on_cancel=move |_| bulk.cancel()
                 on_dismiss=move |_| bulk.dismiss()
+                hold_until=bulk.hold_until()
+                on_undo=Callback::new(move |_| bulk.undo())
             />
             <Show when=move || !bulk.is_running()>
                 <ConfirmRun

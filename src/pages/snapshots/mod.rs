@@ -122,6 +122,8 @@ pub fn SnapshotsPage() -> impl IntoView {
                 on_retry=move |_| bulk.retry_failed()
                 on_cancel=move |_| bulk.cancel()
                 on_dismiss=move |_| bulk.dismiss()
+                hold_until=bulk.hold_until()
+                on_undo=Callback::new(move |_| bulk.undo())
             />
             <SelectionBar
                 selection=selection
