@@ -20,6 +20,9 @@ use snapdeck_api::{
 };
 
 pub use snapdeck_api::ApiError;
+use snapdeck_core::jobs::{
+    CancelJob, CreateJob, GetJob, JOBS_PATH, Job, JobSummary, JobsCapability, NewJob,
+};
 
 /// True for the failures the settings page can fix (the key or the base URL).
 pub fn needs_settings(e: &ApiError) -> bool {
@@ -378,6 +381,60 @@ impl Api {
     /// Deletes a complete snapshot (409 otherwise).
     pub async fn delete_snapshot(&self, id: &str) -> Result<(), ApiError> {
         let r = self.client().delete_snapshot(id).await;
+        self.observe(r)
+    }
+
+    // ---- jobs (`/_snapdeck/jobs`: heavy work on the server or the edge) ----
+
+    /// Whether the server this page came from runs jobs (its `/healthz` says so, asked
+    /// once per page load). Direct mode (a configured base URL) never does: the tab
+    /// works alone there.
+    pub async fn jobs_available(&self) -> bool {
+        thread_local! {
+            static JOBS: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+        }
+        if !self.config.with_untracked(|c| c.base_url.trim().is_empty()) {
+            return false;
+        }
+        if let Some(known) = JOBS.with(std::cell::Cell::get) {
+            return known;
+        }
+        #[derive(serde::Deserialize)]
+        struct Healthz {
+            #[serde(default)]
+            jobs: JobsCapability,
+        }
+        let client = Client::new(BrowserTransport::new(), "");
+        let probe = client.send(
+            Request::get("/healthz", &Query::new()),
+            RetryPolicy::default(),
+            Some(Duration::from_secs(5)),
+        );
+        let available = match probe.await {
+            Ok(resp) if resp.status == 200 => serde_json::from_slice::<Healthz>(&resp.body)
+                .is_ok_and(|h| h.jobs.available && h.jobs.path == JOBS_PATH),
+            // Unknown now: ask again next time rather than deciding for the page's life.
+            _ => return false,
+        };
+        JOBS.with(|j| j.set(Some(available)));
+        available
+    }
+
+    /// Creates a job; the same `request_id` again answers the job it created.
+    pub async fn create_job(&self, job: NewJob) -> Result<Job, ApiError> {
+        let r = self.client().call(&CreateJob(job)).await;
+        self.observe(r)
+    }
+
+    /// A job with its plan or its items.
+    pub async fn get_job(&self, id: &str) -> Result<Job, ApiError> {
+        let r = self.client().call(&GetJob { id: id.to_owned() }).await;
+        self.observe(r)
+    }
+
+    /// Asks a job to stop: deletes already sent finish, the rest are skipped.
+    pub async fn cancel_job(&self, id: &str) -> Result<JobSummary, ApiError> {
+        let r = self.client().call(&CancelJob { id: id.to_owned() }).await;
         self.observe(r)
     }
 

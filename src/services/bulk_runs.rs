@@ -27,8 +27,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 use snapdeck_api::{Snapshot, SnapshotStatus};
-use snapdeck_core::BulkRun;
 use snapdeck_core::bulk::Listing;
+use snapdeck_core::jobs::{DeleteSpec, JobSpec, NewJob};
+use snapdeck_core::{BulkRun, RunRule};
 use snapdeck_run::{Observer, Options, RunApi};
 
 use crate::api::{Api, ApiError, SnapshotFilter, use_api};
@@ -56,6 +57,19 @@ struct Saved {
     /// Its length, to give it again after a reload (ms).
     #[serde(default)]
     hold_ms: i64,
+    /// Set once the run went to the server as a job.
+    #[serde(default)]
+    remote: Option<Remote>,
+}
+
+/// A run handed to the snapdeck server (or the edge) as a delete job: the request id
+/// that created it (creating again with it answers the same job, so a reload mid-create
+/// never starts a second one) and the job's id once known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Remote {
+    request_id: String,
+    #[serde(default)]
+    job_id: Option<String>,
 }
 
 /// One live run and whoever watches it.
@@ -70,6 +84,8 @@ struct Live {
     /// The undo window: the run waits until then before it sends anything.
     hold_until: Cell<Option<i64>>,
     hold_ms: Cell<i64>,
+    /// The job running it on the server, when it runs there.
+    remote: RefCell<Option<Remote>>,
     /// Items whose settling was told (indices); `Finished` was told for this drive.
     told: RefCell<BTreeSet<usize>>,
     told_finished: Cell<bool>,
@@ -115,6 +131,7 @@ impl Live {
                 run: run.clone(),
                 hold_until_ms: self.hold_until.get(),
                 hold_ms: self.hold_ms.get(),
+                remote: self.remote.borrow().clone(),
             },
         );
         let key = self.key;
@@ -259,6 +276,27 @@ fn drive(live: Rc<Live>) {
         if live.cancel.get() && live.run.borrow().counts().done == 0 {
             live.run.borrow_mut().cancel();
         }
+        // With a snapdeck server in between, the run goes there as a job: at server
+        // speed, on after the tab closes, visible to everyone. A run the tab already
+        // began sending stays in the tab.
+        let untouched = {
+            let r = live.run.borrow();
+            !r.is_finished() && r.counts().left == r.items.len()
+        };
+        if live.remote.borrow().is_none() && untouched && live.api.jobs_available().await {
+            *live.remote.borrow_mut() = Some(Remote {
+                request_id: random_id("bulk"),
+                job_id: None,
+            });
+            live.publish();
+        }
+        if live.remote.borrow().is_some() {
+            drive_remote(&live).await;
+            live.cancel.set(false);
+            live.driving.set(false);
+            live.publish();
+            return;
+        }
         let mut run = live.run.borrow().clone();
         let api = TabApi(live.api);
         let mut publisher = Publisher {
@@ -271,6 +309,104 @@ fn drive(live: Rc<Live>) {
         live.driving.set(false);
         live.publish();
     });
+}
+
+/// How often a job's state is read while it runs (ms).
+const JOB_POLL_MS: u64 = 400;
+
+/// Follows the run's job on the server to its end: creates it (idempotent by request
+/// id), then reads its items into the run and publishes until the job is over; Cancel
+/// asks the server to stop. The server's runner makes every decision (the same driver
+/// and plan-still-holds check as the tab's).
+async fn drive_remote(live: &Live) {
+    let mut cancel_sent = false;
+    loop {
+        let remote = live.remote.borrow().clone();
+        let Some(remote) = remote else { return };
+        let answer = match &remote.job_id {
+            Some(id) => live.api.get_job(id).await,
+            None => {
+                let job = NewJob {
+                    request_id: remote.request_id.clone(),
+                    client_id: Some(client_id()),
+                    spec: JobSpec::Delete(delete_spec(&live.run.borrow())),
+                };
+                live.api.create_job(job).await
+            }
+        };
+        let job = match answer {
+            Ok(job) => job,
+            Err(e) if e.is_retryable() || matches!(e, ApiError::Transport(_)) => {
+                gloo_timers::future::sleep(Duration::from_millis(1000)).await;
+                continue;
+            }
+            Err(e) => {
+                // The server refused the job (or lost it): nothing more is sent; each
+                // unsettled item says why.
+                live.run
+                    .borrow_mut()
+                    .fail_unsettled(&format!("the server's job: {e}"));
+                return;
+            }
+        };
+        if remote.job_id.is_none()
+            && let Some(r) = live.remote.borrow_mut().as_mut()
+        {
+            r.job_id = Some(job.summary.id.clone());
+        }
+        if !job.items.is_empty() {
+            live.run.borrow_mut().items = job.items;
+        }
+        let over = job.summary.status.is_terminal();
+        if over && let Some(error) = &job.summary.error {
+            live.run.borrow_mut().fail_unsettled(error);
+        }
+        live.publish();
+        if over {
+            return;
+        }
+        if live.cancel.get() && !cancel_sent {
+            cancel_sent = live.api.cancel_job(&job.summary.id).await.is_ok();
+        }
+        gloo_timers::future::sleep(Duration::from_millis(JOB_POLL_MS)).await;
+    }
+}
+
+/// The job that runs `run` on the server: its confirmed snapshots, under the same rule
+/// (the plan's policy, or the floor with the typed overrides).
+fn delete_spec(run: &BulkRun) -> DeleteSpec {
+    let confirmed = run.items.iter().map(|i| i.confirmed.clone()).collect();
+    match &run.rule {
+        RunRule::Policy { policies } => DeleteSpec {
+            confirmed,
+            policy: policies.first().cloned(),
+            ..DeleteSpec::default()
+        },
+        RunRule::Floor { override_ids } => DeleteSpec {
+            confirmed,
+            override_ids: override_ids.iter().cloned().collect(),
+            ..DeleteSpec::default()
+        },
+    }
+}
+
+/// A random id (`prefix_` + 16 hex digits).
+pub fn random_id(prefix: &str) -> String {
+    let hi = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    let lo = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    format!("{prefix}_{hi:08x}{lo:08x}")
+}
+
+/// This browser's id, sent with the jobs it creates so the tray can tell its own
+/// jobs from others' (random, kept in localStorage; it identifies nothing else).
+pub fn client_id() -> String {
+    const KEY: &str = "snapdeck.client_id";
+    if let Some(id) = storage::get(Area::Local, KEY) {
+        return id;
+    }
+    let id = random_id("tab");
+    storage::set(Area::Local, KEY, &id);
+    id
 }
 
 fn live(key: &str) -> Option<Rc<Live>> {
@@ -293,6 +429,7 @@ fn register(
         cancel: Cell::new(false),
         hold_until: Cell::new(None),
         hold_ms: Cell::new(0),
+        remote: RefCell::new(None),
         told: RefCell::new(BTreeSet::new()),
         told_finished: Cell::new(false),
         api,
@@ -325,6 +462,7 @@ fn resume(key: &'static str, api: Api, events: RunEvents) -> Option<Rc<Live>> {
         .map(|(n, _)| n)
         .collect();
     l.told.replace(settled);
+    l.remote.replace(saved.remote.clone());
     if unfinished {
         if saved.hold_until_ms.is_some() {
             l.hold_ms.set(saved.hold_ms);

@@ -47,6 +47,15 @@ test('keep 1 on one devbox, untick a row, type the number, exactly the confirmed
   const newest = ciSnaps[0].id;
 
   const { context, page, errors } = await openApp(browser, server.url, '/cleanup');
+  // With a snapdeck server in between, the plan and the run are its jobs: the tab
+  // itself asks for no status and sends no delete.
+  const tabCalls = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if ((r.method() === 'DELETE' && path.startsWith('/v1/')) || path.endsWith('/status')) {
+      tabCalls.push(`${r.method()} ${path}`);
+    }
+  });
   await summary(page).filter({ hasText: 'Will delete' }).waitFor();
 
   // Step 1: the policy, every edit in the URL.
@@ -117,6 +126,13 @@ test('keep 1 on one devbox, untick a row, type the number, exactly the confirmed
   if (await tray.count()) {
     assert.match(await tray.innerText(), /Cleanup/);
   }
+  assert.deepEqual(tabCalls, [], 'the tab sent no delete and asked no status itself');
+  const jobs = (await server.api.get('/_snapdeck/jobs')).json.jobs;
+  const run = jobs.find((j) => j.kind === 'delete');
+  assert.ok(run, `a delete job ran on the server: ${JSON.stringify(jobs.map((j) => j.kind))}`);
+  assert.equal(run.status, 'finished');
+  assert.equal(run.progress.done, 3);
+  assert.ok(jobs.some((j) => j.kind === 'plan' && j.status === 'finished'), 'the plan was a job too');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -188,7 +204,9 @@ test('an errored snapshot the API refuses to delete is reported as failed with i
 
 test('a reload in the middle of a cleanup resumes it and deletes exactly the plan', async () => {
   const beforeAll = new Set((await server.api.snapshots()).map((s) => s.id));
-  const { context, page, errors } = await openApp(browser, server.url, '/cleanup?keep=1&errored=0');
+  // The tab's own runner (direct mode): with the server's jobs the run would not be in
+  // the tab to reload (their restart is tested in snapdeck-server's jobs_restart).
+  const { context, page, errors } = await openApp(browser, server.url, '/cleanup?keep=1&errored=0', { tabOnly: true });
   await summary(page).filter({ hasText: /Will delete \d+ of \d+ snapshots, free/ }).waitFor();
   await page.waitForFunction(
     () => !document.querySelector('[data-testid="cleanup-summary"]').textContent.includes('checking'),

@@ -109,13 +109,24 @@ export function launchBrowser() {
 /**
  * Opens a fresh context (own storage) with the API key in sessionStorage, as the
  * settings page would store it. `key: null` opens without a key; `undoSeconds` sets
- * the undo window (0 unless given; `null`: the app's default).
+ * the undo window (0 unless given; `null`: the app's default); `tabOnly: true` hides
+ * the server's jobs from the app (it then works in the tab, as in direct mode).
  */
 export async function openApp(browser, url, path = '/', opts = {}) {
   const {
     colorScheme = 'light', key = KEY, viewport = { width: 1280, height: 800 }, undoSeconds = 0,
+    tabOnly = false,
   } = opts;
   const context = await browser.newContext({ colorScheme, viewport });
+  // The app hands heavy work to the server's jobs when /healthz offers them; `tabOnly`
+  // hides them, so the tab does the work itself as in direct mode.
+  if (tabOnly) {
+    await context.route('**/healthz', async (route) => {
+      const resp = await route.fetch();
+      const body = await resp.json();
+      await route.fulfill({ response: resp, json: { ...body, jobs: { available: false } } });
+    });
+  }
   // Deletes wait out an undo window (Settings, 10 s by default). Tests of other things
   // turn it off, as a person may in Settings; `undoSeconds: null` keeps the default.
   if (undoSeconds !== null) {

@@ -809,6 +809,20 @@ impl BulkRun {
         }
     }
 
+    /// The runner that held this run gave up on it (a server refused or lost its job):
+    /// every item not settled yet fails with `message`, not retryable — whether a delete
+    /// in flight landed is for a fresh listing to tell, never for a resend.
+    pub fn fail_unsettled(&mut self, message: &str) {
+        for item in &mut self.items {
+            if !item.state.is_settled() {
+                item.state = ItemState::Failed {
+                    message: message.to_owned(),
+                    retryable: false,
+                };
+            }
+        }
+    }
+
     /// Progress counters.
     pub fn counts(&self) -> Counts {
         let mut c = Counts {
@@ -1418,5 +1432,30 @@ mod tests {
         );
         let unticked = BTreeSet::from(["b".to_string()]);
         assert_eq!(ids(confirmed_from_plan(&plan, &unticked)), ["c"]);
+    }
+
+    #[test]
+    fn a_run_given_up_fails_what_is_unsettled_and_keeps_what_is_settled() {
+        let mut r = run(&["a", "b", "c"]);
+        r.items[0].state = ItemState::Done {
+            already_gone: false,
+        };
+        r.fail_unsettled("the server's job: 422");
+        assert_eq!(
+            r.items[0].state,
+            ItemState::Done {
+                already_gone: false
+            }
+        );
+        for item in &r.items[1..] {
+            assert_eq!(
+                item.state,
+                ItemState::Failed {
+                    message: "the server's job: 422".into(),
+                    retryable: false
+                }
+            );
+        }
+        assert!(r.is_finished());
     }
 }

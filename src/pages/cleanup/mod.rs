@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use snapdeck_core::BulkRun;
 use snapdeck_core::bulk::confirmed_from_plan;
 
-use crate::components::DevboxesUnavailable;
+use crate::components::{DevboxesUnavailable, LoadPhase};
 use crate::fmt::bytes;
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_nav::{use_nav, use_route};
@@ -28,9 +28,9 @@ use crate::services::bulk_runs::use_bulk_run;
 mod plan;
 mod policy;
 mod run;
-mod tab_plan;
+mod source;
 
-use tab_plan::{TabPlan, use_tab_plan};
+use source::{PlanSource, use_plan_source};
 
 use plan::PlanStep;
 use policy::PolicyStep;
@@ -63,12 +63,15 @@ pub fn CleanupPage() -> impl IntoView {
     let devboxes = use_devboxes();
     let devbox_list = devboxes.list();
     let scope_devbox = Memo::new(move |_| query.with(|q| q.devbox.clone()));
-    let TabPlan {
-        snapshots,
-        all,
+    let source = use_plan_source(policy, scope_devbox);
+    let PlanSource {
+        phase,
+        total,
         plan,
+        current,
         unknown,
-    } = use_tab_plan(policy, scope_devbox);
+        ..
+    } = source;
     let unticked = RwSignal::new(BTreeSet::<String>::new());
     let confirmed = Memo::new(move |_| plan.with(|p| unticked.with(|u| confirmed_from_plan(p, u))));
     let delete_bytes =
@@ -79,7 +82,7 @@ pub fn CleanupPage() -> impl IntoView {
     let start = move || {
         let list = confirmed.get_untracked();
         let n = list.len();
-        if n == 0 || typed.get_untracked().trim() != n.to_string() {
+        if n == 0 || !current.get_untracked() || typed.get_untracked().trim() != n.to_string() {
             return;
         }
         let scope = match query.get_untracked().devbox {
@@ -105,7 +108,10 @@ pub fn CleanupPage() -> impl IntoView {
     };
 
     let summary = move || {
-        let total = all.with(Vec::len);
+        if !current.get() && unknown.get() == 0 {
+            return "Planning…".to_string();
+        }
+        let total = total.get();
         let n = confirmed.with(Vec::len);
         // Errored snapshots have no size: the bytes are then a lower bound.
         let at_least = if confirmed.with(|c| c.iter().any(|x| x.size_bytes.is_none())) {
@@ -130,21 +136,21 @@ pub fn CleanupPage() -> impl IntoView {
             <div class="sd-pagehead">
                 <h1 class="sd-h1">"Cleanup"</h1>
                 <p class="sd-cleanup__summary" aria-live="polite" data-testid="cleanup-summary">
-                    {move || match snapshots.get() {
-                        None => "Loading snapshots…".to_string(),
-                        Some(Err(_)) => String::new(),
-                        Some(Ok(_)) => summary(),
+                    {move || match phase.get() {
+                        LoadPhase::Loading => "Loading snapshots…".to_string(),
+                        LoadPhase::Failed(_) => String::new(),
+                        LoadPhase::Empty | LoadPhase::Ready => summary(),
                     }}
                 </p>
             </div>
             <DevboxesUnavailable />
             <PolicyStep query=query devboxes=devbox_list go=go />
-            <PlanStep snapshots=snapshots plan=plan unticked=unticked devboxes=devbox_list pending=unknown />
+            <PlanStep source=source unticked=unticked devboxes=devbox_list />
             <RunStep
                 bulk=bulk
                 count=Signal::derive(move || confirmed.with(Vec::len))
                 bytes=Signal::derive(delete_bytes)
-                ready=Signal::derive(move || snapshots.with(|r| matches!(r, Some(Ok(_)))) && unknown.get() == 0)
+                ready=current
                 typed=typed
                 on_start=Callback::new(move |_| start())
             />

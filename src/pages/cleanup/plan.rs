@@ -5,48 +5,50 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use snapdeck_api::{Devbox, Snapshot};
+use snapdeck_api::Devbox;
 use snapdeck_core::Decision;
 use snapdeck_core::query::{self, plan::PlanOrder};
 use snapdeck_core::retention::{CleanupPlan, PlanItem};
 
 use super::PLAN_ROWS_SHOWN;
-use crate::api::ApiError;
-use crate::components::{EmptyState, ErrorState, RelTime, SkeletonRows, SnapshotBadge};
+use super::source::PlanSource;
+use crate::components::{EmptyState, ErrorState, LoadPhase, RelTime, SkeletonRows, SnapshotBadge};
 use crate::fmt::{bytes_opt, middle_truncate};
 
 /// Step 2: the plan, once the snapshots in scope are listed.
 #[component]
 pub(super) fn PlanStep(
-    /// The snapshots in scope.
-    snapshots: LocalResource<Result<Vec<Snapshot>, ApiError>>,
-    /// The plan.
-    plan: Memo<CleanupPlan>,
+    /// Where the plan comes from.
+    source: PlanSource,
     /// Delete rows the person unticked.
     unticked: RwSignal<BTreeSet<String>>,
     /// Devboxes, for names.
     devboxes: Memo<Vec<Devbox>>,
-    /// Statuses still being fetched.
-    #[prop(into)]
-    pending: Signal<usize>,
 ) -> impl IntoView {
+    let PlanSource {
+        phase,
+        plan,
+        unknown: pending,
+        retry,
+        ..
+    } = source;
     view! {
         <section class="sd-step" aria-labelledby="sd-step-plan">
             <h2 class="sd-step__title" id="sd-step-plan">
                 <span class="sd-step__num">"2"</span>
                 "Plan (dry run)"
             </h2>
-            {move || match snapshots.get() {
-                None => view! {
+            {move || match phase.get() {
+                LoadPhase::Loading => view! {
                     <table class="sd-table"><tbody><SkeletonRows cols=4 rows=4 /></tbody></table>
                 }.into_any(),
-                Some(Err(e)) => view! { <ErrorState error=e on_retry=move |_| snapshots.refetch() /> }.into_any(),
-                Some(Ok(l)) if l.is_empty() => view! {
+                LoadPhase::Failed(e) => view! { <ErrorState error=e on_retry=move |_| retry.run(()) /> }.into_any(),
+                LoadPhase::Empty => view! {
                     <EmptyState title="No snapshots in scope — nothing to clean up.">
                         <p>"Take snapshots from a devbox page; they will show up here."</p>
                     </EmptyState>
                 }.into_any(),
-                Some(Ok(_)) => view! {
+                LoadPhase::Ready => view! {
                     <PlanLists plan=plan unticked=unticked devboxes=devboxes statuses_pending=pending />
                 }.into_any(),
             }}
