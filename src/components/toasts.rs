@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::hooks::use_toasts::use_toasts;
+use crate::hooks::use_toasts::{ToastAction, use_toasts};
+use crate::services::bulk_runs;
 
 /// Renders the current toasts in a polite live region.
 #[component]
@@ -21,11 +22,15 @@ pub fn ToastStack() -> impl IntoView {
                                 type="button"
                                 class="sd-btn sd-btn--sm sd-toast__action"
                                 on:click=move |_| {
-                                    a.run.run(());
+                                    match a {
+                                        ToastAction::UndoRun(key) => {
+                                            bulk_runs::undo(key);
+                                        }
+                                    }
                                     toasts.dismiss(id);
                                 }
                             >
-                                {a.label}
+                                {a.label()}
                             </button>
                         }
                     });

@@ -17,11 +17,21 @@ pub struct Toast {
     pub action: Option<ToastAction>,
 }
 
-/// A toast's button.
-#[derive(Debug, Clone, Copy)]
-pub struct ToastAction {
-    pub label: &'static str,
-    pub run: Callback<()>,
+/// A toast's button, as data: a toast outlives whatever component pushed it (a dialog
+/// that closed), so it names what to do rather than holding a callback owned by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastAction {
+    /// Undo the bulk run of this key while it is in its undo window.
+    UndoRun(&'static str),
+}
+
+impl ToastAction {
+    /// The button's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            ToastAction::UndoRun(_) => "Undo",
+        }
+    }
 }
 
 /// The toast list.

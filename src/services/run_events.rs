@@ -19,7 +19,6 @@ use snapdeck_core::{BulkRun, ItemState, SkipReason};
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::DataVersion;
 use crate::hooks::use_toasts::{ToastAction, Toasts, Tone};
-use crate::services::bulk_runs;
 
 /// What a bulk run tells the app, in this order: `Started`, then any number of
 /// `Progress` and `Settled`, then `Finished` (and `Started` again for a retry).
@@ -101,12 +100,7 @@ pub fn report(events: RunEvents, toasts: Toasts, version: DataVersion) {
             toasts.push_action(
                 Tone::Info,
                 format!("{label} in {secs} s."),
-                ToastAction {
-                    label: "Undo",
-                    run: Callback::new(move |_| {
-                        bulk_runs::undo(key);
-                    }),
-                },
+                ToastAction::UndoRun(key),
                 (until - now_ms()).max(1000) as u64,
             );
         }
