@@ -18,10 +18,11 @@ use snapdeck_api::{
     BrowserTransport, Client, CreateDevbox, Devbox, DevboxStatus, MetadataFilter, Page, Query,
     Request, RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
 };
+use wasm_bindgen::JsCast;
 
 pub use snapdeck_api::ApiError;
 use snapdeck_core::jobs::{
-    CancelJob, CreateJob, GetJob, JOBS_PATH, Job, JobSummary, JobsCapability, NewJob,
+    CancelJob, CreateJob, GetJob, JOBS_PATH, Job, JobSummary, JobsCapability, ListJobs, NewJob,
 };
 
 /// True for the failures the settings page can fix (the key or the base URL).
@@ -384,6 +385,39 @@ impl Api {
         self.observe(r)
     }
 
+    /// Requests a bulk run in this tab keeps in flight. Over HTTP/1.1 a tab has six
+    /// connections per origin, so four (room is left for the page's own loads); HTTP/2
+    /// and HTTP/3 multiplex one connection, so sixteen. The protocol is the one the
+    /// API's origin last answered with (Resource Timing's `nextHopProtocol`).
+    pub fn tab_lanes(&self) -> usize {
+        const HTTP1_LANES: usize = 4;
+        const MULTIPLEXED_LANES: usize = 16;
+        let base = self.config.with_untracked(|c| c.base_url.trim().to_owned());
+        let Some(perf) = web_sys::window().and_then(|w| w.performance()) else {
+            return HTTP1_LANES;
+        };
+        let origin = if base.is_empty() {
+            web_sys::window()
+                .and_then(|w| w.location().origin().ok())
+                .unwrap_or_default()
+        } else {
+            base
+        };
+        let entries = perf.get_entries_by_type("resource");
+        let protocol = (0..entries.length()).rev().find_map(|i| {
+            let entry: web_sys::PerformanceResourceTiming = entries.get(i).dyn_into().ok()?;
+            entry
+                .name()
+                .starts_with(&origin)
+                .then(|| entry.next_hop_protocol())
+                .filter(|p| !p.is_empty())
+        });
+        match protocol.as_deref() {
+            Some("h2" | "h3") => MULTIPLEXED_LANES,
+            _ => HTTP1_LANES,
+        }
+    }
+
     // ---- jobs (`/_snapdeck/jobs`: heavy work on the server or the edge) ----
 
     /// Whether the server this page came from runs jobs (its `/healthz` says so, asked
@@ -430,6 +464,12 @@ impl Api {
     pub async fn get_job(&self, id: &str) -> Result<Job, ApiError> {
         let r = self.client().call(&GetJob { id: id.to_owned() }).await;
         self.observe(r)
+    }
+
+    /// The server's recent jobs, newest first (everyone's).
+    pub async fn list_jobs(&self) -> Result<Vec<JobSummary>, ApiError> {
+        let r = self.client().call(&ListJobs { limit: Some(50) }).await;
+        self.observe(r).map(|l| l.jobs)
     }
 
     /// Asks a job to stop: deletes already sent finish, the rest are skipped.

@@ -66,6 +66,7 @@ impl AppContext {
         ops.follow_runs(runs);
         events::forward_runs(runs);
         run_events::report(runs, toasts, version);
+        run_events::notify_when_hidden(runs, settings);
         if mount.resume_ops {
             bulk_runs::resume_all(api, runs);
         }

@@ -269,6 +269,7 @@ fn EmbeddedApp(
             theme: Theme::System,
             remember_key: false,
             undo_seconds: config.undo_seconds,
+            notify: false,
         }),
         api_key: RwSignal::new(token),
     };

@@ -5,8 +5,12 @@
 use leptos::prelude::*;
 use snapdeck_core::watch::estimate_remaining_ms;
 
+use snapdeck_core::jobs::{JobKind, JobSummary};
+
+use crate::api::use_api;
 use crate::components::icon::{Icon, IconKind};
 use crate::fmt::{elapsed, middle_truncate};
+use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_now::use_now;
 use crate::routes::Page;
 use crate::services::bulk_runs;
@@ -21,6 +25,7 @@ const COLLAPSED_KEY: &str = "snapdeck.tray_collapsed";
 pub fn OpsTray() -> impl IntoView {
     let ops = use_ops();
     let list = ops.list();
+    let others = use_others_jobs();
     let collapsed = RwSignal::new(storage::get(Area::Local, COLLAPSED_KEY).as_deref() == Some("1"));
     let running = move || list.with(|l| l.iter().filter(|o| o.is_running()).count());
     let toggle = move |_| {
@@ -32,7 +37,7 @@ pub fn OpsTray() -> impl IntoView {
         );
     };
     view! {
-        <Show when=move || list.with(|l| !l.is_empty())>
+        <Show when=move || list.with(|l| !l.is_empty()) || others.with(|o| !o.is_empty())>
             <aside class="sd-tray" aria-label="Operations" data-testid="ops-tray">
                 <button
                     type="button"
@@ -75,6 +80,11 @@ pub fn OpsTray() -> impl IntoView {
                             each=move || list.get()
                             key=|o| (o.id, format!("{:?}", o.state), format!("{:?}", o.kind))
                             children=move |op| view! { <OpRow op=op ops=ops /> }
+                        />
+                        <For
+                            each=move || others.get()
+                            key=|j| (j.id.clone(), j.progress.done, j.progress.failed, j.progress.skipped)
+                            children=move |job| view! { <OthersJobRow job=job /> }
                         />
                     </ul>
                     <Show when=move || list.with(|l| l.iter().any(|o| !o.is_running()))>
@@ -241,6 +251,85 @@ fn OpRow(
                         </button>
                     }
                 })}
+        </li>
+    }
+}
+
+/// How often the tray looks for other people's jobs on the server (ms).
+const OTHERS_POLL_MS: u64 = 3000;
+
+/// The jobs other browsers started that are still running on the server (empty in
+/// direct mode, where there are no jobs).
+fn use_others_jobs() -> RwSignal<Vec<JobSummary>> {
+    let api = use_api();
+    let others = RwSignal::new(Vec::new());
+    let busy = StoredValue::new(false);
+    let look = move || {
+        if busy.get_value() {
+            return;
+        }
+        busy.set_value(true);
+        leptos::task::spawn_local(async move {
+            let mine = bulk_runs::client_id();
+            let found = if api.jobs_available().await {
+                api.list_jobs().await.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let running: Vec<JobSummary> = found
+                .into_iter()
+                .filter(|j| {
+                    !j.status.is_terminal() && j.client_id.as_deref() != Some(mine.as_str())
+                })
+                .collect();
+            if !others.is_disposed() && others.with_untracked(|o| *o != running) {
+                others.set(running);
+            }
+            busy.try_set_value(false);
+        });
+    };
+    look();
+    use_interval(OTHERS_POLL_MS, look);
+    others
+}
+
+/// Someone else's job, as the server reports it.
+#[component]
+fn OthersJobRow(
+    /// The job's summary.
+    job: JobSummary,
+) -> impl IntoView {
+    let p = &job.progress;
+    let who = match job.client_id.as_deref() {
+        Some("cron") | Some("edge cron") => "Scheduled",
+        _ => "Another browser's",
+    };
+    let title = match job.kind {
+        JobKind::Plan => format!(
+            "{who} cleanup plan: {} of {} statuses",
+            p.done + p.cached,
+            p.total
+        ),
+        JobKind::Delete => format!(
+            "{who} delete: {} of {} deleted{}",
+            p.done,
+            p.total,
+            if p.failed > 0 {
+                format!(", {} failed", p.failed)
+            } else {
+                String::new()
+            }
+        ),
+    };
+    view! {
+        <li class="sd-op sd-op--busy" data-testid="others-job" data-job=job.id.clone()>
+            <span class="sd-op__icon">
+                <Icon kind=IconKind::Spinner />
+            </span>
+            <div class="sd-op__main">
+                <div class="sd-op__title">{title}</div>
+                <div class="sd-op__status">{format!("{} on the server", job.status.as_str())}</div>
+            </div>
         </li>
     }
 }

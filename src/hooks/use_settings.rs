@@ -63,6 +63,9 @@ pub struct Settings {
     pub remember_key: bool,
     /// Seconds a delete started here waits before anything is sent, with Undo (0: off).
     pub undo_seconds: u32,
+    /// Raise a browser notification when a delete started here ends while the tab is
+    /// hidden (the browser's permission is asked when this is turned on).
+    pub notify: bool,
 }
 
 /// The undo window when the person has not chosen one.
@@ -77,6 +80,7 @@ impl Default for Settings {
             theme: Theme::default(),
             remember_key: false,
             undo_seconds: DEFAULT_UNDO_SECONDS,
+            notify: false,
         }
     }
 }

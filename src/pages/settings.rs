@@ -23,6 +23,7 @@ pub fn SettingsPage() -> impl IntoView {
     let remember = RwSignal::new(current.remember_key);
     let theme = RwSignal::new(current.theme);
     let undo = RwSignal::new(current.undo_seconds.to_string());
+    let notify = RwSignal::new(current.notify);
     let undo_error = move || {
         undo.with(|u| match u.trim().parse::<u32>() {
             Ok(n) if n <= MAX_UNDO_SECONDS => None,
@@ -59,6 +60,7 @@ pub fn SettingsPage() -> impl IntoView {
                 .trim()
                 .parse()
                 .unwrap_or(DEFAULT_UNDO_SECONDS),
+            notify: notify.get_untracked(),
         };
         let k = key.get_untracked().trim().to_string();
         ctx.save(settings, (!k.is_empty()).then_some(k));
@@ -82,6 +84,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <fieldset class="sd-fieldset">
                     <legend>"Deleting"</legend>
                     <UndoField undo=undo error=Signal::derive(undo_error) />
+                    <NotifyField notify=notify />
                 </fieldset>
                 <fieldset class="sd-fieldset">
                     <legend>"Theme"</legend>
@@ -234,6 +237,48 @@ fn UndoField(
                     "Deletes you start wait this long before anything is sent, with Undo in the toast and the operations tray. 0 turns it off. Scheduled (edge) cleanups have no window.".into()
                 })}
             </p>
+        </div>
+    }
+}
+
+/// Notifications when a delete ends while the tab is hidden; ticking it asks the
+/// browser's permission, and says when the browser refuses.
+#[component]
+fn NotifyField(
+    /// The choice being edited.
+    notify: RwSignal<bool>,
+) -> impl IntoView {
+    let permission = RwSignal::new(web_sys::Notification::permission());
+    let ask = move || {
+        if let Ok(p) = web_sys::Notification::request_permission() {
+            leptos::task::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+                permission.set(web_sys::Notification::permission());
+            });
+        }
+    };
+    view! {
+        <div class="sd-field">
+            <label class="sd-check">
+                <input
+                    type="checkbox"
+                    data-testid="settings-notify"
+                    prop:checked=move || notify.get()
+                    on:change=move |e| {
+                        let on = event_target_checked(&e);
+                        notify.set(on);
+                        if on {
+                            ask();
+                        }
+                    }
+                />
+                "Notify me when a delete I started finishes while this tab is hidden"
+            </label>
+            <Show when=move || notify.get() && permission.get() == web_sys::NotificationPermission::Denied>
+                <p class="sd-formerror" role="alert">
+                    "This browser blocks notifications from this page; allow them in its site settings."
+                </p>
+            </Show>
         </div>
     }
 }

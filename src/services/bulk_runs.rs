@@ -297,13 +297,20 @@ fn drive(live: Rc<Live>) {
             live.publish();
             return;
         }
+        // In the tab: as many deletes in flight as the connection allows.
+        let lanes = live.api.tab_lanes();
         let mut run = live.run.borrow().clone();
+        run.max_concurrency = lanes;
         let api = TabApi(live.api);
         let mut publisher = Publisher {
             live: &live,
             last_ms: None,
         };
-        snapdeck_run::drive(&api, &mut run, &Options::default(), &mut publisher).await;
+        let options = Options {
+            status_concurrency: lanes,
+            ..Options::default()
+        };
+        snapdeck_run::drive(&api, &mut run, &options, &mut publisher).await;
         *live.run.borrow_mut() = run;
         live.cancel.set(false);
         live.driving.set(false);

@@ -18,7 +18,9 @@ use snapdeck_core::{BulkRun, ItemState, SkipReason};
 
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::DataVersion;
+use crate::hooks::use_settings::SettingsCtx;
 use crate::hooks::use_toasts::{ToastAction, Toasts, Tone};
+use web_sys::{Notification, NotificationOptions, NotificationPermission};
 
 /// What a bulk run tells the app, in this order: `Started`, then any number of
 /// `Progress` and `Settled`, then `Finished` (and `Started` again for a retry).
@@ -145,6 +147,31 @@ fn finished(run: &BulkRun, toasts: Toasts) {
         }
         ItemState::Pending { .. } | ItemState::Running { .. } => {}
     }
+}
+
+/// Raises a browser notification when a run ends while the tab is hidden, if the
+/// person turned that on in Settings and the browser allowed it.
+pub fn notify_when_hidden(events: RunEvents, settings: SettingsCtx) {
+    events.subscribe(move |e| {
+        let RunEvent::Finished { label, run, .. } = e else {
+            return;
+        };
+        let wanted = settings.settings.with_untracked(|s| s.notify);
+        let hidden = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+        if !wanted || !hidden || Notification::permission() != NotificationPermission::Granted {
+            return;
+        }
+        let c = run.counts();
+        let options = NotificationOptions::new();
+        options.set_body(&format!(
+            "{} deleted · {} failed · {} skipped",
+            c.done, c.failed, c.skipped
+        ));
+        options.set_tag("snapdeck-run");
+        let _ = Notification::new_with_options(&format!("Finished: {label}"), &options);
+    });
 }
 
 /// The app's run event stream.
