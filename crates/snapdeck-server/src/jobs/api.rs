@@ -1,6 +1,7 @@
 //! `/_snapdeck/jobs`: create, list, read, follow (server-sent events) and cancel jobs.
 //! Behind the same Bearer check as `/v1`; answers and errors are JSON like the rest.
 
+use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use futures::stream;
-use snapdeck_core::bulk::{BulkRun, Confirmed};
+use snapdeck_core::bulk::{BulkRun, Confirmed, confirmed_from_plan};
 use snapdeck_core::jobs::{
     DeleteSpec, EVENT_ITEM, EVENT_JOB, Job, JobList, JobProgress, JobSpec, JobStatus, JobSummary,
     NewJob, SERVER_CONCURRENCY,
@@ -186,23 +187,26 @@ fn delete_run(db: &super::db::JobDb, spec: &DeleteSpec) -> Result<BulkRun> {
             let plan = db.plan(plan_job)?.ok_or_else(|| {
                 Error::Unprocessable(format!("{plan_job} is not a finished plan job"))
             })?;
-            let mut picked = Vec::with_capacity(spec.snapshot_ids.len());
-            for id in &spec.snapshot_ids {
-                let Some(item) = plan.to_delete().find(|i| &i.snapshot.id == id) else {
-                    return Err(Error::Unprocessable(format!(
-                        "{id} is not one of the deletes of plan {plan_job}: a run deletes \
-                         only what its plan deletes"
-                    )));
-                };
-                picked.push(Confirmed {
-                    snapshot_id: item.snapshot.id.clone(),
-                    source_devbox_id: item.snapshot.source_devbox_id.clone(),
-                    name: item.snapshot.name.clone(),
-                    size_bytes: item.snapshot.size_bytes,
-                    status: item.status,
-                });
+            let deletes: BTreeSet<&str> =
+                plan.to_delete().map(|i| i.snapshot.id.as_str()).collect();
+            if let Some(id) = spec
+                .snapshot_ids
+                .iter()
+                .find(|id| !deletes.contains(id.as_str()))
+            {
+                return Err(Error::Unprocessable(format!(
+                    "{id} is not one of the deletes of plan {plan_job}: a run deletes \
+                     only what its plan deletes"
+                )));
             }
-            picked
+            // What the person left unticked: the plan's deletes they did not pick. A
+            // snapshot picked twice is still one item.
+            let picked: BTreeSet<&str> = spec.snapshot_ids.iter().map(String::as_str).collect();
+            let unticked: BTreeSet<String> = deletes
+                .difference(&picked)
+                .map(|id| (*id).to_owned())
+                .collect();
+            confirmed_from_plan(&plan, &unticked)
         }
         None => spec.confirmed.clone(),
     };

@@ -38,6 +38,7 @@ use tokio::sync::{Notify, broadcast, mpsc};
 
 pub use api::router;
 use db::JobDb;
+pub use transport::Loopback;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;

@@ -42,7 +42,7 @@ pub(super) fn serve(jobs: Jobs, router: Router, mut starts: mpsc::UnboundedRecei
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let transport = Loopback::new(router);
+        let transport = Loopback::for_jobs(router);
         let running: Rc<RefCell<HashSet<String>>> = Rc::default();
         let unfinished = jobs.db().unfinished();
         match unfinished {
