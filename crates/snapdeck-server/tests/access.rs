@@ -202,6 +202,8 @@ async fn foreign_pages_change_and_read_nothing_on_any_guarded_path_in_either_mod
             ("DELETE", format!("/v1/devboxes/disk_snapshots/{target}")),
             ("GET", "/_snapdeck/jobs".to_owned()),
             ("POST", "/_snapdeck/jobs".to_owned()),
+            ("GET", "/_snapdeck/audit".to_owned()),
+            ("POST", "/_snapdeck/audit".to_owned()),
         ];
         if !server.proxy {
             paths.push(("POST", "/_emulator/reset?seed=none".to_owned()));

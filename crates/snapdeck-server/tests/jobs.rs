@@ -8,15 +8,12 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use snapdeck_api::{
-    ApiError, Client, Metadata, PINNED_KEY, RetryPolicy, SnapshotParams, SnapshotStatus,
-};
+use snapdeck_api::{ApiError, Metadata, PINNED_KEY, RetryPolicy, SnapshotParams, SnapshotStatus};
+use snapdeck_core::audit::{AuditFilter, ListAudit, Outcome};
 use snapdeck_core::bulk::{Confirmed, ItemState, SkipReason};
 use snapdeck_core::jobs::{CancelJob, DeleteSpec, GetJob, JobSpec, JobStatus, ListJobs};
 use snapdeck_core::retention::Decision;
 use snapdeck_server::Config;
-use snapdeck_server::app_with_jobs;
-use snapdeck_server::jobs::Loopback;
 use snapdeck_server::testing::state;
 use tower::ServiceExt;
 
@@ -332,6 +329,50 @@ async fn cancel_stops_the_run_with_every_item_accounted_for() {
             assert_eq!(*reason, SkipReason::Cancelled);
         }
     }
+    // The audit accounts for every item too: each delete done, the rest cancelled.
+    let trail = emu
+        .client
+        .call(&ListAudit {
+            filter: AuditFilter {
+                text: id.clone(),
+                ..AuditFilter::default()
+            },
+            limit: None,
+        })
+        .await
+        .expect("audit")
+        .entries;
+    assert_eq!(trail.len(), planned.len());
+    let audited_done: BTreeSet<String> = trail
+        .iter()
+        .filter(|e| e.outcome == Outcome::Done)
+        .map(|e| e.target_id.clone())
+        .collect();
+    assert_eq!(audited_done, done);
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.outcome == Outcome::Cancelled)
+            .count(),
+        p.skipped
+    );
+}
+
+#[tokio::test]
+async fn a_snapshot_picked_twice_is_one_item_of_the_run() {
+    let emu = JobsEmu::new();
+    let (dbx, _) = emu.devbox_with("twice", 3).await;
+    let plan = emu.planned("t-plan", keep_newest(&dbx, 1)).await;
+    let planned = deletes_of(&plan);
+    let mut picked = planned.clone();
+    picked.push(planned[0].clone());
+    let run = emu
+        .create("t-run", from_plan(&plan, &picked))
+        .await
+        .expect("run");
+    assert_eq!(run.items.len(), planned.len());
+    let run = emu.finished(&run.summary.id).await;
+    assert_eq!(run.summary.progress.done, planned.len());
 }
 
 #[tokio::test]
@@ -393,24 +434,14 @@ async fn a_follower_gets_the_summary_then_each_item_and_the_stream_ends_with_the
 
 #[tokio::test]
 async fn jobs_need_the_same_key_as_the_api() {
-    let state = state(
-        QUICK,
-        Config {
-            api_key: Some("right".into()),
-            ..Config::default()
-        },
-        false,
-    )
-    .expect("state");
-    let (router, _jobs) = app_with_jobs(&state, None).expect("jobs");
-    let wrong = Client::new(Loopback::new(router.clone()), "http://snapdeck")
-        .with_api_key("wrong")
-        .with_retry_policy(RetryPolicy::none());
+    let emu = JobsEmu::with(Config {
+        api_key: Some("right".into()),
+        ..Config::default()
+    });
+    let wrong = JobsEmu::client_with_key(&emu.router, "wrong");
     let err = wrong.call(&ListJobs::default()).await.expect_err("refused");
     assert!(matches!(err, ApiError::Api { status: 401, .. }), "{err:?}");
-    let right = Client::new(Loopback::new(router), "http://snapdeck")
-        .with_api_key("right")
-        .with_retry_policy(RetryPolicy::none());
+    let right = JobsEmu::client_with_key(&emu.router, "right");
     assert!(right.call(&ListJobs::default()).await.is_ok());
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use snapdeck_api::endpoints::ListSnapshots;
 use snapdeck_api::{Client, NativeTransport};
+use snapdeck_core::audit::{ListAudit, Outcome};
 use snapdeck_core::bulk::ItemState;
 use snapdeck_core::jobs::{CreateJob, DeleteSpec, GetJob, Job, JobSpec, JobStatus, NewJob};
 use snapdeck_core::retention::{RetentionPolicy, Scope};
@@ -130,6 +131,19 @@ async fn a_delete_job_killed_mid_run_resumes_and_deletes_exactly_its_plan() {
             .iter()
             .find(|i| !matches!(i.state, ItemState::Done { .. }))
     );
+    // The audit, kept in the same database, has each delete exactly once.
+    let trail = client
+        .call(&ListAudit::default())
+        .await
+        .expect("audit")
+        .entries;
+    assert_eq!(trail.len(), planned.len(), "one entry per item, none twice");
+    let audited: BTreeSet<String> = trail
+        .iter()
+        .filter(|e| e.outcome == Outcome::Done && e.job_id.as_deref() == Some(id.as_str()))
+        .map(|e| e.target_id.clone())
+        .collect();
+    assert_eq!(audited, planned);
     let left: BTreeSet<String> = client
         .list_snapshots(&ListSnapshots {
             devbox_id: Some(dbx.clone()),

@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 /// The running [`Jobs`], or a 503 on a server started without them.
-struct Running(Jobs);
+pub(crate) struct Running(pub(crate) Jobs);
 
 impl<S: Send + Sync> FromRequestParts<S> for Running {
     type Rejection = Error;
@@ -63,7 +63,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Running {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The caller's Bearer key, if it sent one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -225,17 +226,7 @@ fn delete_run(db: &super::db::JobDb, spec: &DeleteSpec) -> Result<BulkRun> {
 
 /// `GET /_snapdeck/jobs?limit=N` (default 50): the newest jobs, newest first.
 async fn list_jobs(Running(jobs): Running, params: Params) -> Result<Json<JobList>> {
-    let limit = match params.non_empty("limit") {
-        None => 50,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                Error::BadRequest(format!("limit must be a positive integer, got {v:?}"))
-            })?
-            .min(MAX_LIST),
-    };
+    let limit = crate::query::limit_within(&params, 50, MAX_LIST)?;
     Ok(Json(JobList {
         jobs: jobs.db().list(limit)?,
     }))

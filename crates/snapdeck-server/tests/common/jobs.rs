@@ -37,7 +37,12 @@ pub struct JobsEmu {
 
 impl JobsEmu {
     pub fn new() -> Self {
-        let state = state(QUICK, Config::default(), false).expect("state");
+        Self::with(Config::default())
+    }
+
+    /// With `config` (an `--api-key`, an upstream); the client sends `jobs-test`.
+    pub fn with(config: Config) -> Self {
+        let state = state(QUICK, config, false).expect("state");
         let (router, _jobs) = app_with_jobs(&state, None).expect("jobs");
         let client = Self::client_of(&router);
         Self {
@@ -49,8 +54,13 @@ impl JobsEmu {
 
     /// Another caller (another browser) of the same server.
     pub fn client_of(router: &Router) -> Client<Loopback> {
+        Self::client_with_key(router, "jobs-test")
+    }
+
+    /// A caller of the server that sends `key`, with no retries.
+    pub fn client_with_key(router: &Router, key: &str) -> Client<Loopback> {
         Client::new(Loopback::new(router.clone()), "http://snapdeck")
-            .with_api_key("jobs-test")
+            .with_api_key(key)
             .with_retry_policy(RetryPolicy::none())
     }
 
@@ -86,6 +96,15 @@ impl JobsEmu {
 
     pub async fn finished(&self, id: &str) -> Job {
         finished(&self.client, id).await
+    }
+
+    /// Runs every delete of `plan` (created with `request_id`); the run once it is over.
+    pub async fn run_all(&self, request_id: &str, plan: &Job) -> Job {
+        let run = self
+            .create(request_id, from_plan(plan, &deletes_of(plan)))
+            .await
+            .expect("create run");
+        self.finished(&run.summary.id).await
     }
 
     pub async fn planned(&self, request_id: &str, policy: RetentionPolicy) -> Job {
