@@ -522,21 +522,8 @@ async fn the_audit_needs_the_same_key_as_the_api() {
 
 #[tokio::test]
 async fn a_proxy_keeps_the_audit_of_its_jobs_beside_them() {
-    // The upstream: an emulator on a socket, as the real API would be.
     let upstream = state(QUICK, Config::default(), false).expect("upstream");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let served = snapdeck_server::app(upstream);
-    tokio::spawn(async move { axum::serve(listener, served).await });
-    let emu = JobsEmu::with(Config {
-        upstream: Some(
-            snapdeck_server::Upstream::new(&format!("http://{addr}"), Some("rk-up".into()))
-                .expect("upstream"),
-        ),
-        ..Config::default()
-    });
+    let emu = JobsEmu::proxy_to(snapdeck_server::app(upstream)).await;
     let (dbx, _) = emu.devbox_with("proxied", 2).await;
     let plan = emu.planned("p-plan", keep_newest(&dbx, 1)).await;
     let run = emu.run_all("p-run", &plan).await;

@@ -3,6 +3,8 @@
 //! its own `/v1` pipeline.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -50,6 +52,50 @@ async fn a_second_plan_takes_terminal_statuses_from_the_cache() {
     assert_eq!(first.summary.progress.cached, 0);
     assert_eq!(second.summary.progress.cached, 5, "no status call needed");
     assert_eq!(deletes_of(&first), deletes_of(&second));
+}
+
+#[tokio::test]
+async fn a_second_plan_asks_the_upstream_for_no_status_it_knows_is_final() {
+    // Issue 13: a proxy's second plan of the same snapshots makes no /status call for
+    // those whose status was final, and one for each snapshot new since.
+    let upstream = state(QUICK, Config::default(), false).expect("upstream");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let upstream = snapdeck_server::app(upstream.clone()).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            if req.uri().path().ends_with("/status") {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            next.run(req)
+        },
+    ));
+    let emu = JobsEmu::proxy_to(upstream).await;
+    let (dbx, _) = emu.devbox_with("counted", 5).await;
+    let status_calls = || calls.swap(0, Ordering::SeqCst);
+    status_calls();
+
+    let first = emu.planned("u1", keep_newest(&dbx, 1)).await;
+    assert_eq!(status_calls(), 5, "the first plan learns every status");
+    assert_eq!(first.summary.progress.cached, 0);
+    let second = emu.planned("u2", keep_newest(&dbx, 1)).await;
+    assert_eq!(status_calls(), 0, "the second plan asks for none");
+    assert_eq!(second.summary.progress.cached, 5);
+    assert_eq!(deletes_of(&first), deletes_of(&second));
+
+    emu.client
+        .snapshot_disk_async(&dbx, &SnapshotParams::default())
+        .await
+        .expect("snapshot");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    status_calls();
+    let third = emu.planned("u3", keep_newest(&dbx, 1)).await;
+    assert_eq!(
+        status_calls(),
+        1,
+        "only the new snapshot's status is asked for"
+    );
+    assert_eq!(third.summary.progress.cached, 5);
+    assert_eq!(deletes_of(&third).len(), 5);
 }
 
 #[tokio::test]

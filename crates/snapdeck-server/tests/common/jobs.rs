@@ -17,7 +17,7 @@ use snapdeck_server::jobs::Loopback;
 
 use super::client::boot_named;
 use snapdeck_server::testing::state;
-use snapdeck_server::{AppState, Config, Timings, app_with_jobs};
+use snapdeck_server::{AppState, Config, Timings, Upstream, app_with_jobs};
 
 /// Instant lifecycles: the tests are about jobs, not about waiting for snapshots.
 pub const QUICK: Timings = Timings {
@@ -50,6 +50,23 @@ impl JobsEmu {
             router,
             client,
         }
+    }
+
+    /// A proxy (`--upstream` with a key of its own) with jobs, in front of `upstream`
+    /// served on a socket, as the real API would be.
+    pub async fn proxy_to(upstream: Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, upstream).await });
+        Self::with(Config {
+            upstream: Some(
+                Upstream::new(&format!("http://{addr}"), Some("rk-upstream".into()))
+                    .expect("upstream"),
+            ),
+            ..Config::default()
+        })
     }
 
     /// Another caller (another browser) of the same server.
