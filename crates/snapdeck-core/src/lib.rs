@@ -19,6 +19,7 @@
 //! * [`format`](mod@format): relative times, sizes, stopwatch durations, shortened ids.
 
 pub mod access;
+pub mod audit;
 pub mod bulk;
 pub mod edit;
 pub mod eligibility;

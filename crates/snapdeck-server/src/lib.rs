@@ -20,6 +20,8 @@
 //!   key instead of being emulated.
 //! * [`jobs`]: `/_snapdeck/jobs`, cleanup plans and bulk deletes run by the server;
 //!   [`app_with_jobs`] mounts them and hands them the router they call.
+//! * [`audit`]: `/_snapdeck/audit`, the trail of what the jobs (and the app, through
+//!   this server) did, kept beside the jobs' tables; JSON or CSV.
 //! * [`dist`]: the built app (`--dist`), precompressed and with cache and CSP headers.
 //! * [`access`]: the outermost layer — host, origin and caller-token rules (shared with
 //!   the edge through `snapdeck_core::access`) and the CORS grants they allow.
@@ -32,6 +34,7 @@
 //! crate's README.md ("Choices where the API is silent").
 
 pub mod access;
+pub mod audit;
 pub mod blueprints;
 pub mod clock;
 pub mod config;
@@ -97,7 +100,8 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .nest("/v1", v1)
-        .nest("/_snapdeck/jobs", jobs::router(state.clone()));
+        .nest("/_snapdeck/jobs", jobs::router(state.clone()))
+        .nest("/_snapdeck/audit", audit::router(state.clone()));
     if !proxying {
         router = router.nest("/_emulator", control::router());
     }

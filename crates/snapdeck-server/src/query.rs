@@ -10,12 +10,17 @@ use crate::store::{DEFAULT_LIMIT, MAX_LIMIT, Paging};
 /// `limit`: default 20, at most 5000 (larger values are clamped, as a page size is a
 /// wish, not a contract); zero or garbage is a 400.
 pub fn limit(params: &Params) -> Result<usize> {
+    limit_within(params, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// `limit` with another default and maximum (snapdeck's own lists), by the same rules.
+pub fn limit_within(params: &Params, default: usize, max: usize) -> Result<usize> {
     match params.non_empty("limit") {
-        None => Ok(DEFAULT_LIMIT),
+        None => Ok(default),
         Some(v) => match v.parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n.min(MAX_LIMIT)),
+            Ok(n) if n >= 1 => Ok(n.min(max)),
             _ => Err(Error::BadRequest(format!(
-                "limit must be an integer between 1 and 5000, got {v:?}"
+                "limit must be an integer between 1 and {max}, got {v:?}"
             ))),
         },
     }

@@ -5,14 +5,16 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
-use serde_json::Value;
+use axum::http::{Request, StatusCode};
 use snapdeck_core::access::AccessPolicy;
 use snapdeck_server::Upstream;
 use snapdeck_server::store::{Paging, SnapshotQuery};
 use snapdeck_server::testing::{FAST, state};
 use snapdeck_server::{AppState, Config, app};
 use tower::ServiceExt;
+
+mod common;
+use common::Reply;
 
 const HOST: &str = "127.0.0.1:8080";
 const SAME: &str = "http://127.0.0.1:8080";
@@ -57,18 +59,6 @@ struct Server {
     proxy: bool,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
-    }
-}
-
 impl Server {
     fn emulator() -> Self {
         let config = Config {
@@ -109,17 +99,7 @@ impl Server {
     }
 
     async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        Reply {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        common::send(&self.router, req).await
     }
 
     /// A request as `from` sends it, with the token when `token` says so.
@@ -222,6 +202,8 @@ async fn foreign_pages_change_and_read_nothing_on_any_guarded_path_in_either_mod
             ("DELETE", format!("/v1/devboxes/disk_snapshots/{target}")),
             ("GET", "/_snapdeck/jobs".to_owned()),
             ("POST", "/_snapdeck/jobs".to_owned()),
+            ("GET", "/_snapdeck/audit".to_owned()),
+            ("POST", "/_snapdeck/audit".to_owned()),
         ];
         if !server.proxy {
             paths.push(("POST", "/_emulator/reset?seed=none".to_owned()));

@@ -2,103 +2,16 @@
 //! log, create fields the emulator cannot honour), of `upload_file`/`download_file` as
 //! the SDKs send them, and of blueprint build logs and `list_public`.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use snapdeck_server::testing::{FAST, state};
-use snapdeck_server::{Config, app};
-use tower::ServiceExt;
 
-const KEY: &str = "Bearer test-key";
-
-struct Emu {
-    router: Router,
-}
+mod common;
+use common::{Emu, KEY};
 
 impl Emu {
-    fn new() -> Self {
-        Self {
-            router: app(state(FAST, Config::default(), false).expect("state")),
-        }
-    }
-
-    async fn send(&self, req: Request<Body>) -> (StatusCode, Vec<u8>) {
-        let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        (status, bytes.to_vec())
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let (status, bytes) = self
-            .send(
-                Request::post(path)
-                    .header("authorization", KEY)
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .expect("request"),
-            )
-            .await;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn ok_post(&self, path: &str, body: Value) -> Value {
-        let (status, v) = self.post(path, body).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {v}");
-        v
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let (status, bytes) = self
-            .send(
-                Request::get(path)
-                    .header("authorization", KEY)
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn boot(&self, body: Value) -> String {
-        let dbx = self.ok_post("/v1/devboxes", body).await;
-        let id = dbx["id"].as_str().expect("id").to_owned();
-        let up = self
-            .ok_post(
-                &format!("/v1/devboxes/{id}/wait_for_status"),
-                json!({"statuses": ["running"], "timeout_seconds": 10}),
-            )
-            .await;
-        assert_eq!(up["status"], "running");
-        id
-    }
-
-    async fn read(&self, id: &str, path: &str) -> (StatusCode, String) {
-        let (status, v) = self
-            .post(
-                &format!("/v1/devboxes/{id}/read_file_contents"),
-                json!({ "file_path": path }),
-            )
-            .await;
-        (
-            status,
-            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-        )
-    }
-
     async fn logs(&self, id: &str) -> Vec<Value> {
-        let (status, v) = self.get(&format!("/v1/devboxes/{id}/logs")).await;
+        let (status, v) = self.get(&format!("/v1/devboxes/{id}/logs")).await.parts();
         assert_eq!(status, StatusCode::OK, "{v}");
         v["logs"].as_array().expect("logs").clone()
     }
@@ -127,7 +40,7 @@ async fn upload_file_takes_any_bytes_and_download_file_gives_them_back() {
     let id = emu.boot(json!({})).await;
     let bytes: Vec<u8> = vec![0, 159, 146, 150, 255, b'\n', b'x'];
     let (content_type, body) = multipart("bin/blob.dat", &bytes);
-    let (status, answer) = emu
+    let answer = emu
         .send(
             Request::post(format!("/v1/devboxes/{id}/upload_file"))
                 .header("authorization", KEY)
@@ -136,13 +49,8 @@ async fn upload_file_takes_any_bytes_and_download_file_gives_them_back() {
                 .expect("request"),
         )
         .await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
-    let (status, got) = emu
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let got = emu
         .send(
             Request::post(format!("/v1/devboxes/{id}/download_file"))
                 .header("authorization", KEY)
@@ -153,8 +61,8 @@ async fn upload_file_takes_any_bytes_and_download_file_gives_them_back() {
                 .expect("request"),
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(got, bytes);
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.bytes, bytes);
     // Text uploads are plain files for commands and the text API.
     let (content_type, body) = multipart("hello.txt", b"hi there\n");
     emu.send(
@@ -166,11 +74,12 @@ async fn upload_file_takes_any_bytes_and_download_file_gives_them_back() {
     )
     .await;
     let out = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute_sync"),
             json!({"command": "wc -c < hello.txt; ls bin"}),
         )
-        .await;
+        .await
+        .ok();
     assert_eq!(out["stdout"], "9\nblob.dat\n");
     assert!(emu.logs(&id).await.iter().any(
         |l| l["source"] == "files" && l["message"] == "Uploaded /home/user/hello.txt (9 bytes)"
@@ -180,7 +89,8 @@ async fn upload_file_takes_any_bytes_and_download_file_gives_them_back() {
             &format!("/v1/devboxes/{id}/download_file"),
             json!({"path": "nope"}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = emu
         .send(
@@ -190,7 +100,8 @@ async fn upload_file_takes_any_bytes_and_download_file_gives_them_back() {
                 .body(Body::from("--x--\r\n"))
                 .expect("request"),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -206,15 +117,19 @@ async fn file_mounts_are_on_the_disk_at_boot() {
             ],
         }))
         .await;
-    assert_eq!(emu.read(&id, "/etc/app/config.toml").await.1, "port = 1\n");
-    assert_eq!(emu.read(&id, "notes.md").await.1, "# n\n");
-    assert_eq!(emu.read(&id, "mounted.txt").await.1, "from mounts");
+    assert_eq!(
+        emu.read_file(&id, "/etc/app/config.toml").await.1,
+        "port = 1\n"
+    );
+    assert_eq!(emu.read_file(&id, "notes.md").await.1, "# n\n");
+    assert_eq!(emu.read_file(&id, "mounted.txt").await.1, "from mounts");
     let (status, _) = emu
         .post(
             "/v1/devboxes",
             json!({"mounts": [{"type": "file_mount", "target": "/x"}]}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -232,7 +147,7 @@ async fn launch_commands_run_through_the_interpreter_before_the_devbox_is_runnin
             ]},
         }))
         .await;
-    assert_eq!(emu.read(&id, "/opt/demo/state").await.1, "ready\n");
+    assert_eq!(emu.read_file(&id, "/opt/demo/state").await.1, "ready\n");
     let logs = emu.logs(&id).await;
     let setup: Vec<&Value> = logs
         .iter()
@@ -267,7 +182,7 @@ async fn launch_commands_run_through_the_interpreter_before_the_devbox_is_runnin
 #[tokio::test]
 async fn the_boot_log_shows_each_step_once_its_time_has_come() {
     let emu = Emu::new();
-    let dbx = emu.ok_post("/v1/devboxes", json!({})).await;
+    let dbx = emu.post("/v1/devboxes", json!({})).await.ok();
     let id = dbx["id"].as_str().expect("id").to_owned();
     let early: Vec<Value> = emu.logs(&id).await;
     assert_eq!(early.len(), 1, "{early:?}");
@@ -276,19 +191,9 @@ async fn the_boot_log_shows_each_step_once_its_time_has_come() {
             .as_str()
             .is_some_and(|m| m.starts_with("Provisioning devbox"))
     );
-    emu.boot_wait(&id).await;
+    emu.wait_status(&id, &["running"]).await;
     let later = emu.logs(&id).await;
     assert_eq!(later.len(), 3, "{later:?}");
-}
-
-impl Emu {
-    async fn boot_wait(&self, id: &str) {
-        self.ok_post(
-            &format!("/v1/devboxes/{id}/wait_for_status"),
-            json!({"statuses": ["running"], "timeout_seconds": 10}),
-        )
-        .await;
-    }
 }
 
 #[tokio::test]
@@ -316,7 +221,7 @@ async fn create_fields_the_emulator_cannot_honour_are_accepted_and_echoed_nowher
         }
     });
     let id = emu.boot(body).await;
-    let (status, got) = emu.get(&format!("/v1/devboxes/{id}")).await;
+    let (status, got) = emu.get(&format!("/v1/devboxes/{id}")).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["launch_parameters"]["network_policy_id"], "np_1");
     assert_eq!(got["name"], "everything");
@@ -326,16 +231,17 @@ async fn create_fields_the_emulator_cannot_honour_are_accepted_and_echoed_nowher
 async fn blueprint_build_logs_follow_the_build_and_list_public_is_empty() {
     let emu = Emu::new();
     let bp = emu
-        .ok_post(
+        .post(
             "/v1/blueprints",
             json!({"name": "web", "dockerfile": "FROM ubuntu:24.04\nRUN apt-get update",
                    "system_setup_commands": ["echo hi"]}),
         )
-        .await;
+        .await
+        .ok();
     let id = bp["id"].as_str().expect("id").to_owned();
     let mut done = Value::Null;
     for _ in 0..200 {
-        let (_, b) = emu.get(&format!("/v1/blueprints/{id}")).await;
+        let (_, b) = emu.get(&format!("/v1/blueprints/{id}")).await.parts();
         if b["status"] == "build_complete" {
             done = b;
             break;
@@ -343,7 +249,7 @@ async fn blueprint_build_logs_follow_the_build_and_list_public_is_empty() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(done["status"], "build_complete");
-    let (status, logs) = emu.get(&format!("/v1/blueprints/{id}/logs")).await;
+    let (status, logs) = emu.get(&format!("/v1/blueprints/{id}/logs")).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(logs["blueprint_id"], id.as_str());
     let messages: Vec<&str> = logs["logs"]
@@ -360,27 +266,28 @@ async fn blueprint_build_logs_follow_the_build_and_list_public_is_empty() {
     assert_eq!(messages.last().copied(), Some("Build complete"));
 
     let failing = emu
-        .ok_post(
+        .post(
             "/v1/blueprints",
             json!({"name": "broken", "system_setup_commands": ["false"]}),
         )
-        .await;
+        .await
+        .ok();
     let fid = failing["id"].as_str().expect("id").to_owned();
     for _ in 0..200 {
-        let (_, b) = emu.get(&format!("/v1/blueprints/{fid}")).await;
+        let (_, b) = emu.get(&format!("/v1/blueprints/{fid}")).await.parts();
         if b["status"] == "failed" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let (_, logs) = emu.get(&format!("/v1/blueprints/{fid}/logs")).await;
+    let (_, logs) = emu.get(&format!("/v1/blueprints/{fid}/logs")).await.parts();
     let last = logs["logs"].as_array().and_then(|l| l.last()).cloned();
     assert_eq!(
         last.map(|l| l["message"].clone()),
         Some(json!("Build failed"))
     );
     assert_eq!(
-        emu.get("/v1/blueprints/bpt_missing/logs").await.0,
+        emu.get("/v1/blueprints/bpt_missing/logs").await.status,
         StatusCode::NOT_FOUND
     );
 
@@ -388,7 +295,7 @@ async fn blueprint_build_logs_follow_the_build_and_list_public_is_empty() {
         "/v1/blueprints/list_public",
         "/v1/devboxes/disk_snapshots/list_public",
     ] {
-        let (status, page) = emu.get(path).await;
+        let (status, page) = emu.get(path).await.parts();
         assert_eq!(status, StatusCode::OK, "{path}: {page}");
         assert_eq!(page["has_more"], false);
         assert_eq!(page["total_count"], 0);

@@ -3,87 +3,15 @@
 //! the execution endpoints (async, wait, kill, stdin, streams, `last_n`, logs), what a
 //! snapshot captures, and that nothing on the host is ever touched.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use snapdeck_server::testing::{FAST, state};
-use snapdeck_server::{Config, app};
-use tower::ServiceExt;
 
-const KEY: &str = "Bearer test-key";
+mod common;
+use common::Emu;
+
 const NOT_EMULATED: &str = "(snapdeck-server emulates commands: see its README)";
 
-struct Emu {
-    router: Router,
-}
-
 impl Emu {
-    fn new() -> Self {
-        let state = state(FAST, Config::default(), false).expect("state");
-        Self { router: app(state) }
-    }
-
-    async fn send(&self, req: Request<Body>) -> (StatusCode, String) {
-        let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        (status, String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let (status, text) = self
-            .send(
-                Request::post(path)
-                    .header("authorization", KEY)
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .expect("request"),
-            )
-            .await;
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn get_text(&self, path: &str) -> (StatusCode, String) {
-        self.send(
-            Request::get(path)
-                .header("authorization", KEY)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let (status, text) = self.get_text(path).await;
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn ok_post(&self, path: &str, body: Value) -> Value {
-        let (status, v) = self.post(path, body).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {v}");
-        v
-    }
-
-    async fn running_devbox(&self) -> String {
-        let dbx = self.ok_post("/v1/devboxes", json!({"name": "cmd"})).await;
-        let id = dbx["id"].as_str().expect("id").to_owned();
-        self.ok_post(
-            &format!("/v1/devboxes/{id}/wait_for_status"),
-            json!({"statuses": ["running"], "timeout_seconds": 5.0}),
-        )
-        .await;
-        id
-    }
-
     /// `execute_sync`: (exit status, stdout, stderr).
     async fn sh(&self, id: &str, command: &str) -> (i64, String, String) {
         self.sh_in(id, command, None).await
@@ -95,8 +23,9 @@ impl Emu {
             body["shell_name"] = json!(shell);
         }
         let v = self
-            .ok_post(&format!("/v1/devboxes/{id}/execute_sync"), body)
-            .await;
+            .post(&format!("/v1/devboxes/{id}/execute_sync"), body)
+            .await
+            .ok();
         (
             v["exit_status"].as_i64().expect("exit_status"),
             v["stdout"].as_str().expect("stdout").to_owned(),
@@ -104,32 +33,20 @@ impl Emu {
         )
     }
 
-    async fn read_file(&self, id: &str, path: &str) -> (StatusCode, String) {
-        let (status, v) = self
-            .post(
-                &format!("/v1/devboxes/{id}/read_file_contents"),
-                json!({ "file_path": path }),
-            )
-            .await;
-        (
-            status,
-            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-        )
-    }
-
     async fn wait_exec(&self, id: &str, exec: &str) -> Value {
-        self.ok_post(
+        self.post(
             &format!("/v1/devboxes/{id}/executions/{exec}/wait_for_status"),
             json!({"statuses": ["completed"], "timeout_seconds": 10}),
         )
         .await
+        .ok()
     }
 }
 
 #[tokio::test]
 async fn exit_codes_come_from_the_last_command_and_exit_n() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     assert_eq!(emu.sh(&id, "true").await.0, 0);
     assert_eq!(emu.sh(&id, "false").await.0, 1);
     assert_eq!(emu.sh(&id, "exit 7").await.0, 7);
@@ -146,7 +63,7 @@ async fn exit_codes_come_from_the_last_command_and_exit_n() {
 #[tokio::test]
 async fn redirects_write_the_emulated_disk_that_the_file_api_reads() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let (code, out, err) = emu
         .sh(
             &id,
@@ -165,18 +82,19 @@ async fn redirects_write_the_emulated_disk_that_the_file_api_reads() {
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("missing"), "{text}");
     // And the other way: a file written through the API is there for commands.
-    emu.ok_post(
+    emu.post(
         &format!("/v1/devboxes/{id}/write_file_contents"),
         json!({"file_path": "/etc/app.conf", "contents": "port=1\n"}),
     )
-    .await;
+    .await
+    .ok();
     assert_eq!(emu.sh(&id, "cat /etc/app.conf").await.1, "port=1\n");
 }
 
 #[tokio::test]
 async fn pipes_and_the_text_commands() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let cases = [
         ("printf 'b\\na\\nc\\n' | sort | head -n 2", "a\nb\n"),
         ("printf 'x\\ny\\nz\\n' | tail -n 1", "z\n"),
@@ -196,7 +114,7 @@ async fn pipes_and_the_text_commands() {
 #[tokio::test]
 async fn quoting_variables_and_heredocs() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let (_, out, _) = emu
         .sh(
             &id,
@@ -217,7 +135,7 @@ async fn quoting_variables_and_heredocs() {
 #[tokio::test]
 async fn file_commands_work_on_the_disk_and_directories_persist() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let (code, _, err) = emu
         .sh(
             &id,
@@ -238,17 +156,19 @@ async fn file_commands_work_on_the_disk_and_directories_persist() {
 async fn a_fresh_shell_starts_at_home_but_a_named_shell_keeps_cwd_and_env() {
     let emu = Emu::new();
     let dbx = emu
-        .ok_post(
+        .post(
             "/v1/devboxes",
             json!({"environment_variables": {"GREETING": "hi"}}),
         )
-        .await;
+        .await
+        .ok();
     let id = dbx["id"].as_str().expect("id").to_owned();
-    emu.ok_post(
+    emu.post(
         &format!("/v1/devboxes/{id}/wait_for_status"),
         json!({"statuses": ["running"]}),
     )
-    .await;
+    .await
+    .ok();
     let (_, out, _) = emu.sh(&id, "echo $GREETING $HOME $USER; pwd").await;
     assert_eq!(out, "hi /home/user user\n/home/user\n");
 
@@ -272,7 +192,7 @@ async fn a_fresh_shell_starts_at_home_but_a_named_shell_keeps_cwd_and_env() {
 #[tokio::test]
 async fn an_unsupported_command_is_exit_127_with_the_emulators_message() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let (code, out, err) = emu.sh(&id, "echo before; python3 -c 'print(1)'").await;
     assert_eq!(code, 127);
     assert_eq!(out, "before\n");
@@ -291,12 +211,13 @@ async fn nothing_on_the_host_is_read_or_touched() {
     let host_path = host_file.display().to_string();
 
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
-    emu.ok_post(
+    let id = emu.running_devbox("cmd").await;
+    emu.post(
         &format!("/v1/devboxes/{id}/write_file_contents"),
         json!({"file_path": "mine.txt", "contents": "disk data"}),
     )
-    .await;
+    .await
+    .ok();
 
     // The interpreter's /etc is synthetic (the virtual user only, no root line).
     let (_, out, _) = emu.sh(&id, "cat /etc/passwd").await;
@@ -346,18 +267,18 @@ async fn nothing_on_the_host_is_read_or_touched() {
 #[tokio::test]
 async fn loops_and_output_are_bounded() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     // A runaway loop is stopped by a limit (exit 124); what it printed before stays.
     let (code, out, err) = emu.sh(&id, "echo before; while true; do :; done").await;
     assert_eq!(code, 124, "{err}");
     assert_eq!(out, "before\n");
     assert!(err.contains("bash:"), "{err}");
     let v = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute_sync"),
             json!({"command": "for i in $(seq 1 90000); do echo 0123456789012345678901234567890123456789012345678901234567890123456789; done"}),
         )
-        .await;
+        .await.ok();
     let out = v["stdout"].as_str().expect("stdout");
     assert!(
         out.len() <= snapdeck_server::shell::MAX_OUTPUT_BYTES,
@@ -372,27 +293,30 @@ async fn loops_and_output_are_bounded() {
 #[tokio::test]
 async fn a_snapshot_after_execute_sync_restores_what_the_command_wrote() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     emu.sh(&id, "echo v1 > /home/user/f").await;
     let (code, _, _) = emu.sh(&id, "echo v2 > /home/user/f").await;
     assert_eq!(code, 0);
     let snap = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/snapshot_disk"),
             json!({"name": "v2"}),
         )
-        .await;
+        .await
+        .ok();
     let snap_id = snap["id"].as_str().expect("id");
     emu.sh(&id, "echo v3 > /home/user/f").await;
     let restored = emu
-        .ok_post("/v1/devboxes", json!({ "snapshot_id": snap_id }))
-        .await;
+        .post("/v1/devboxes", json!({ "snapshot_id": snap_id }))
+        .await
+        .ok();
     let rid = restored["id"].as_str().expect("id").to_owned();
-    emu.ok_post(
+    emu.post(
         &format!("/v1/devboxes/{rid}/wait_for_status"),
         json!({"statuses": ["running"]}),
     )
-    .await;
+    .await
+    .ok();
     assert_eq!(emu.sh(&rid, "cat /home/user/f").await.1, "v2\n");
     assert_eq!(emu.read_file(&rid, "f").await.1, "v2\n");
     assert_eq!(emu.sh(&id, "cat f").await.1, "v3\n");
@@ -401,13 +325,14 @@ async fn a_snapshot_after_execute_sync_restores_what_the_command_wrote() {
 #[tokio::test]
 async fn execute_async_then_wait_for_status_and_get_with_last_n() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let started = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute_async"),
             json!({"command": "sleep 0.2; seq 1 150; echo warn >&2"}),
         )
-        .await;
+        .await
+        .ok();
     let exec = started["execution_id"].as_str().expect("id").to_owned();
     assert!(exec.starts_with("exe_"));
     assert_ne!(started["status"], "completed");
@@ -424,17 +349,19 @@ async fn execute_async_then_wait_for_status_and_get_with_last_n() {
     assert_eq!(done["stderr_truncated"], false);
     let (status, five) = emu
         .get(&format!("/v1/devboxes/{id}/executions/{exec}?last_n=5"))
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(five["stdout"], "146\n147\n148\n149\n150\n");
     // The stream has the whole output.
-    let (status, sse) = emu
-        .get_text(&format!(
+    let sse = emu
+        .get(&format!(
             "/v1/devboxes/{id}/executions/{exec}/stream_stdout_updates"
         ))
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sse.status, StatusCode::OK);
     let streamed: String = sse
+        .text
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
         .map(|d| {
@@ -445,68 +372,77 @@ async fn execute_async_then_wait_for_status_and_get_with_last_n() {
     assert_eq!(streamed.lines().count(), 150);
     let (status, _) = emu
         .get(&format!("/v1/devboxes/{id}/executions/{exec}?last_n=x"))
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = emu
         .get(&format!("/v1/devboxes/{id}/executions/exe_missing"))
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn wait_for_status_holds_then_answers_408() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let started = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute_async"),
             json!({"command": "sleep 5"}),
         )
-        .await;
+        .await
+        .ok();
     let exec = started["execution_id"].as_str().expect("id");
     let (status, _) = emu
         .post(
             &format!("/v1/devboxes/{id}/executions/{exec}/wait_for_status"),
             json!({"statuses": ["completed"], "timeout_seconds": 0.1}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
     let running = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/executions/{exec}/wait_for_status"),
             json!({"statuses": ["running"]}),
         )
-        .await;
+        .await
+        .ok();
     assert_eq!(running["status"], "running");
-    emu.ok_post(
+    emu.post(
         &format!("/v1/devboxes/{id}/executions/{exec}/kill"),
         json!({}),
     )
-    .await;
+    .await
+    .ok();
 }
 
 #[tokio::test]
 async fn kill_stops_a_running_command_and_keeps_what_it_wrote() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let started = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute_async"),
             json!({"command": "echo started; echo partial > p.txt; sleep 30; echo never"}),
         )
-        .await;
+        .await
+        .ok();
     let exec = started["execution_id"].as_str().expect("id");
-    emu.ok_post(
+    emu.post(
         &format!("/v1/devboxes/{id}/executions/{exec}/wait_for_status"),
         json!({"statuses": ["running"]}),
     )
-    .await;
+    .await
+    .ok();
     let killed = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/executions/{exec}/kill"),
             json!({}),
         )
-        .await;
+        .await
+        .ok();
     assert_eq!(killed["status"], "completed");
     assert_eq!(killed["exit_status"], 137);
     assert_eq!(killed["stdout"], "started\n");
@@ -519,66 +455,73 @@ async fn kill_stops_a_running_command_and_keeps_what_it_wrote() {
     assert_eq!(emu.read_file(&id, "p.txt").await.1, "partial\n");
     // Killing it again answers it as it is.
     let again = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/executions/{exec}/kill"),
             json!({}),
         )
-        .await;
+        .await
+        .ok();
     assert_eq!(again["exit_status"], 137);
 }
 
 #[tokio::test]
 async fn execute_waits_optimistically_and_a_repeated_command_id_runs_once() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let body = json!({"command": "echo x >> once.txt; echo ran", "command_id": "0190-aaaa"});
     let first = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute?last_n=10"),
             body.clone(),
         )
-        .await;
+        .await
+        .ok();
     assert_eq!(first["status"], "completed");
     assert_eq!(first["stdout"], "ran\n");
     let second = emu
-        .ok_post(&format!("/v1/devboxes/{id}/execute"), body)
-        .await;
+        .post(&format!("/v1/devboxes/{id}/execute"), body)
+        .await
+        .ok();
     assert_eq!(second["execution_id"], first["execution_id"]);
     assert_eq!(emu.read_file(&id, "once.txt").await.1, "x\n");
     // A command longer than the optimistic timeout answers while still running.
     let slow = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute"),
             json!({"command": "sleep 5", "command_id": "0190-bbbb", "optimistic_timeout": 0}),
         )
-        .await;
+        .await
+        .ok();
     assert_ne!(slow["status"], "completed");
 }
 
 #[tokio::test]
 async fn stdin_is_sent_then_closed_with_eof() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let started = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute_async"),
             json!({"command": "wc -l; cat > in.txt", "attach_stdin": true}),
         )
-        .await;
+        .await
+        .ok();
     let exec = started["execution_id"].as_str().expect("id");
     assert_eq!(started["status"], "queued");
     let sent = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/executions/{exec}/send_std_in"),
             json!({"text": "a\nb\n"}),
         )
-        .await;
+        .await
+        .ok();
     assert_eq!(sent["success"], true);
-    emu.ok_post(
+    emu.post(
         &format!("/v1/devboxes/{id}/executions/{exec}/send_std_in"),
         json!({"signal": "EOF"}),
     )
-    .await;
+    .await
+    .ok();
     let done = emu.wait_exec(&id, exec).await;
     assert_eq!(done["stdout"], "2\n");
     // After EOF, and for a command without attach_stdin, stdin is refused.
@@ -587,30 +530,33 @@ async fn stdin_is_sent_then_closed_with_eof() {
             &format!("/v1/devboxes/{id}/executions/{exec}/send_std_in"),
             json!({"text": "late"}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = emu
         .post(
             &format!("/v1/devboxes/{id}/executions/{exec}/send_std_in"),
             json!({}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn logs_list_each_executions_lines_and_filter_by_execution_and_shell() {
     let emu = Emu::new();
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     emu.sh(&id, "echo first").await;
     let v = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute"),
             json!({"command": "echo second; echo bad >&2; exit 4", "shell_name": "s"}),
         )
-        .await;
+        .await
+        .ok();
     let exec = v["execution_id"].as_str().expect("id");
-    let (status, all) = emu.get(&format!("/v1/devboxes/{id}/logs")).await;
+    let (status, all) = emu.get(&format!("/v1/devboxes/{id}/logs")).await.parts();
     assert_eq!(status, StatusCode::OK);
     let messages: Vec<&str> = all["logs"]
         .as_array()
@@ -622,7 +568,8 @@ async fn logs_list_each_executions_lines_and_filter_by_execution_and_shell() {
     assert_eq!(messages, ["first", "second", "bad"]);
     let (_, one) = emu
         .get(&format!("/v1/devboxes/{id}/logs?execution_id={exec}"))
-        .await;
+        .await
+        .parts();
     let lines = one["logs"].as_array().expect("logs");
     assert_eq!(lines.len(), 3);
     assert!(lines.iter().all(|l| l["cmd_id"] == exec));
@@ -630,49 +577,55 @@ async fn logs_list_each_executions_lines_and_filter_by_execution_and_shell() {
     assert_eq!(lines[2]["exit_code"], 4);
     let (_, shell) = emu
         .get(&format!("/v1/devboxes/{id}/logs?shell_name=s"))
-        .await;
+        .await
+        .parts();
     assert_eq!(shell["logs"].as_array().expect("logs").len(), 3);
-    let (status, _) = emu.get("/v1/devboxes/dbx_missing/logs").await;
+    let (status, _) = emu.get("/v1/devboxes/dbx_missing/logs").await.parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn commands_need_a_running_devbox_and_a_command() {
     let emu = Emu::new();
-    let dbx = emu.ok_post("/v1/devboxes", json!({})).await;
+    let dbx = emu.post("/v1/devboxes", json!({})).await.ok();
     let id = dbx["id"].as_str().expect("id").to_owned();
     let (status, _) = emu
         .post(
             &format!("/v1/devboxes/{id}/execute_sync"),
             json!({"command": "true"}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let id = emu.running_devbox().await;
+    let id = emu.running_devbox("cmd").await;
     let (status, _) = emu
         .post(
             &format!("/v1/devboxes/{id}/execute_async"),
             json!({"command": " "}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = emu
         .post(
             "/v1/devboxes/dbx_missing/execute_async",
             json!({"command": "true"}),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Shutting the devbox down kills what runs on it.
     let started = emu
-        .ok_post(
+        .post(
             &format!("/v1/devboxes/{id}/execute_async"),
             json!({"command": "sleep 30"}),
         )
-        .await;
+        .await
+        .ok();
     let exec = started["execution_id"].as_str().expect("id");
-    emu.ok_post(&format!("/v1/devboxes/{id}/shutdown"), json!({}))
-        .await;
+    emu.post(&format!("/v1/devboxes/{id}/shutdown"), json!({}))
+        .await
+        .ok();
     let done = emu.wait_exec(&id, exec).await;
     assert_eq!(done["exit_status"], 137);
 }

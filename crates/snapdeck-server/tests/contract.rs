@@ -13,6 +13,9 @@ use snapdeck_api::{
 use snapdeck_server::testing::{FAST, InProcessTransport, state};
 use snapdeck_server::{AppState, Config};
 
+mod common;
+use common::client::boot_named;
+
 fn client_for(state: &AppState) -> Client<InProcessTransport> {
     Client::new(InProcessTransport::new(state.clone()), "http://emulator")
         .with_api_key("contract-test")
@@ -31,20 +34,8 @@ fn emulator(demo: bool) -> (AppState, Client<InProcessTransport>) {
 }
 
 async fn running(client: &Client<InProcessTransport>, name: &str) -> String {
-    let dbx = client
-        .create_devbox(&CreateDevbox {
-            name: Some(name.into()),
-            ..CreateDevbox::default()
-        })
-        .await
-        .expect("create");
+    let dbx = boot_named(client, name).await;
     assert_eq!(dbx.status, DevboxStatus::Provisioning);
-    let up = client
-        .wait_for_status(&dbx.id, &[DevboxStatus::Running], Some(5.0))
-        .await
-        .expect("wait")
-        .expect("running within the hold");
-    assert_eq!(up.status, DevboxStatus::Running);
     dbx.id
 }
 

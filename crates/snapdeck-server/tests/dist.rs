@@ -4,11 +4,13 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use snapdeck_server::testing::{FAST, state};
 use snapdeck_server::{Config, app};
 use tempfile::TempDir;
-use tower::ServiceExt;
+
+mod common;
+use common::Reply;
 
 const WASM: &str = "/snapdeck-5e7b3487ef7882bb_bg.wasm";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -28,18 +30,6 @@ fn dist() -> TempDir {
     dist
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Reply {
-    fn header(&self, name: header::HeaderName) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().expect("ascii"))
-    }
-}
-
 fn server(dist: &TempDir) -> Router {
     let config = Config {
         dist: Some(dist.path().to_owned()),
@@ -53,21 +43,7 @@ async fn get(router: &Router, path: &str, accept_encoding: Option<&str>) -> Repl
     if let Some(encodings) = accept_encoding {
         req = req.header(header::ACCEPT_ENCODING, encodings);
     }
-    let res = router
-        .clone()
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    Reply {
-        status,
-        headers,
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    common::send(router, req.body(Body::empty()).expect("request")).await
 }
 
 #[tokio::test]

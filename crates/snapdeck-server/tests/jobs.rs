@@ -3,229 +3,28 @@
 //! its own `/v1` pipeline.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Uri};
+use axum::http::Request;
 use http_body_util::BodyExt;
-use snapdeck_api::endpoints::ListSnapshots;
-use snapdeck_api::{
-    ApiError, Client, CreateDevbox, DevboxStatus, HttpRequest, HttpResponse, Metadata, PINNED_KEY,
-    RetryPolicy, SnapshotParams, SnapshotStatus, Transport, TransportError,
-};
+use snapdeck_api::{ApiError, Metadata, PINNED_KEY, RetryPolicy, SnapshotParams, SnapshotStatus};
+use snapdeck_core::audit::{AuditFilter, ListAudit, Outcome};
 use snapdeck_core::bulk::{Confirmed, ItemState, SkipReason};
-use snapdeck_core::jobs::{
-    CancelJob, CreateJob, DeleteSpec, GetJob, Job, JobSpec, JobStatus, ListJobs, NewJob,
-};
-use snapdeck_core::retention::{Decision, RetentionPolicy, Scope};
-use snapdeck_server::app_with_jobs;
+use snapdeck_core::jobs::{CancelJob, DeleteSpec, GetJob, JobSpec, JobStatus, ListJobs};
+use snapdeck_core::retention::Decision;
+use snapdeck_server::Config;
 use snapdeck_server::testing::state;
-use snapdeck_server::{AppState, Config, Timings};
 use tower::ServiceExt;
 
-/// Instant lifecycles: the tests are about jobs, not about waiting for snapshots.
-const QUICK: Timings = Timings {
-    boot_ms: 1,
-    suspend_ms: 1,
-    resume_ms: 1,
-    snapshot_ms: 1,
-    blueprint_build_ms: 1,
-};
-
-/// Client requests straight into a router (the one with jobs).
-#[derive(Clone)]
-struct Direct(Router);
-
-impl Transport for Direct {
-    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let uri: Uri = req
-            .url
-            .parse()
-            .map_err(|e| TransportError::Network(format!("{e}")))?;
-        let path = uri
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .to_owned();
-        let mut builder = Request::builder().method(req.method.as_str()).uri(path);
-        for (k, v) in &req.headers {
-            builder = builder.header(k, v);
-        }
-        let request = builder
-            .body(req.body.map_or_else(Body::empty, Body::from))
-            .map_err(|e| TransportError::Network(e.to_string()))?;
-        let response = self
-            .0
-            .clone()
-            .oneshot(request)
-            .await
-            .map_err(|never| match never {})?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| TransportError::Network(e.to_string()))?
-            .to_bytes()
-            .to_vec();
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    async fn sleep(&self, d: Duration) {
-        tokio::time::sleep(d).await;
-    }
-
-    fn random_u64(&self) -> u64 {
-        fastrand::u64(..)
-    }
-}
-
-struct Emu {
-    state: AppState,
-    router: Router,
-    client: Client<Direct>,
-}
-
-impl Emu {
-    fn new() -> Self {
-        let state = state(QUICK, Config::default(), false).expect("state");
-        let (router, _jobs) = app_with_jobs(&state, None).expect("jobs");
-        let client = Self::client_of(&router);
-        Self {
-            state,
-            router,
-            client,
-        }
-    }
-
-    /// Another caller (another browser) of the same server.
-    fn client_of(router: &Router) -> Client<Direct> {
-        Client::new(Direct(router.clone()), "http://snapdeck")
-            .with_api_key("jobs-test")
-            .with_retry_policy(RetryPolicy::none())
-    }
-
-    /// A running devbox with `n` complete snapshots (oldest first); returns its id and
-    /// the snapshot ids.
-    async fn devbox_with(&self, name: &str, n: usize) -> (String, Vec<String>) {
-        let dbx = self
-            .client
-            .create_devbox(&CreateDevbox {
-                name: Some(name.into()),
-                ..CreateDevbox::default()
-            })
-            .await
-            .expect("create");
-        self.client
-            .wait_for_status(&dbx.id, &[DevboxStatus::Running], Some(5.0))
-            .await
-            .expect("wait")
-            .expect("running");
-        let mut ids = Vec::new();
-        for i in 0..n {
-            let s = self
-                .client
-                .snapshot_disk_async(
-                    &dbx.id,
-                    &SnapshotParams {
-                        name: Some(format!("{name}-{i}")),
-                        ..SnapshotParams::default()
-                    },
-                )
-                .await
-                .expect("snapshot");
-            ids.push(s.id);
-            // Distinct creation times, so "newest" is unambiguous.
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        (dbx.id, ids)
-    }
-
-    async fn listed(&self, devbox: &str) -> BTreeSet<String> {
-        let list = self
-            .client
-            .list_snapshots(&ListSnapshots {
-                devbox_id: Some(devbox.into()),
-                limit: Some(5000),
-                ..ListSnapshots::default()
-            })
-            .await
-            .expect("list");
-        list.snapshots.into_iter().map(|s| s.id).collect()
-    }
-
-    async fn create(&self, request_id: &str, spec: JobSpec) -> Result<Job, ApiError> {
-        self.client
-            .call(&CreateJob(NewJob {
-                request_id: request_id.into(),
-                client_id: Some("test-browser".into()),
-                spec,
-            }))
-            .await
-    }
-
-    async fn finished(&self, id: &str) -> Job {
-        for _ in 0..1500 {
-            let job = self
-                .client
-                .call(&GetJob { id: id.into() })
-                .await
-                .expect("get");
-            if job.summary.status.is_terminal() {
-                return job;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("job {id} did not finish");
-    }
-
-    async fn planned(&self, request_id: &str, policy: RetentionPolicy) -> Job {
-        let job = self
-            .create(request_id, JobSpec::Plan { policy })
-            .await
-            .expect("create plan");
-        self.finished(&job.summary.id).await
-    }
-}
-
-fn keep_newest(devbox: &str, n: u32) -> RetentionPolicy {
-    RetentionPolicy {
-        scope: Scope::Devbox(devbox.into()),
-        keep_newest: n,
-        ..RetentionPolicy::default()
-    }
-}
-
-fn deletes_of(job: &Job) -> Vec<String> {
-    job.plan
-        .as_ref()
-        .expect("a plan")
-        .to_delete()
-        .map(|i| i.snapshot.id.clone())
-        .collect()
-}
-
-fn from_plan(plan: &Job, ids: &[String]) -> JobSpec {
-    JobSpec::Delete(DeleteSpec {
-        plan_job: Some(plan.summary.id.clone()),
-        snapshot_ids: ids.to_vec(),
-        ..DeleteSpec::default()
-    })
-}
+mod common;
+use common::jobs::{JobsEmu, QUICK, deletes_of, from_plan, keep_newest};
 
 #[tokio::test]
 async fn a_plan_job_plans_every_snapshot_in_scope_with_a_reason() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, ids) = emu.devbox_with("plan", 6).await;
     let (_other, _) = emu.devbox_with("other", 2).await;
     let job = emu.planned("p1", keep_newest(&dbx, 2)).await;
@@ -246,7 +45,7 @@ async fn a_plan_job_plans_every_snapshot_in_scope_with_a_reason() {
 
 #[tokio::test]
 async fn a_second_plan_takes_terminal_statuses_from_the_cache() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, _) = emu.devbox_with("cache", 5).await;
     let first = emu.planned("c1", keep_newest(&dbx, 1)).await;
     let second = emu.planned("c2", keep_newest(&dbx, 1)).await;
@@ -256,8 +55,52 @@ async fn a_second_plan_takes_terminal_statuses_from_the_cache() {
 }
 
 #[tokio::test]
+async fn a_second_plan_asks_the_upstream_for_no_status_it_knows_is_final() {
+    // Issue 13: a proxy's second plan of the same snapshots makes no /status call for
+    // those whose status was final, and one for each snapshot new since.
+    let upstream = state(QUICK, Config::default(), false).expect("upstream");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let upstream = snapdeck_server::app(upstream.clone()).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            if req.uri().path().ends_with("/status") {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            next.run(req)
+        },
+    ));
+    let emu = JobsEmu::proxy_to(upstream).await;
+    let (dbx, _) = emu.devbox_with("counted", 5).await;
+    let status_calls = || calls.swap(0, Ordering::SeqCst);
+    status_calls();
+
+    let first = emu.planned("u1", keep_newest(&dbx, 1)).await;
+    assert_eq!(status_calls(), 5, "the first plan learns every status");
+    assert_eq!(first.summary.progress.cached, 0);
+    let second = emu.planned("u2", keep_newest(&dbx, 1)).await;
+    assert_eq!(status_calls(), 0, "the second plan asks for none");
+    assert_eq!(second.summary.progress.cached, 5);
+    assert_eq!(deletes_of(&first), deletes_of(&second));
+
+    emu.client
+        .snapshot_disk_async(&dbx, &SnapshotParams::default())
+        .await
+        .expect("snapshot");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    status_calls();
+    let third = emu.planned("u3", keep_newest(&dbx, 1)).await;
+    assert_eq!(
+        status_calls(),
+        1,
+        "only the new snapshot's status is asked for"
+    );
+    assert_eq!(third.summary.progress.cached, 5);
+    assert_eq!(deletes_of(&third).len(), 5);
+}
+
+#[tokio::test]
 async fn a_run_from_a_plan_deletes_exactly_the_confirmed_deletes() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, ids) = emu.devbox_with("run", 8).await;
     let plan = emu.planned("r-plan", keep_newest(&dbx, 1)).await;
     let planned = deletes_of(&plan);
@@ -292,7 +135,7 @@ async fn a_run_from_a_plan_deletes_exactly_the_confirmed_deletes() {
 
 #[tokio::test]
 async fn a_run_never_takes_a_snapshot_its_plan_keeps() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, ids) = emu.devbox_with("keep", 3).await;
     let plan = emu.planned("k-plan", keep_newest(&dbx, 1)).await;
     let newest = ids.last().expect("ids").clone();
@@ -306,7 +149,7 @@ async fn a_run_never_takes_a_snapshot_its_plan_keeps() {
 
 #[tokio::test]
 async fn the_same_request_id_gives_the_same_job_and_another_request_is_refused() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, _) = emu.devbox_with("idem", 3).await;
     let spec = JobSpec::Plan {
         policy: keep_newest(&dbx, 1),
@@ -333,14 +176,14 @@ async fn the_same_request_id_gives_the_same_job_and_another_request_is_refused()
 
 #[tokio::test]
 async fn another_caller_sees_the_same_job_and_its_outcome() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, _) = emu.devbox_with("shared", 4).await;
     let plan = emu.planned("s-plan", keep_newest(&dbx, 1)).await;
     let run = emu
         .create("s-run", from_plan(&plan, &deletes_of(&plan)))
         .await
         .expect("run");
-    let teammate = Emu::client_of(&emu.router);
+    let teammate = JobsEmu::client_of(&emu.router);
     let listed = teammate.call(&ListJobs::default()).await.expect("list");
     let ids: Vec<&str> = listed.jobs.iter().map(|j| j.id.as_str()).collect();
     assert_eq!(
@@ -361,7 +204,7 @@ async fn another_caller_sees_the_same_job_and_its_outcome() {
 
 #[tokio::test]
 async fn a_snapshot_pinned_after_confirmation_is_skipped_by_the_job() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, _) = emu.devbox_with("pin", 4).await;
     let plan = emu.planned("pin-plan", keep_newest(&dbx, 1)).await;
     let planned = deletes_of(&plan);
@@ -401,7 +244,7 @@ async fn a_snapshot_pinned_after_confirmation_is_skipped_by_the_job() {
 async fn a_job_whose_kept_snapshot_is_deleted_elsewhere_deletes_nothing_of_that_devbox() {
     // Issue 12: keep the newest of six; someone deletes that one before the person
     // confirms the five. The job must not leave the devbox with nothing.
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, ids) = emu.devbox_with("gone", 6).await;
     let plan = emu.planned("g-plan", keep_newest(&dbx, 1)).await;
     let planned = deletes_of(&plan);
@@ -439,7 +282,7 @@ async fn a_job_whose_kept_snapshot_is_deleted_elsewhere_deletes_nothing_of_that_
 
 #[tokio::test]
 async fn a_hand_picked_job_keeps_the_last_complete_snapshot_unless_overridden() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, ids) = emu.devbox_with("floor", 2).await;
     let confirmed = |id: &String| Confirmed {
         snapshot_id: id.clone(),
@@ -483,7 +326,7 @@ async fn a_hand_picked_job_keeps_the_last_complete_snapshot_unless_overridden() 
 
 #[tokio::test]
 async fn cancel_stops_the_run_with_every_item_accounted_for() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, ids) = emu.devbox_with("cancel", 120).await;
     let plan = emu.planned("x-plan", keep_newest(&dbx, 1)).await;
     let planned = deletes_of(&plan);
@@ -532,11 +375,55 @@ async fn cancel_stops_the_run_with_every_item_accounted_for() {
             assert_eq!(*reason, SkipReason::Cancelled);
         }
     }
+    // The audit accounts for every item too: each delete done, the rest cancelled.
+    let trail = emu
+        .client
+        .call(&ListAudit {
+            filter: AuditFilter {
+                text: id.clone(),
+                ..AuditFilter::default()
+            },
+            limit: None,
+        })
+        .await
+        .expect("audit")
+        .entries;
+    assert_eq!(trail.len(), planned.len());
+    let audited_done: BTreeSet<String> = trail
+        .iter()
+        .filter(|e| e.outcome == Outcome::Done)
+        .map(|e| e.target_id.clone())
+        .collect();
+    assert_eq!(audited_done, done);
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.outcome == Outcome::Cancelled)
+            .count(),
+        p.skipped
+    );
+}
+
+#[tokio::test]
+async fn a_snapshot_picked_twice_is_one_item_of_the_run() {
+    let emu = JobsEmu::new();
+    let (dbx, _) = emu.devbox_with("twice", 3).await;
+    let plan = emu.planned("t-plan", keep_newest(&dbx, 1)).await;
+    let planned = deletes_of(&plan);
+    let mut picked = planned.clone();
+    picked.push(planned[0].clone());
+    let run = emu
+        .create("t-run", from_plan(&plan, &picked))
+        .await
+        .expect("run");
+    assert_eq!(run.items.len(), planned.len());
+    let run = emu.finished(&run.summary.id).await;
+    assert_eq!(run.summary.progress.done, planned.len());
 }
 
 #[tokio::test]
 async fn a_follower_gets_the_summary_then_each_item_and_the_stream_ends_with_the_job() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let (dbx, _) = emu.devbox_with("follow", 5).await;
     let plan = emu.planned("f-plan", keep_newest(&dbx, 1)).await;
     emu.state.update_faults(|f| f.fault_latency_ms = 20);
@@ -593,30 +480,20 @@ async fn a_follower_gets_the_summary_then_each_item_and_the_stream_ends_with_the
 
 #[tokio::test]
 async fn jobs_need_the_same_key_as_the_api() {
-    let state = state(
-        QUICK,
-        Config {
-            api_key: Some("right".into()),
-            ..Config::default()
-        },
-        false,
-    )
-    .expect("state");
-    let (router, _jobs) = app_with_jobs(&state, None).expect("jobs");
-    let wrong = Client::new(Direct(router.clone()), "http://snapdeck")
-        .with_api_key("wrong")
-        .with_retry_policy(RetryPolicy::none());
+    let emu = JobsEmu::with(Config {
+        api_key: Some("right".into()),
+        ..Config::default()
+    });
+    let wrong = JobsEmu::client_with_key(&emu.router, "wrong");
     let err = wrong.call(&ListJobs::default()).await.expect_err("refused");
     assert!(matches!(err, ApiError::Api { status: 401, .. }), "{err:?}");
-    let right = Client::new(Direct(router), "http://snapdeck")
-        .with_api_key("right")
-        .with_retry_policy(RetryPolicy::none());
+    let right = JobsEmu::client_with_key(&emu.router, "right");
     assert!(right.call(&ListJobs::default()).await.is_ok());
 }
 
 #[tokio::test]
 async fn healthz_says_whether_jobs_run() {
-    let emu = Emu::new();
+    let emu = JobsEmu::new();
     let health = emu
         .client
         .send(

@@ -7,13 +7,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use snapdeck_api::endpoints::ListSnapshots;
-use snapdeck_api::{Client, CreateDevbox, DevboxStatus, NativeTransport, SnapshotParams};
+use snapdeck_api::{Client, NativeTransport};
+use snapdeck_core::audit::{ListAudit, Outcome};
 use snapdeck_core::bulk::ItemState;
 use snapdeck_core::jobs::{CreateJob, DeleteSpec, GetJob, Job, JobSpec, JobStatus, NewJob};
 use snapdeck_core::retention::{RetentionPolicy, Scope};
 
 mod common;
 use common::Server;
+use common::jobs::{devbox_with, finished};
 
 fn start(data: &Path) -> Server {
     Server::start(&[
@@ -57,33 +59,12 @@ async fn a_delete_job_killed_mid_run_resumes_and_deletes_exactly_its_plan() {
     let first = start(dir.path());
     let client = client_of(&first);
 
-    let dbx = client
-        .create_devbox(&CreateDevbox::default())
-        .await
-        .expect("create");
-    client
-        .wait_for_status(&dbx.id, &[DevboxStatus::Running], Some(10.0))
-        .await
-        .expect("wait")
-        .expect("running");
-    let mut all = BTreeSet::new();
-    for i in 0..SNAPSHOTS {
-        let s = client
-            .snapshot_disk_async(
-                &dbx.id,
-                &SnapshotParams {
-                    name: Some(format!("nightly-{i}")),
-                    ..SnapshotParams::default()
-                },
-            )
-            .await
-            .expect("snapshot");
-        all.insert(s.id);
-    }
+    let (dbx, ids) = devbox_with(&client, "nightly", SNAPSHOTS).await;
+    let all: BTreeSet<String> = ids.into_iter().collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
 
     let policy = RetentionPolicy {
-        scope: Scope::Devbox(dbx.id.clone()),
+        scope: Scope::Devbox(dbx.clone()),
         keep_newest: 3,
         ..RetentionPolicy::default()
     };
@@ -95,13 +76,7 @@ async fn a_delete_job_killed_mid_run_resumes_and_deletes_exactly_its_plan() {
         }))
         .await
         .expect("plan job");
-    let plan = loop {
-        let j = job(&client, &plan.summary.id).await;
-        if j.summary.status.is_terminal() {
-            break j;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let plan = finished(&client, &plan.summary.id).await;
     assert_eq!(plan.summary.status, JobStatus::Finished);
     let planned: BTreeSet<String> = plan
         .plan
@@ -140,13 +115,7 @@ async fn a_delete_job_killed_mid_run_resumes_and_deletes_exactly_its_plan() {
     let second = start(dir.path());
     let client = client_of(&second);
     // The fault knobs are not persisted: the resumed run goes at full speed.
-    let done = loop {
-        let j = job(&client, &id).await;
-        if j.summary.status.is_terminal() {
-            break j;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let done = finished(&client, &id).await;
     assert_eq!(done.summary.status, JobStatus::Finished);
     assert!(
         done.summary.resumed >= 1,
@@ -162,9 +131,22 @@ async fn a_delete_job_killed_mid_run_resumes_and_deletes_exactly_its_plan() {
             .iter()
             .find(|i| !matches!(i.state, ItemState::Done { .. }))
     );
+    // The audit, kept in the same database, has each delete exactly once.
+    let trail = client
+        .call(&ListAudit::default())
+        .await
+        .expect("audit")
+        .entries;
+    assert_eq!(trail.len(), planned.len(), "one entry per item, none twice");
+    let audited: BTreeSet<String> = trail
+        .iter()
+        .filter(|e| e.outcome == Outcome::Done && e.job_id.as_deref() == Some(id.as_str()))
+        .map(|e| e.target_id.clone())
+        .collect();
+    assert_eq!(audited, planned);
     let left: BTreeSet<String> = client
         .list_snapshots(&ListSnapshots {
-            devbox_id: Some(dbx.id.clone()),
+            devbox_id: Some(dbx.clone()),
             limit: Some(5000),
             ..ListSnapshots::default()
         })

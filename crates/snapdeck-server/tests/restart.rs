@@ -12,6 +12,7 @@ use snapdeck_api::{
 
 mod common;
 use common::Server;
+use common::client::{boot, boot_named};
 
 fn start(data: &Path, extra: &[&str]) -> Server {
     let mut args = vec![
@@ -36,18 +37,7 @@ async fn a_snapshot_in_progress_when_the_server_is_killed_completes_after_restar
     let first = start(dir.path(), &["--seed", "none"]);
     let client = client_of(&first);
 
-    let dbx = client
-        .create_devbox(&CreateDevbox {
-            name: Some("survivor".into()),
-            ..CreateDevbox::default()
-        })
-        .await
-        .expect("create");
-    client
-        .wait_for_status(&dbx.id, &[DevboxStatus::Running], Some(10.0))
-        .await
-        .expect("wait")
-        .expect("running");
+    let dbx = boot_named(&client, "survivor").await;
     client
         .write_file_contents(&dbx.id, "kept.txt", "still here")
         .await
@@ -160,18 +150,14 @@ async fn a_snapshot_in_progress_when_the_server_is_killed_completes_after_restar
     );
 
     // The snapshot taken before the kill restores its files.
-    let restored = client
-        .create_devbox(&CreateDevbox {
+    let restored = boot(
+        &client,
+        &CreateDevbox {
             snapshot_id: Some(snap.id.clone()),
             ..CreateDevbox::default()
-        })
-        .await
-        .expect("from snapshot");
-    client
-        .wait_for_status(&restored.id, &[DevboxStatus::Running], Some(10.0))
-        .await
-        .expect("wait")
-        .expect("running");
+        },
+    )
+    .await;
     assert_eq!(
         client
             .read_file_contents(&restored.id, "kept.txt")

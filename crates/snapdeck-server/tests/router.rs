@@ -3,134 +3,34 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use snapdeck_server::testing::{FAST, state};
-use snapdeck_server::{AppState, Config, app};
+use snapdeck_server::Config;
 use tower::ServiceExt;
 
-const KEY: &str = "Bearer test-key";
-
-struct Emu {
-    state: AppState,
-    router: Router,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
-    }
-}
+mod common;
+use common::{Emu, KEY, Reply};
 
 impl Emu {
-    fn new() -> Self {
-        Self::with(Config::default(), false)
-    }
-
-    fn with(config: Config, demo: bool) -> Self {
-        let state = state(FAST, config, demo).expect("state");
-        Self {
-            router: app(state.clone()),
-            state,
-        }
-    }
-
-    async fn raw(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        Reply {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        self.raw(
-            Request::get(path)
-                .header("authorization", KEY)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        self.raw(
-            Request::post(path)
-                .header("authorization", KEY)
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .expect("request"),
-        )
-        .await
-    }
-
-    /// A bodiless POST, as the TS SDK sends `suspend`, `delete`, ….
-    async fn post_empty(&self, path: &str) -> Reply {
-        self.raw(
-            Request::post(path)
-                .header("authorization", KEY)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-    }
-
-    async fn ok(&self, reply: Reply) -> Value {
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        reply.json()
-    }
-
     async fn create_devbox(&self, body: Value) -> Value {
-        self.ok(self.post("/v1/devboxes", body).await).await
-    }
-
-    async fn wait_status(&self, id: &str, status: &str) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/devboxes/{id}/wait_for_status"),
-                json!({"statuses": [status], "timeout_seconds": 5.0}),
-            )
-            .await;
-        self.ok(reply).await
-    }
-
-    async fn running_devbox(&self, name: &str) -> String {
-        let dbx = self.create_devbox(json!({ "name": name })).await;
-        let id = dbx["id"].as_str().expect("id").to_owned();
-        self.wait_status(&id, "running").await;
-        id
+        self.post("/v1/devboxes", body).await.ok()
     }
 
     /// `snapshot_disk_async` on a devbox; the accepted snapshot.
     async fn snapshot(&self, devbox_id: &str, body: Value) -> Value {
-        self.ok(self
-            .post(
-                &format!("/v1/devboxes/{devbox_id}/snapshot_disk_async"),
-                body,
-            )
-            .await)
-            .await
+        self.post(
+            &format!("/v1/devboxes/{devbox_id}/snapshot_disk_async"),
+            body,
+        )
+        .await
+        .ok()
     }
 
     async fn snapshot_status(&self, id: &str) -> Value {
-        self.ok(self
-            .get(&format!("/v1/devboxes/disk_snapshots/{id}/status"))
-            .await)
+        self.get(&format!("/v1/devboxes/disk_snapshots/{id}/status"))
             .await
+            .ok()
     }
 
     async fn await_snapshot(&self, id: &str) -> Value {
@@ -168,7 +68,7 @@ fn should_not_retry(reply: &Reply) -> bool {
 async fn healthz_needs_no_auth_and_reports_emulator_mode() {
     let emu = Emu::new();
     let reply = emu
-        .raw(Request::get("/healthz").body(Body::empty()).expect("req"))
+        .send(Request::get("/healthz").body(Body::empty()).expect("req"))
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["ok"], true);
@@ -183,7 +83,7 @@ async fn v1_without_a_bearer_key_is_a_401_json_error() {
         if let Some(auth) = auth {
             req = req.header("authorization", auth);
         }
-        let reply = emu.raw(req.body(Body::empty()).expect("req")).await;
+        let reply = emu.send(req.body(Body::empty()).expect("req")).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{auth:?}");
         assert!(reply.json()["message"].is_string());
     }
@@ -204,8 +104,11 @@ async fn with_an_api_key_only_that_key_is_accepted() {
             .body(Body::empty())
             .expect("req")
     };
-    assert_eq!(emu.raw(req("wrong")).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(emu.raw(req("s3cret")).await.status, StatusCode::OK);
+    assert_eq!(
+        emu.send(req("wrong")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(emu.send(req("s3cret")).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -215,7 +118,7 @@ async fn unknown_paths_and_methods_answer_json_errors() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert!(reply.json()["message"].is_string());
     let reply = emu
-        .raw(
+        .send(
             Request::delete("/v1/devboxes")
                 .header("authorization", KEY)
                 .body(Body::empty())
@@ -239,7 +142,7 @@ async fn malformed_json_is_400_and_json_of_the_wrong_shape_is_422() {
             .body(Body::from(body))
             .expect("req")
     };
-    let reply = emu.raw(bad("{\"name\":")).await;
+    let reply = emu.send(bad("{\"name\":")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(
         reply.json()["message"]
@@ -248,7 +151,7 @@ async fn malformed_json_is_400_and_json_of_the_wrong_shape_is_422() {
             .contains("JSON")
     );
     assert!(should_not_retry(&reply));
-    let reply = emu.raw(bad("{\"name\": 5}")).await;
+    let reply = emu.send(bad("{\"name\": 5}")).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.json()["message"].is_string());
     // A required body that is missing.
@@ -267,7 +170,7 @@ async fn cors_preflights_from_an_allowed_origin_are_answered_without_auth_and_al
         false,
     );
     let reply = emu
-        .raw(
+        .send(
             Request::options("/v1/devboxes")
                 .header("origin", "http://localhost:3000")
                 .header("access-control-request-method", "POST")
@@ -300,12 +203,12 @@ async fn a_repeated_post_with_the_same_request_id_returns_the_first_result() {
             .body(Body::from(r#"{"name":"once"}"#))
             .expect("req")
     };
-    let first = emu.raw(create()).await;
-    let second = emu.raw(create()).await;
+    let first = emu.send(create()).await;
+    let second = emu.send(create()).await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.json()["id"], second.json()["id"]);
     assert_eq!(second.headers["x-idempotent-replay"], "true");
-    let list = emu.ok(emu.get("/v1/devboxes").await).await;
+    let list = emu.get("/v1/devboxes").await.ok();
     assert_eq!(
         list["total_count"], 1,
         "a retried create must not create twice"
@@ -324,17 +227,13 @@ async fn a_retry_that_overtakes_its_original_waits_for_it_and_replays_its_answer
                 .header("x-request-id", "overlapping-retry")
                 .body(Body::from(r#"{"name":"once"}"#))
                 .expect("req");
-            let res = router.oneshot(req).await.expect("infallible");
-            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-                .await
-                .expect("body");
-            serde_json::from_slice::<Value>(&bytes).expect("json")
+            common::send(&router, req).await.json()
         })
     };
     let (a, b) = (send(), send());
     let (a, b) = (a.await.expect("join"), b.await.expect("join"));
     assert_eq!(a["id"], b["id"]);
-    let list = emu.ok(emu.get("/v1/devboxes").await).await;
+    let list = emu.get("/v1/devboxes").await.ok();
     assert_eq!(list["total_count"], 1);
 }
 
@@ -343,10 +242,9 @@ async fn failed_requests_are_not_remembered_so_a_retry_can_succeed() {
     let emu = Emu::new();
     let id = emu.running_devbox("r").await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     let shutdown = || {
         Request::post(format!("/v1/devboxes/{id}/shutdown"))
             .header("authorization", KEY)
@@ -354,9 +252,9 @@ async fn failed_requests_are_not_remembered_so_a_retry_can_succeed() {
             .body(Body::empty())
             .expect("req")
     };
-    assert_eq!(emu.raw(shutdown()).await.status, StatusCode::CONFLICT);
+    assert_eq!(emu.send(shutdown()).await.status, StatusCode::CONFLICT);
     emu.await_snapshot(snap["id"].as_str().expect("id")).await;
-    let reply = emu.raw(shutdown()).await;
+    let reply = emu.send(shutdown()).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json()["status"], "shutdown");
 }
@@ -392,7 +290,7 @@ async fn create_echoes_name_metadata_and_launch_parameters_and_boots_through_eac
         assert!(dbx.get(key).is_some(), "missing {key}");
     }
     let id = dbx["id"].as_str().expect("id");
-    let running = emu.wait_status(id, "running").await;
+    let running = emu.wait_status(id, &["running"]).await;
     let steps: Vec<_> = running["state_transitions"]
         .as_array()
         .expect("transitions")
@@ -415,7 +313,7 @@ async fn create_accepts_half_a_cpu_core_and_echoes_it() {
         .await;
     assert_eq!(dbx["launch_parameters"]["custom_cpu_cores"], 0.5);
     let id = dbx["id"].as_str().expect("id");
-    let got = emu.ok(emu.get(&format!("/v1/devboxes/{id}")).await).await;
+    let got = emu.get(&format!("/v1/devboxes/{id}")).await.ok();
     assert_eq!(got["launch_parameters"]["custom_cpu_cores"], 0.5);
 }
 
@@ -429,7 +327,7 @@ async fn create_and_await_running_answers_once_the_devbox_runs() {
             json!({"name": "quick"}),
         )
         .await;
-    let dbx = emu.ok(reply).await;
+    let dbx = reply.ok();
     assert_eq!(dbx["status"], "running");
     assert_eq!(dbx["name"], "quick");
 }
@@ -441,25 +339,23 @@ async fn list_is_newest_first_with_a_cursor_has_more_and_total_count() {
         emu.create_devbox(json!({ "name": format!("box-{i}") }))
             .await;
     }
-    let page1 = emu.ok(emu.get("/v1/devboxes?limit=2").await).await;
+    let page1 = emu.get("/v1/devboxes?limit=2").await.ok();
     assert_eq!(names(&page1, "devboxes"), ["box-4", "box-3"]);
     assert_eq!(page1["has_more"], true);
     assert_eq!(page1["total_count"], 5);
     let last = page1["devboxes"][1]["id"].as_str().expect("id");
     let page2 = emu
-        .ok(emu
-            .get(&format!("/v1/devboxes?limit=2&starting_after={last}"))
-            .await)
-        .await;
+        .get(&format!("/v1/devboxes?limit=2&starting_after={last}"))
+        .await
+        .ok();
     assert_eq!(names(&page2, "devboxes"), ["box-2", "box-1"]);
     let last = page2["devboxes"][1]["id"].as_str().expect("id");
     let page3 = emu
-        .ok(emu
-            .get(&format!(
-                "/v1/devboxes?limit=2&starting_after={last}&include_total_count=false"
-            ))
-            .await)
-        .await;
+        .get(&format!(
+            "/v1/devboxes?limit=2&starting_after={last}&include_total_count=false"
+        ))
+        .await
+        .ok();
     assert_eq!(names(&page3, "devboxes"), ["box-0"]);
     assert_eq!(page3["has_more"], false);
     assert!(page3["total_count"].is_null());
@@ -470,12 +366,12 @@ async fn list_filters_by_status_and_search_and_rejects_bad_parameters() {
     let emu = Emu::new();
     let a = emu.running_devbox("alpha-runner").await;
     emu.create_devbox(json!({"name": "beta-box"})).await;
-    let running = emu.ok(emu.get("/v1/devboxes?status=running").await).await;
+    let running = emu.get("/v1/devboxes?status=running").await.ok();
     assert_eq!(names(&running, "devboxes"), ["alpha-runner"]);
-    let found = emu.ok(emu.get("/v1/devboxes?search=RUNNER").await).await;
+    let found = emu.get("/v1/devboxes?search=RUNNER").await.ok();
     assert_eq!(found["devboxes"][0]["id"], a.as_str());
     // A hyphen never occurs in ids, so only the name can match.
-    let found = emu.ok(emu.get("/v1/devboxes?name=ta-bo").await).await;
+    let found = emu.get("/v1/devboxes?name=ta-bo").await.ok();
     assert_eq!(names(&found, "devboxes"), ["beta-box"]);
     for bad in [
         "status=sleeping",
@@ -515,12 +411,10 @@ async fn update_is_patch_like() {
         .await;
     let id = dbx["id"].as_str().expect("id");
     let path = format!("/v1/devboxes/{id}");
-    let v = emu
-        .ok(emu.post(&path, json!({"metadata": {"b": "2"}})).await)
-        .await;
+    let v = emu.post(&path, json!({"metadata": {"b": "2"}})).await.ok();
     assert_eq!(v["name"], "n", "omitted name stays");
     assert_eq!(v["metadata"], json!({"b": "2"}), "given metadata replaces");
-    let v = emu.ok(emu.post(&path, json!({"name": ""})).await).await;
+    let v = emu.post(&path, json!({"name": ""})).await.ok();
     assert!(v["name"].is_null(), "empty name clears");
     assert_eq!(v["metadata"], json!({"b": "2"}));
     assert_eq!(
@@ -534,15 +428,17 @@ async fn suspend_and_resume_go_through_their_transitional_states() {
     let emu = Emu::new();
     let id = emu.running_devbox("s").await;
     let v = emu
-        .ok(emu.post_empty(&format!("/v1/devboxes/{id}/suspend")).await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/suspend"))
+        .await
+        .ok();
     assert_eq!(v["status"], "suspending");
-    emu.wait_status(&id, "suspended").await;
+    emu.wait_status(&id, &["suspended"]).await;
     let v = emu
-        .ok(emu.post_empty(&format!("/v1/devboxes/{id}/resume")).await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/resume"))
+        .await
+        .ok();
     assert_eq!(v["status"], "resuming");
-    let v = emu.wait_status(&id, "running").await;
+    let v = emu.wait_status(&id, &["running"]).await;
     let steps: Vec<_> = v["state_transitions"]
         .as_array()
         .expect("transitions")
@@ -595,18 +491,16 @@ async fn shutdown_is_409_while_a_snapshot_is_in_progress_unless_forced() {
     let emu = Emu::new();
     let id = emu.running_devbox("s").await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     let reply = emu.post_empty(&format!("/v1/devboxes/{id}/shutdown")).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert!(should_not_retry(&reply));
     let v = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/shutdown?force=true"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/shutdown?force=true"))
+        .await
+        .ok();
     assert_eq!(v["status"], "shutdown");
     assert_eq!(v["shutdown_reason"], "api_shutdown");
     assert!(v["end_time_ms"].is_i64());
@@ -626,8 +520,9 @@ async fn shutdown_succeeds_once_the_snapshot_completes() {
     let snap = emu.snapshot(&id, json!({})).await;
     emu.await_snapshot(snap["id"].as_str().expect("id")).await;
     let v = emu
-        .ok(emu.post_empty(&format!("/v1/devboxes/{id}/shutdown")).await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/shutdown"))
+        .await
+        .ok();
     assert_eq!(v["status"], "shutdown");
 }
 
@@ -636,10 +531,9 @@ async fn keep_alive_answers_an_empty_object() {
     let emu = Emu::new();
     let id = emu.running_devbox("k").await;
     let v = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/keep_alive"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/keep_alive"))
+        .await
+        .ok();
     assert_eq!(v, json!({}));
     assert_eq!(
         emu.post_empty("/v1/devboxes/dbx_nope/keep_alive")
@@ -754,10 +648,9 @@ async fn sync_snapshot_answers_once_complete() {
     let emu = Emu::new();
     let id = emu.running_devbox("snap").await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk"))
+        .await
+        .ok();
     let status = emu.snapshot_status(snap["id"].as_str().expect("id")).await;
     assert_eq!(status["status"], "complete");
     assert!(snap["size_bytes"].is_u64());
@@ -768,16 +661,14 @@ async fn a_forced_snapshot_failure_ends_in_error_with_a_message() {
     let emu = Emu::new();
     let id = emu.running_devbox("snap").await;
     let faults = emu
-        .ok(emu
-            .post("/_emulator/faults", json!({"fail_next_snapshots": 2}))
-            .await)
-        .await;
+        .post("/_emulator/faults", json!({"fail_next_snapshots": 2}))
+        .await
+        .ok();
     assert_eq!(faults["fail_next_snapshots"], 2);
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     let done = emu.await_snapshot(snap["id"].as_str().expect("id")).await;
     assert_eq!(done["status"], "error");
     assert!(
@@ -794,10 +685,9 @@ async fn a_forced_snapshot_failure_ends_in_error_with_a_message() {
     assert!(should_not_retry(&reply));
     // Then snapshots succeed again.
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     assert_eq!(
         emu.await_snapshot(snap["id"].as_str().expect("id")).await["status"],
         "complete"
@@ -812,21 +702,22 @@ async fn a_refused_snapshot_request_does_not_use_up_a_forced_failure() {
     // A suspended devbox stays suspended until resumed, so the refusal does not
     // depend on how fast this test runs (a booting one may be running already).
     let id = emu.running_devbox("r").await;
-    emu.ok(emu.post_empty(&format!("/v1/devboxes/{id}/suspend")).await)
-        .await;
-    emu.wait_status(&id, "suspended").await;
+    emu.post_empty(&format!("/v1/devboxes/{id}/suspend"))
+        .await
+        .ok();
+    emu.wait_status(&id, &["suspended"]).await;
     let refused = emu
         .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    emu.ok(emu.post_empty(&format!("/v1/devboxes/{id}/resume")).await)
-        .await;
-    emu.wait_status(&id, "running").await;
+    emu.post_empty(&format!("/v1/devboxes/{id}/resume"))
+        .await
+        .ok();
+    emu.wait_status(&id, &["running"]).await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     let done = emu.await_snapshot(snap["id"].as_str().expect("id")).await;
     assert_eq!(
         done["status"], "error",
@@ -874,58 +765,48 @@ async fn snapshot_list_filters_by_devbox_metadata_and_blueprint_and_pages() {
     ] {
         emu.snapshot(dbx, json!({"name": name, "metadata": {"env": env, "snapdeck.pinned": if name == "a2" {"true"} else {"false"}}})).await;
     }
-    let all = emu.ok(emu.get("/v1/devboxes/disk_snapshots").await).await;
+    let all = emu.get("/v1/devboxes/disk_snapshots").await.ok();
     assert_eq!(names(&all, "snapshots"), ["b1", "a3", "a2", "a1"]);
     assert_eq!(all["total_count"], 4);
     let of_a = emu
-        .ok(emu
-            .get(&format!("/v1/devboxes/disk_snapshots?devbox_id={a}"))
-            .await)
-        .await;
+        .get(&format!("/v1/devboxes/disk_snapshots?devbox_id={a}"))
+        .await
+        .ok();
     assert_eq!(names(&of_a, "snapshots"), ["a3", "a2", "a1"]);
     let dev = emu
-        .ok(emu
-            .get("/v1/devboxes/disk_snapshots?metadata%5Benv%5D=dev")
-            .await)
-        .await;
+        .get("/v1/devboxes/disk_snapshots?metadata%5Benv%5D=dev")
+        .await
+        .ok();
     assert_eq!(names(&dev, "snapshots"), ["b1", "a1"]);
     let literal = emu
-        .ok(emu
-            .get("/v1/devboxes/disk_snapshots?metadata[snapdeck.pinned]=true")
-            .await)
-        .await;
+        .get("/v1/devboxes/disk_snapshots?metadata[snapdeck.pinned]=true")
+        .await
+        .ok();
     assert_eq!(names(&literal, "snapshots"), ["a2"]);
     let any = emu
-        .ok(emu
-            .get(&format!(
-                "/v1/devboxes/disk_snapshots?devbox_id={a}&metadata[env][in]=dev,prod"
-            ))
-            .await)
-        .await;
+        .get(&format!(
+            "/v1/devboxes/disk_snapshots?devbox_id={a}&metadata[env][in]=dev,prod"
+        ))
+        .await
+        .ok();
     assert_eq!(names(&any, "snapshots"), ["a2", "a1"]);
-    let page = emu
-        .ok(emu.get("/v1/devboxes/disk_snapshots?limit=3").await)
-        .await;
+    let page = emu.get("/v1/devboxes/disk_snapshots?limit=3").await.ok();
     assert_eq!(page["has_more"], true);
     let last = page["snapshots"][2]["id"].as_str().expect("id");
     let rest = emu
-        .ok(emu
-            .get(&format!(
-                "/v1/devboxes/disk_snapshots?limit=3&starting_after={last}"
-            ))
-            .await)
-        .await;
+        .get(&format!(
+            "/v1/devboxes/disk_snapshots?limit=3&starting_after={last}"
+        ))
+        .await
+        .ok();
     assert_eq!(names(&rest, "snapshots"), ["a1"]);
     assert_eq!(rest["has_more"], false);
     let none = emu
-        .ok(emu
-            .get("/v1/devboxes/disk_snapshots?source_blueprint_id=bpt_nope")
-            .await)
-        .await;
+        .get("/v1/devboxes/disk_snapshots?source_blueprint_id=bpt_nope")
+        .await
+        .ok();
     assert_eq!(none["total_count"], 0);
-    let search = emu
-        .ok(emu.get("/v1/devboxes/disk_snapshots?search=A2").await)
-        .await;
+    let search = emu.get("/v1/devboxes/disk_snapshots?search=A2").await.ok();
     // Search matches names and ids, case-insensitively; a random id may contain "a2" too.
     let expected: Vec<String> = all["snapshots"]
         .as_array()
@@ -962,9 +843,7 @@ async fn snapshot_update_replaces_name_commit_message_and_metadata() {
         "/v1/devboxes/disk_snapshots/{}",
         snap["id"].as_str().expect("id")
     );
-    let v = emu
-        .ok(emu.post(&path, json!({"metadata": {"b": "2"}})).await)
-        .await;
+    let v = emu.post(&path, json!({"metadata": {"b": "2"}})).await.ok();
     assert_eq!(v["metadata"], json!({"b": "2"}));
     assert!(
         v["name"].is_null(),
@@ -972,13 +851,12 @@ async fn snapshot_update_replaces_name_commit_message_and_metadata() {
     );
     assert!(v["commit_message"].is_null());
     let v = emu
-        .ok(emu
-            .post(
-                &path,
-                json!({"name": "n2", "commit_message": "c2", "metadata": {"b": "2"}}),
-            )
-            .await)
-        .await;
+        .post(
+            &path,
+            json!({"name": "n2", "commit_message": "c2", "metadata": {"b": "2"}}),
+        )
+        .await
+        .ok();
     assert_eq!(v["name"], "n2");
     assert_eq!(
         emu.post("/v1/devboxes/disk_snapshots/snp_nope", json!({}))
@@ -993,19 +871,18 @@ async fn delete_is_409_until_complete_then_status_says_deleted_and_the_list_forg
     let emu = Emu::new();
     let id = emu.running_devbox("d").await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     let sid = snap["id"].as_str().expect("id");
     let delete = format!("/v1/devboxes/disk_snapshots/{sid}/delete");
     let reply = emu.post_empty(&delete).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert!(should_not_retry(&reply));
     emu.await_snapshot(sid).await;
-    assert_eq!(emu.ok(emu.post_empty(&delete).await).await, json!({}));
+    assert_eq!(emu.post_empty(&delete).await.ok(), json!({}));
     assert_eq!(emu.snapshot_status(sid).await["status"], "deleted");
-    let list = emu.ok(emu.get("/v1/devboxes/disk_snapshots").await).await;
+    let list = emu.get("/v1/devboxes/disk_snapshots").await.ok();
     assert_eq!(list["total_count"], 0);
     assert_eq!(emu.post_empty(&delete).await.status, StatusCode::NOT_FOUND);
     // A deleted snapshot cannot start a devbox.
@@ -1020,10 +897,9 @@ async fn deleting_an_errored_snapshot_is_a_409() {
     emu.post("/_emulator/faults", json!({"fail_next_snapshots": 1}))
         .await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     let sid = snap["id"].as_str().expect("id");
     emu.await_snapshot(sid).await;
     let reply = emu
@@ -1042,23 +918,21 @@ async fn a_devbox_created_from_a_snapshot_starts_with_exactly_its_files() {
         let id = id.clone();
         let emu = &emu;
         async move {
-            emu.ok(emu
-                .post(
-                    &format!("/v1/devboxes/{id}/write_file_contents"),
-                    json!({"file_path": path, "contents": contents}),
-                )
-                .await)
-                .await
+            emu.post(
+                &format!("/v1/devboxes/{id}/write_file_contents"),
+                json!({"file_path": path, "contents": contents}),
+            )
+            .await
+            .ok()
         }
     };
     let detail = write("notes.txt", "v1").await;
     assert_eq!(detail["exit_status"], 0);
     assert_eq!(detail["devbox_id"], id.as_str());
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk"))
+        .await
+        .ok();
     // Changes after the snapshot are not in it.
     write("notes.txt", "v2").await;
     write("/tmp/later.txt", "later").await;
@@ -1068,7 +942,7 @@ async fn a_devbox_created_from_a_snapshot_starts_with_exactly_its_files() {
         .await;
     assert_eq!(restored["snapshot_id"], snap["id"]);
     let rid = restored["id"].as_str().expect("id");
-    emu.wait_status(rid, "running").await;
+    emu.wait_status(rid, &["running"]).await;
     let read = |dbx: String, path: &'static str| {
         let emu = &emu;
         async move {
@@ -1141,10 +1015,9 @@ async fn creating_from_an_unfinished_snapshot_or_from_two_sources_is_a_400() {
     let emu = Emu::new();
     let id = emu.running_devbox("src").await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{id}/snapshot_disk_async"))
+        .await
+        .ok();
     let reply = emu
         .post("/v1/devboxes", json!({"snapshot_id": snap["id"]}))
         .await;
@@ -1164,13 +1037,12 @@ async fn creating_from_an_unfinished_snapshot_or_from_two_sources_is_a_400() {
 async fn a_blueprint_builds_and_starts_devboxes_by_id_or_name() {
     let emu = Emu::new();
     let bp = emu
-        .ok(emu
-            .post(
-                "/v1/blueprints",
-                json!({"name": "py", "system_setup_commands": ["pip install uv"]}),
-            )
-            .await)
-        .await;
+        .post(
+            "/v1/blueprints",
+            json!({"name": "py", "system_setup_commands": ["pip install uv"]}),
+        )
+        .await
+        .ok();
     let bid = bp["id"].as_str().expect("id");
     assert!(bid.starts_with("bpt_"));
     assert_eq!(bp["status"], "queued");
@@ -1187,9 +1059,7 @@ async fn a_blueprint_builds_and_starts_devboxes_by_id_or_name() {
     );
     let mut built = json!(null);
     for _ in 0..100 {
-        built = emu
-            .ok(emu.get(&format!("/v1/blueprints/{bid}")).await)
-            .await;
+        built = emu.get(&format!("/v1/blueprints/{bid}")).await.ok();
         if built["status"] == "build_complete" {
             break;
         }
@@ -1203,20 +1073,17 @@ async fn a_blueprint_builds_and_starts_devboxes_by_id_or_name() {
     assert_eq!(by_name["blueprint_id"], bid);
     // Snapshots of it name the blueprint as their source.
     let dbx = by_name["id"].as_str().expect("id");
-    emu.wait_status(dbx, "running").await;
+    emu.wait_status(dbx, &["running"]).await;
     let snap = emu
-        .ok(emu
-            .post_empty(&format!("/v1/devboxes/{dbx}/snapshot_disk_async"))
-            .await)
-        .await;
+        .post_empty(&format!("/v1/devboxes/{dbx}/snapshot_disk_async"))
+        .await
+        .ok();
     assert_eq!(snap["source_blueprint_id"], bid);
-    let list = emu.ok(emu.get("/v1/blueprints?name=py").await).await;
+    let list = emu.get("/v1/blueprints?name=py").await.ok();
     assert_eq!(list["blueprints"][0]["id"], bid);
-    let built = emu
-        .ok(emu.get("/v1/blueprints?status=build_complete").await)
-        .await;
+    let built = emu.get("/v1/blueprints?status=build_complete").await.ok();
     assert_eq!(built["total_count"], 1);
-    let queued = emu.ok(emu.get("/v1/blueprints?status=queued").await).await;
+    let queued = emu.get("/v1/blueprints?status=queued").await.ok();
     assert_eq!(queued["total_count"], 0);
     assert_eq!(
         emu.post("/v1/devboxes", json!({"blueprint_name": "nope"}))
@@ -1241,22 +1108,20 @@ async fn a_blueprint_builds_and_starts_devboxes_by_id_or_name() {
 async fn a_blueprint_whose_setup_fails_ends_failed() {
     let emu = Emu::new();
     let bp = emu
-        .ok(emu
-            .post(
-                "/v1/blueprints",
-                json!({"name": "broken", "system_setup_commands": ["false"]}),
-            )
-            .await)
-        .await;
+        .post(
+            "/v1/blueprints",
+            json!({"name": "broken", "system_setup_commands": ["false"]}),
+        )
+        .await
+        .ok();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let v = emu
-        .ok(emu
-            .get(&format!(
-                "/v1/blueprints/{}",
-                bp["id"].as_str().expect("id")
-            ))
-            .await)
-        .await;
+        .get(&format!(
+            "/v1/blueprints/{}",
+            bp["id"].as_str().expect("id")
+        ))
+        .await
+        .ok();
     assert_eq!(v["status"], "failed");
     assert_eq!(
         emu.post("/v1/blueprints", json!({"dockerfile": "FROM x"}))
@@ -1271,33 +1136,30 @@ async fn a_blueprint_whose_setup_fails_ends_failed() {
 #[tokio::test]
 async fn injected_faults_hit_v1_but_never_healthz_or_the_control_endpoint() {
     let emu = Emu::new();
-    emu.ok(emu
-        .post("/_emulator/faults", json!({"fault_5xx_rate": 1.0}))
-        .await)
-        .await;
+    emu.post("/_emulator/faults", json!({"fault_5xx_rate": 1.0}))
+        .await
+        .ok();
     let reply = emu.get("/v1/devboxes").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(reply.json()["message"].is_string());
     assert_eq!(emu.get("/healthz").await.status, StatusCode::OK);
-    emu.ok(emu
-        .post(
-            "/_emulator/faults",
-            json!({"fault_5xx_rate": 0.0, "fault_429_rate": 1.0, "fault_retry_after_s": 2}),
-        )
-        .await)
-        .await;
+    emu.post(
+        "/_emulator/faults",
+        json!({"fault_5xx_rate": 0.0, "fault_429_rate": 1.0, "fault_retry_after_s": 2}),
+    )
+    .await
+    .ok();
     let reply = emu.get("/v1/devboxes").await;
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(reply.headers["retry-after"], "2");
     let cleared = emu
-        .ok(emu
-            .raw(
-                Request::delete("/_emulator/faults")
-                    .body(Body::empty())
-                    .expect("req"),
-            )
-            .await)
-        .await;
+        .send(
+            Request::delete("/_emulator/faults")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await
+        .ok();
     assert_eq!(cleared["fault_429_rate"], 0.0);
     assert_eq!(emu.get("/v1/devboxes").await.status, StatusCode::OK);
     assert_eq!(
@@ -1318,10 +1180,9 @@ async fn injected_faults_hit_v1_but_never_healthz_or_the_control_endpoint() {
 #[tokio::test]
 async fn injected_latency_delays_api_calls_only() {
     let emu = Emu::new();
-    emu.ok(emu
-        .post("/_emulator/faults", json!({"fault_latency_ms": 150}))
-        .await)
-        .await;
+    emu.post("/_emulator/faults", json!({"fault_latency_ms": 150}))
+        .await
+        .ok();
     let started = std::time::Instant::now();
     assert_eq!(emu.get("/v1/devboxes").await.status, StatusCode::OK);
     assert!(started.elapsed() >= Duration::from_millis(150));
@@ -1334,11 +1195,9 @@ async fn injected_latency_delays_api_calls_only() {
 async fn reset_wipes_the_account_and_can_seed_the_demo() {
     let emu = Emu::new();
     emu.create_devbox(json!({})).await;
-    let counts = emu.ok(emu.post_empty("/_emulator/reset").await).await;
+    let counts = emu.post_empty("/_emulator/reset").await.ok();
     assert_eq!(counts["devboxes"], 0);
-    let counts = emu
-        .ok(emu.post_empty("/_emulator/reset?seed=demo").await)
-        .await;
+    let counts = emu.post_empty("/_emulator/reset?seed=demo").await.ok();
     assert_eq!(counts["devboxes"], 12);
     assert_eq!(
         emu.post_empty("/_emulator/reset?seed=lots").await.status,
@@ -1351,7 +1210,7 @@ async fn reset_wipes_the_account_and_can_seed_the_demo() {
 #[tokio::test]
 async fn the_demo_seed_has_varied_states_lineage_a_pinned_and_a_failed_snapshot() {
     let emu = Emu::with(Config::default(), true);
-    let devboxes = emu.ok(emu.get("/v1/devboxes?limit=100").await).await;
+    let devboxes = emu.get("/v1/devboxes?limit=100").await.ok();
     let list = devboxes["devboxes"].as_array().expect("devboxes");
     assert_eq!(list.len(), 12);
     let statuses: std::collections::BTreeSet<_> = list
@@ -1365,16 +1224,13 @@ async fn the_demo_seed_has_varied_states_lineage_a_pinned_and_a_failed_snapshot(
         list.iter().filter(|d| d["snapshot_id"].is_string()).count() >= 2,
         "lineage"
     );
-    let snaps = emu
-        .ok(emu.get("/v1/devboxes/disk_snapshots?limit=100").await)
-        .await;
+    let snaps = emu.get("/v1/devboxes/disk_snapshots?limit=100").await.ok();
     let snaps = snaps["snapshots"].as_array().expect("snapshots");
     assert!(snaps.len() >= 20);
     let pinned = emu
-        .ok(emu
-            .get("/v1/devboxes/disk_snapshots?metadata[snapdeck.pinned]=true")
-            .await)
-        .await;
+        .get("/v1/devboxes/disk_snapshots?metadata[snapdeck.pinned]=true")
+        .await
+        .ok();
     assert_eq!(pinned["total_count"], 1);
     let mut errors = 0;
     for s in snaps {
@@ -1388,6 +1244,6 @@ async fn the_demo_seed_has_varied_states_lineage_a_pinned_and_a_failed_snapshot(
         }
     }
     assert_eq!(errors, 1);
-    let blueprints = emu.ok(emu.get("/v1/blueprints").await).await;
+    let blueprints = emu.get("/v1/blueprints").await.ok();
     assert_eq!(blueprints["total_count"], 2);
 }

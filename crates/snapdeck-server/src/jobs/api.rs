@@ -1,6 +1,7 @@
 //! `/_snapdeck/jobs`: create, list, read, follow (server-sent events) and cancel jobs.
 //! Behind the same Bearer check as `/v1`; answers and errors are JSON like the rest.
 
+use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use futures::stream;
-use snapdeck_core::bulk::{BulkRun, Confirmed};
+use snapdeck_core::bulk::{BulkRun, Confirmed, confirmed_from_plan};
 use snapdeck_core::jobs::{
     DeleteSpec, EVENT_ITEM, EVENT_JOB, Job, JobList, JobProgress, JobSpec, JobStatus, JobSummary,
     NewJob, SERVER_CONCURRENCY,
@@ -44,7 +45,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 /// The running [`Jobs`], or a 503 on a server started without them.
-struct Running(Jobs);
+pub(crate) struct Running(pub(crate) Jobs);
 
 impl<S: Send + Sync> FromRequestParts<S> for Running {
     type Rejection = Error;
@@ -62,7 +63,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Running {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The caller's Bearer key, if it sent one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -186,23 +188,26 @@ fn delete_run(db: &super::db::JobDb, spec: &DeleteSpec) -> Result<BulkRun> {
             let plan = db.plan(plan_job)?.ok_or_else(|| {
                 Error::Unprocessable(format!("{plan_job} is not a finished plan job"))
             })?;
-            let mut picked = Vec::with_capacity(spec.snapshot_ids.len());
-            for id in &spec.snapshot_ids {
-                let Some(item) = plan.to_delete().find(|i| &i.snapshot.id == id) else {
-                    return Err(Error::Unprocessable(format!(
-                        "{id} is not one of the deletes of plan {plan_job}: a run deletes \
-                         only what its plan deletes"
-                    )));
-                };
-                picked.push(Confirmed {
-                    snapshot_id: item.snapshot.id.clone(),
-                    source_devbox_id: item.snapshot.source_devbox_id.clone(),
-                    name: item.snapshot.name.clone(),
-                    size_bytes: item.snapshot.size_bytes,
-                    status: item.status,
-                });
+            let deletes: BTreeSet<&str> =
+                plan.to_delete().map(|i| i.snapshot.id.as_str()).collect();
+            if let Some(id) = spec
+                .snapshot_ids
+                .iter()
+                .find(|id| !deletes.contains(id.as_str()))
+            {
+                return Err(Error::Unprocessable(format!(
+                    "{id} is not one of the deletes of plan {plan_job}: a run deletes \
+                     only what its plan deletes"
+                )));
             }
-            picked
+            // What the person left unticked: the plan's deletes they did not pick. A
+            // snapshot picked twice is still one item.
+            let picked: BTreeSet<&str> = spec.snapshot_ids.iter().map(String::as_str).collect();
+            let unticked: BTreeSet<String> = deletes
+                .difference(&picked)
+                .map(|id| (*id).to_owned())
+                .collect();
+            confirmed_from_plan(&plan, &unticked)
         }
         None => spec.confirmed.clone(),
     };
@@ -221,17 +226,7 @@ fn delete_run(db: &super::db::JobDb, spec: &DeleteSpec) -> Result<BulkRun> {
 
 /// `GET /_snapdeck/jobs?limit=N` (default 50): the newest jobs, newest first.
 async fn list_jobs(Running(jobs): Running, params: Params) -> Result<Json<JobList>> {
-    let limit = match params.non_empty("limit") {
-        None => 50,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                Error::BadRequest(format!("limit must be a positive integer, got {v:?}"))
-            })?
-            .min(MAX_LIST),
-    };
+    let limit = crate::query::limit_within(&params, 50, MAX_LIST)?;
     Ok(Json(JobList {
         jobs: jobs.db().list(limit)?,
     }))

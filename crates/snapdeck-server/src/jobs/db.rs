@@ -1,6 +1,7 @@
 //! The jobs' SQLite tables: each job's summary, spec and plan, each delete item's state
 //! (written before its delete is sent, so a restart knows what may have happened), and
-//! the cache of terminal snapshot statuses that lets a second plan skip their calls.
+//! the cache of terminal snapshot statuses that lets a second plan skip their calls, and
+//! the audit trail (what the jobs deleted or skipped, and what the app recorded).
 //!
 //! They live in the server's database file (`--data/snapdeck.sqlite`) on a connection of
 //! their own: the emulator's store keeps its own connection under its own lock, and
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use snapdeck_api::{Snapshot, SnapshotStatus};
+use snapdeck_core::audit::{AuditEntry, AuditFilter, Named};
 use snapdeck_core::bulk::{BulkItem, BulkRun};
 use snapdeck_core::jobs::{Job, JobSpec, JobSummary};
 use snapdeck_core::retention::CleanupPlan;
@@ -30,6 +32,11 @@ CREATE TABLE IF NOT EXISTS job_items (
 CREATE TABLE IF NOT EXISTS job_status_cache (
     snapshot_id TEXT NOT NULL, create_time_ms INTEGER NOT NULL, status TEXT NOT NULL,
     PRIMARY KEY (snapshot_id, create_time_ms));
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, at_ms INTEGER NOT NULL,
+    actor TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL, job_id TEXT,
+    entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at_ms, seq);
 ";
 
 /// The jobs' connection.
@@ -129,19 +136,70 @@ impl JobDb {
         put_summary(&self.conn, summary)
     }
 
-    /// Writes changed items and the summary together, so what a reader sees (and what a
-    /// restart resumes from) is always one consistent moment of the run.
+    /// Writes changed items, the audit entries of those that settled and the summary
+    /// together, so what a reader sees (and what a restart resumes from) is always one
+    /// consistent moment of the run, and every settled item is in the audit once.
     pub fn put_progress(
         &mut self,
         summary: &JobSummary,
         changed: &[(usize, &BulkItem)],
+        audit: &[AuditEntry],
     ) -> Result<()> {
         self.transaction(|tx| {
             for (n, item) in changed {
                 put_item(tx, &summary.id, *n, item)?;
             }
+            for entry in audit {
+                put_audit(tx, entry)?;
+            }
             put_summary(tx, summary)
         })
+    }
+
+    /// Stores entries (one transaction); an entry whose id is stored already is left as
+    /// it was. How many were new.
+    pub fn record_audit(&mut self, entries: &[AuditEntry]) -> Result<usize> {
+        self.transaction(|tx| {
+            let mut added = 0;
+            for entry in entries {
+                added += put_audit(tx, entry)?;
+            }
+            Ok(added)
+        })
+    }
+
+    /// The newest entries that match `filter`, newest first: at most `limit`, and
+    /// whether more matched. The plain columns narrow the scan; `filter` decides.
+    pub fn audit(&self, filter: &AuditFilter, limit: usize) -> Result<(Vec<AuditEntry>, bool)> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entry FROM audit \
+             WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2) \
+               AND (?3 IS NULL OR outcome = ?3) AND (?4 IS NULL OR at_ms >= ?4) \
+               AND (?5 IS NULL OR at_ms < ?5) \
+             ORDER BY at_ms DESC, seq DESC",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                filter.actor.map(Named::as_str),
+                filter.action.map(Named::as_str),
+                filter.outcome.map(Named::as_str),
+                filter.since_ms,
+                filter.until_ms
+            ],
+            |row| row.get::<_, String>(0),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let entry: AuditEntry = serde_json::from_str(&row?)?;
+            if !filter.matches(&entry) {
+                continue;
+            }
+            if out.len() == limit {
+                return Ok((out, true));
+            }
+            out.push(entry);
+        }
+        Ok((out, false))
     }
 
     /// Stores a plan job's result with its final summary.
@@ -339,4 +397,22 @@ fn put_item(conn: &Connection, job_id: &str, n: usize, item: &BulkItem) -> Resul
         serde_json::to_string(item)?
     ])?;
     Ok(())
+}
+
+/// 1 when the entry is new, 0 when its id was stored before.
+fn put_audit(conn: &Connection, entry: &AuditEntry) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO audit (id, at_ms, actor, action, outcome, job_id, entry) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            entry.id,
+            entry.at_ms,
+            entry.actor.as_str(),
+            entry.action.as_str(),
+            entry.outcome.as_str(),
+            entry.job_id,
+            serde_json::to_string(entry)?
+        ])?)
 }

@@ -16,6 +16,9 @@
 //!   nothing is deleted twice and nothing outside the confirmed set ever is.
 //! * Terminal snapshot statuses are cached, so a second plan makes no status call for
 //!   them.
+//! * Every item a delete job settles is written to the audit trail (`crate::audit`) in
+//!   the same transaction as its state: deleted, failed with the error, skipped with the
+//!   re-check's reason, or cancelled.
 //!
 //! [`Jobs`] is the handle; the router reaches it as an `Extension` (see [`Jobs::layer`]), so
 //! `app(state)` mounts the routes whether or not jobs run (without them the routes
@@ -32,12 +35,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::{Extension, Router};
+use snapdeck_core::audit::{AuditEntry, AuditFilter};
 pub use snapdeck_core::jobs::SERVER_CONCURRENCY;
 use snapdeck_core::jobs::{ItemEvent, JobSummary};
 use tokio::sync::{Notify, broadcast, mpsc};
 
 pub use api::router;
+pub(crate) use api::{Running, bearer};
 use db::JobDb;
+pub use transport::Loopback;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -177,6 +183,21 @@ impl Jobs {
         lock(&self.0.caller_keys)
             .insert(id.to_owned(), key.to_owned())
             .is_none()
+    }
+
+    /// Stores audit entries of actions done elsewhere (the app, through this server);
+    /// how many were new (an id stored before is left as it was).
+    pub(crate) fn record_audit(&self, entries: &[AuditEntry]) -> Result<usize> {
+        self.db().record_audit(entries)
+    }
+
+    /// The newest `limit` audit entries matching `filter`, and whether more match.
+    pub(crate) fn audit(
+        &self,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, bool)> {
+        self.db().audit(filter, limit)
     }
 
     fn start_job(&self, id: &str) {

@@ -9,6 +9,7 @@ use axum::Router;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use snapdeck_api::endpoints::ListSnapshots;
 use snapdeck_api::{Client, Snapshot, SnapshotStatus};
+use snapdeck_core::audit::{self, Actor, AuditEntry};
 use snapdeck_core::bulk::{BulkRun, ItemState};
 use snapdeck_core::jobs::{
     DeleteSpec, ItemEvent, JobProgress, JobSpec, JobStatus, JobSummary, SERVER_CONCURRENCY,
@@ -42,7 +43,7 @@ pub(super) fn serve(jobs: Jobs, router: Router, mut starts: mpsc::UnboundedRecei
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let transport = Loopback::new(router);
+        let transport = Loopback::for_jobs(router);
         let running: Rc<RefCell<HashSet<String>>> = Rc::default();
         let unfinished = jobs.db().unfinished();
         match unfinished {
@@ -233,11 +234,14 @@ fn plan_of(
     retention::plan(policy, snapshots, statuses, now_ms())
 }
 
-/// Writes the run down at every step, and tells followers.
+/// Writes the run down at every step (with an audit entry for each item that settles),
+/// and tells followers.
 struct Persist<'a> {
     jobs: &'a Jobs,
     summary: &'a mut JobSummary,
     cancel: &'a CancelFlag,
+    /// The run's policy in words, for its audit entries.
+    policy: String,
     /// Each item's state as last written.
     written: Vec<ItemState>,
     last_emit: Option<Instant>,
@@ -258,8 +262,23 @@ impl Observer for Persist<'_> {
         }
         self.summary.progress = JobProgress::of_run(&run.counts());
         self.summary.cancel_requested |= self.cancel.is_requested();
-        self.summary.updated_at_ms = now_ms();
-        if let Err(e) = self.jobs.db().put_progress(self.summary, &changed) {
+        let now = now_ms();
+        self.summary.updated_at_ms = now;
+        let audit: Vec<AuditEntry> = changed
+            .iter()
+            .filter_map(|&(n, item)| {
+                AuditEntry::of_delete(
+                    item,
+                    // One entry per item, however often the item is written again.
+                    format!("aud_{}_{n}", self.summary.id),
+                    now,
+                    Actor::Server,
+                    Some(self.summary.id.clone()),
+                    Some(self.policy.clone()),
+                )
+            })
+            .collect();
+        if let Err(e) = self.jobs.db().put_progress(self.summary, &changed, &audit) {
             tracing::error!(job = %self.summary.id, error = %e, "cannot write the run");
             self.failed = Some(e);
             return;
@@ -317,10 +336,15 @@ async fn run_delete(
         // may have been sent makes "gone" count as done, never as a second delete.
         run.resume_after_interruption();
     }
+    let policy = summary
+        .policy
+        .as_ref()
+        .map_or_else(|| audit::HAND_PICKED.to_owned(), RetentionPolicy::describe);
     let mut observer = Persist {
         jobs,
         summary: &mut *summary,
         cancel,
+        policy,
         written,
         last_emit: None,
         failed: None,

@@ -6,8 +6,12 @@
 //! upstream with the proxy's key and header rules. One code path for both.
 //!
 //! A semaphore bounds the requests of all jobs together, on top of each run's own bound.
+//!
+//! This is the one `Transport` that drives the router in process: the contract tests
+//! (`testing::InProcessTransport`) and the jobs tests use it too, so what they check is
+//! what the jobs send.
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -22,20 +26,29 @@ pub const TOTAL_IN_FLIGHT: usize = 64;
 /// The base URL jobs' clients use; only the path and query reach the router.
 pub const LOOPBACK_BASE: &str = "http://snapdeck-jobs.internal";
 
-/// A [`Transport`] that hands requests to the server's router. Lives on the jobs'
-/// thread (its futures are `!Send`, which the trait allows).
+/// A [`Transport`] that hands requests to a router, without a socket. Clones share one
+/// bound on the requests in flight, if it has one.
 #[derive(Clone)]
 pub struct Loopback {
     router: Router,
-    permits: Rc<Semaphore>,
+    permits: Option<Arc<Semaphore>>,
 }
 
 impl Loopback {
-    /// In front of `router` (the server's `app`, without the jobs layer).
+    /// In front of `router`, with no bound of its own (tests, in-process clients).
     pub fn new(router: Router) -> Self {
         Self {
             router,
-            permits: Rc::new(Semaphore::new(TOTAL_IN_FLIGHT)),
+            permits: None,
+        }
+    }
+
+    /// In front of `router` (the server's `app`, without the jobs layer), at most
+    /// [`TOTAL_IN_FLIGHT`] requests at once across every clone: what the jobs use.
+    pub fn for_jobs(router: Router) -> Self {
+        Self {
+            router,
+            permits: Some(Arc::new(Semaphore::new(TOTAL_IN_FLIGHT))),
         }
     }
 
@@ -55,11 +68,15 @@ impl Loopback {
         let request = builder
             .body(req.body.map_or_else(Body::empty, Body::from))
             .map_err(|e| TransportError::Network(e.to_string()))?;
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| TransportError::Aborted)?;
+        let _permit = match &self.permits {
+            Some(permits) => Some(
+                permits
+                    .acquire()
+                    .await
+                    .map_err(|_| TransportError::Aborted)?,
+            ),
+            None => None,
+        };
         let response = match self.router.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
