@@ -5,6 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use snapdeck_api::{ApiError, Metadata, PINNED_KEY, SnapshotParams};
 use snapdeck_core::audit::{
@@ -538,4 +539,40 @@ async fn a_proxy_keeps_the_audit_of_its_jobs_beside_them() {
     assert_eq!(actors, [Actor::Server, Actor::ThisBrowser], "{trail:#?}");
     assert_eq!(trail[0].outcome, Outcome::Done);
     assert_eq!(trail[0].job_id.as_deref(), Some(run.summary.id.as_str()));
+}
+
+#[tokio::test]
+async fn a_delete_the_api_refuses_is_audited_as_failed_with_the_error() {
+    // An upstream that refuses every delete (as a real API would for a key without the
+    // right), and answers everything else.
+    let upstream = state(QUICK, Config::default(), false).expect("upstream");
+    let refusing = snapdeck_server::app(upstream).layer(axum::middleware::from_fn(
+        |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            if req.uri().path().ends_with("/delete") {
+                let refusal = json!({"message": "deleting snapshots is not allowed for this key"});
+                return (StatusCode::FORBIDDEN, axum::Json(refusal)).into_response();
+            }
+            next.run(req).await
+        },
+    ));
+    let emu = JobsEmu::proxy_to(refusing).await;
+    let (dbx, _) = emu.devbox_with("refused", 3).await;
+    let plan = emu.planned("r-plan", keep_newest(&dbx, 1)).await;
+    let run = emu.run_all("r-run", &plan).await;
+    assert_eq!(run.summary.progress.failed, 2);
+    let failed = emu
+        .audit(AuditFilter {
+            outcome: Some(Outcome::Failed),
+            ..AuditFilter::default()
+        })
+        .await;
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    for entry in &failed {
+        let reason = entry.reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("deleting snapshots is not allowed for this key"),
+            "{reason}"
+        );
+        assert_eq!(entry.job_id.as_deref(), Some(run.summary.id.as_str()));
+    }
 }

@@ -3,7 +3,7 @@
 //! and what any real client does ([`client`]).
 
 // Each test binary compiles this module and uses only the part it needs.
-#![allow(dead_code, unused_imports, unused_macros)]
+#![allow(dead_code, unused_imports)]
 
 pub mod client;
 pub mod emu;
