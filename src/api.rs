@@ -21,6 +21,7 @@ use snapdeck_api::{
 use wasm_bindgen::JsCast;
 
 pub use snapdeck_api::ApiError;
+use snapdeck_core::audit::{AuditFilter, AuditList, ListAudit};
 use snapdeck_core::jobs::{
     CancelJob, CreateJob, GetJob, JOBS_PATH, Job, JobSummary, JobsCapability, ListJobs, NewJob,
 };
@@ -145,6 +146,8 @@ pub fn provide_api(settings: SettingsCtx) -> Api {
 }
 
 const LIST_PAGE: u32 = 1000;
+/// Audit entries the audit page asks the server for.
+const AUDIT_FETCH: usize = 2_000;
 
 /// Sent as the Bearer key to a same-origin server when the person has set none.
 const SAME_ORIGIN_PLACEHOLDER_KEY: &str = "snapdeck-same-origin";
@@ -470,6 +473,19 @@ impl Api {
     pub async fn list_jobs(&self) -> Result<Vec<JobSummary>, ApiError> {
         let r = self.client().call(&ListJobs { limit: Some(50) }).await;
         self.observe(r).map(|l| l.jobs)
+    }
+
+    /// The server's audit trail (what its jobs did, and what browsers sent it), newest
+    /// first, filtered there.
+    pub async fn list_audit(&self, filter: &AuditFilter) -> Result<AuditList, ApiError> {
+        let r = self
+            .client()
+            .call(&ListAudit {
+                filter: filter.clone(),
+                limit: Some(AUDIT_FETCH as u32),
+            })
+            .await;
+        self.observe(r)
     }
 
     /// Asks a job to stop: deletes already sent finish, the rest are skipped.

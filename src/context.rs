@@ -13,6 +13,7 @@ use crate::hooks::use_refresh::{DataVersion, provide_refresh};
 use crate::hooks::use_settings::SettingsCtx;
 use crate::hooks::use_statuses::{Statuses, provide_statuses};
 use crate::hooks::use_toasts::{Toasts, provide_toasts};
+use crate::services::audit::provide_audit;
 use crate::services::bulk_runs;
 use crate::services::ops::{Ops, provide_ops};
 use crate::services::run_events::{self, RunEvents};
@@ -51,7 +52,8 @@ impl AppContext {
         let statuses = provide_statuses(api);
         let version = provide_refresh();
         let devboxes = provide_devboxes(api, version);
-        let ops = provide_ops(api, statuses, version, toasts);
+        let audit = provide_audit();
+        let ops = provide_ops(api, statuses, version, toasts, audit);
         if let Some(el) = mount.events_on {
             EventHost::provide(el);
         }
@@ -63,6 +65,7 @@ impl AppContext {
         let runs = RunEvents::new();
         provide_context(runs);
         statuses.follow_runs(runs);
+        audit.follow_runs(runs);
         ops.follow_runs(runs);
         events::forward_runs(runs);
         run_events::report(runs, toasts, version);

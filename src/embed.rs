@@ -73,7 +73,7 @@ pub fn parse_view(s: &str) -> Option<PageKind> {
 pub fn view_of(href: &str) -> Option<PageKind> {
     Page::parse(href)
         .map(|p| p.kind())
-        .filter(|k| *k != PageKind::Settings)
+        .filter(|k| !matches!(k, PageKind::Settings | PageKind::Audit))
 }
 
 fn view_class(kind: PageKind) -> &'static str {
@@ -82,6 +82,7 @@ fn view_class(kind: PageKind) -> &'static str {
         PageKind::Devbox => "timeline",
         PageKind::Cleanup => "cleanup",
         PageKind::Snapshots => "snapshots",
+        PageKind::Audit => "audit",
         PageKind::Settings => "settings",
     }
 }
@@ -120,7 +121,9 @@ impl EmbedConfig {
             })
             .href(),
             (PageKind::Snapshots, _) => Page::snapshots().href(),
-            (PageKind::Devboxes | PageKind::Settings, _) => Page::devboxes().href(),
+            (PageKind::Devboxes | PageKind::Audit | PageKind::Settings, _) => {
+                Page::devboxes().href()
+            }
         };
         let undo_seconds = match non_empty("data-undo-seconds") {
             None => DEFAULT_UNDO_SECONDS,

@@ -4,6 +4,7 @@
 //! land exactly where the person was.
 
 use snapdeck_api::DevboxStatus;
+use snapdeck_core::audit::{Action, Actor, AuditFilter, Named, Outcome};
 pub use snapdeck_core::query::{DevboxColumn, PAGE_SIZE, SnapshotColumn, Sort, SortKey};
 use snapdeck_core::{RetentionPolicy, Scope};
 
@@ -20,6 +21,8 @@ pub enum Page {
     Snapshots(SnapshotsQuery),
     /// `/cleanup?devbox=&keep=&older=&errored=`
     Cleanup(CleanupQuery),
+    /// `/audit?actor=&action=&outcome=&q=`
+    Audit(AuditQuery),
     /// `/settings`
     Settings,
 }
@@ -32,7 +35,32 @@ pub enum PageKind {
     Devbox,
     Snapshots,
     Cleanup,
+    Audit,
     Settings,
+}
+
+/// Query state of the audit trail: snapdeck-core's filter (who, what, how it ended,
+/// text), without the time bounds (the page shows the newest first).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditQuery {
+    pub filter: AuditFilter,
+}
+
+impl AuditQuery {
+    fn read(q: &QueryString) -> Self {
+        // An unknown value (an old link) is no filter rather than no page.
+        let pick = |name: &str| q.get(name).filter(|v| !v.is_empty());
+        Self {
+            filter: AuditFilter {
+                actor: pick("actor").and_then(Actor::parse),
+                action: pick("action").and_then(Action::parse),
+                outcome: pick("outcome").and_then(Outcome::parse),
+                text: q.get("q").unwrap_or_default().to_owned(),
+                since_ms: None,
+                until_ms: None,
+            },
+        }
+    }
 }
 
 /// Query state of the devbox list.
@@ -344,6 +372,32 @@ impl Page {
                     ],
                 )
             }
+            Page::Audit(q) => with_query(
+                "/audit",
+                &[
+                    (
+                        "actor",
+                        q.filter.actor.map(Named::as_str).unwrap_or_default().into(),
+                    ),
+                    (
+                        "action",
+                        q.filter
+                            .action
+                            .map(Named::as_str)
+                            .unwrap_or_default()
+                            .into(),
+                    ),
+                    (
+                        "outcome",
+                        q.filter
+                            .outcome
+                            .map(Named::as_str)
+                            .unwrap_or_default()
+                            .into(),
+                    ),
+                    ("q", q.filter.text.clone()),
+                ],
+            ),
             Page::Settings => "/settings".to_string(),
         }
     }
@@ -368,6 +422,7 @@ impl Page {
             },
             ["snapshots"] => Page::Snapshots(SnapshotsQuery::read(&q)),
             ["cleanup"] => Page::Cleanup(CleanupQuery::read(&q)),
+            ["audit"] => Page::Audit(AuditQuery::read(&q)),
             ["settings"] => Page::Settings,
             _ => return None,
         })
@@ -380,6 +435,7 @@ impl Page {
             Page::Devbox { .. } => PageKind::Devbox,
             Page::Snapshots(_) => PageKind::Snapshots,
             Page::Cleanup(_) => PageKind::Cleanup,
+            Page::Audit(_) => PageKind::Audit,
             Page::Settings => PageKind::Settings,
         }
     }
@@ -549,6 +605,17 @@ mod tests {
                 keep: 0,
                 older_than_days: Some(14),
                 include_errored: true,
+            }),
+            Page::Audit(AuditQuery::default()),
+            Page::Audit(AuditQuery {
+                filter: AuditFilter {
+                    actor: Some(Actor::Server),
+                    action: Some(Action::DeleteSnapshot),
+                    outcome: Some(Outcome::Skipped),
+                    text: "nightly & ci=1 ü".into(),
+                    since_ms: None,
+                    until_ms: None,
+                },
             }),
             Page::Settings,
         ]

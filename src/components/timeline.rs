@@ -25,7 +25,9 @@ use crate::hooks::use_statuses::{Statuses, use_visible_statuses};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::lineage::{devbox_label, snapshot_label};
 use crate::routes::Page;
+use crate::services::audit::use_audit;
 use crate::services::bulk_runs::{BulkRunHandle, use_bulk_run};
+use snapdeck_core::audit::{Action, Outcome};
 
 /// Rows drawn in the timeline's first frame: more than a tall screen shows.
 const FIRST_FRAME_ROWS: usize = 16;
@@ -261,6 +263,7 @@ fn NodeActions(
     let api = use_api();
     let version = use_refresh();
     let toasts = use_toasts();
+    let audit = use_audit();
     let toggle_pin = move |_| {
         if pin_busy.get_untracked() {
             return;
@@ -270,6 +273,18 @@ fn NodeActions(
         spawn_local(async move {
             let r = set_pinned(api, &s, !pinned).await;
             pin_busy.set(false);
+            let (outcome, reason) = match &r {
+                Ok(()) => (Outcome::Done, None),
+                Err(e) => (Outcome::Failed, Some(api_message(e))),
+            };
+            audit.record_action(
+                if pinned { Action::Unpin } else { Action::Pin },
+                &s.id,
+                s.name.clone(),
+                Some(s.source_devbox_id.clone()),
+                outcome,
+                reason,
+            );
             match r {
                 Ok(()) => {
                     toasts.push(

@@ -1,6 +1,7 @@
 //! One module per route (`…Page`); a big page is a folder of its parts. [`page_view`]
 //! is the one place a [`PageKind`] becomes a page, for the dashboard and the embeds.
 
+pub mod audit;
 pub mod cleanup;
 pub mod devbox;
 pub mod devboxes;
@@ -10,6 +11,7 @@ pub mod snapshots;
 
 use leptos::prelude::*;
 
+pub use audit::AuditPage;
 pub use cleanup::CleanupPage;
 pub use devbox::DevboxPage;
 pub use devboxes::DevboxesPage;
@@ -26,6 +28,7 @@ pub fn page_view(kind: Option<PageKind>) -> AnyView {
         Some(PageKind::Devbox) => view! { <DevboxPage /> }.into_any(),
         Some(PageKind::Snapshots) => view! { <SnapshotsPage /> }.into_any(),
         Some(PageKind::Cleanup) => view! { <CleanupPage /> }.into_any(),
+        Some(PageKind::Audit) => view! { <AuditPage /> }.into_any(),
         Some(PageKind::Settings) => view! { <SettingsPage /> }.into_any(),
         None => view! { <NotFoundPage /> }.into_any(),
     }

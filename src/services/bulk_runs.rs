@@ -147,9 +147,12 @@ impl Live {
                 .collect()
         };
         if !settled.is_empty() {
+            let job_id = self.remote.borrow().as_ref().and_then(|r| r.job_id.clone());
             self.events.emit(&RunEvent::Settled {
                 key,
                 items: &settled,
+                run: &run,
+                job_id: job_id.as_deref(),
             });
         }
         self.events.emit(&RunEvent::Progress { key, run: &run });

@@ -4,6 +4,7 @@
 //! one stream those report through ([`run_events`]), and the limiter that keeps per-row
 //! fetches to a few at a time ([`limiter`]).
 
+pub mod audit;
 pub mod bulk_runs;
 pub mod limiter;
 pub mod ops;

@@ -21,8 +21,10 @@ use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::DataVersion;
 use crate::hooks::use_statuses::Statuses;
 use crate::hooks::use_toasts::{Toasts, Tone};
+use crate::services::audit::AuditLog;
 use crate::services::run_events::{RunEvent, RunEvents};
 use crate::storage::{self, Area};
+use snapdeck_core::audit::{Action, Outcome};
 
 const STORAGE_KEY: &str = "snapdeck.ops";
 /// Finished operations kept (running ones are always kept).
@@ -97,10 +99,17 @@ pub struct Ops {
     statuses: Statuses,
     version: DataVersion,
     toasts: Toasts,
+    audit: AuditLog,
 }
 
 /// Installs the list (app root), restored from localStorage.
-pub fn provide_ops(api: Api, statuses: Statuses, version: DataVersion, toasts: Toasts) -> Ops {
+pub fn provide_ops(
+    api: Api,
+    statuses: Statuses,
+    version: DataVersion,
+    toasts: Toasts,
+    audit: AuditLog,
+) -> Ops {
     let list: Vec<Operation> = storage::get_json(Area::Local, STORAGE_KEY).unwrap_or_default();
     let ops = Ops {
         list: RwSignal::new(list),
@@ -108,6 +117,7 @@ pub fn provide_ops(api: Api, statuses: Statuses, version: DataVersion, toasts: T
         statuses,
         version,
         toasts,
+        audit,
     };
     provide_context(ops);
     ops
@@ -313,6 +323,14 @@ impl Ops {
             match step {
                 WatchStep::PollIn(_) => continue,
                 WatchStep::Complete(_) => {
+                    self.audit.record_action(
+                        Action::CreateSnapshot,
+                        &watch.snapshot_id,
+                        Some(label.clone()),
+                        watch.devbox_id.clone(),
+                        Outcome::Done,
+                        None,
+                    );
                     self.statuses
                         .record(&watch.snapshot_id, SnapshotStatus::Complete, None);
                     self.toasts
@@ -320,6 +338,14 @@ impl Ops {
                     self.finish(id, OpState::Done { at_ms, note: None });
                 }
                 WatchStep::Failed(message) => {
+                    self.audit.record_action(
+                        Action::CreateSnapshot,
+                        &watch.snapshot_id,
+                        Some(label.clone()),
+                        watch.devbox_id.clone(),
+                        Outcome::Failed,
+                        Some(message.clone()),
+                    );
                     self.statuses.record(
                         &watch.snapshot_id,
                         SnapshotStatus::Error,
@@ -400,11 +426,11 @@ impl Ops {
         };
         let OpKind::Restore {
             snapshot_id,
+            snapshot_label,
             name,
             from_devbox_id,
             shutdown_old,
             new_devbox_id,
-            ..
         } = op.kind
         else {
             return Ok(());
@@ -456,6 +482,14 @@ impl Ops {
         } else {
             None
         };
+        self.audit.record_action(
+            Action::CreateDevbox,
+            &new_id,
+            Some(label.clone()),
+            None,
+            Outcome::Done,
+            Some(format!("Started from snapshot {snapshot_label}.")),
+        );
         self.toasts
             .push(Tone::Ok, format!("Restored into “{label}”, now running."));
         self.finish(

@@ -41,6 +41,11 @@ pub enum RunEvent<'a> {
     Settled {
         key: &'static str,
         items: &'a [&'a BulkItem],
+        /// The run they belong to (its rule says which policy they followed).
+        run: &'a BulkRun,
+        /// The server's job that settled them, when the run is a job there (the
+        /// server then keeps their audit entries).
+        job_id: Option<&'a str>,
     },
     /// Every item settled.
     Finished {
