@@ -60,6 +60,9 @@ struct Saved {
     /// Set once the run went to the server as a job.
     #[serde(default)]
     remote: Option<Remote>,
+    /// The server's plan job it was confirmed from.
+    #[serde(default)]
+    plan_job: Option<String>,
 }
 
 /// A run handed to the snapdeck server (or the edge) as a delete job: the request id
@@ -68,6 +71,8 @@ struct Saved {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Remote {
     request_id: String,
+    /// What the job is asked to do (kept, so a retry asks for exactly the same).
+    spec: DeleteSpec,
     #[serde(default)]
     job_id: Option<String>,
 }
@@ -86,6 +91,8 @@ struct Live {
     hold_ms: Cell<i64>,
     /// The job running it on the server, when it runs there.
     remote: RefCell<Option<Remote>>,
+    /// The server's plan job the run was confirmed from, if any.
+    plan_job: RefCell<Option<String>>,
     /// Items whose settling was told (indices); `Finished` was told for this drive.
     told: RefCell<BTreeSet<usize>>,
     told_finished: Cell<bool>,
@@ -132,6 +139,7 @@ impl Live {
                 hold_until_ms: self.hold_until.get(),
                 hold_ms: self.hold_ms.get(),
                 remote: self.remote.borrow().clone(),
+                plan_job: self.plan_job.borrow().clone(),
             },
         );
         let key = self.key;
@@ -286,9 +294,15 @@ fn drive(live: Rc<Live>) {
             let r = live.run.borrow();
             !r.is_finished() && r.counts().left == r.items.len()
         };
-        if live.remote.borrow().is_none() && untouched && live.api.jobs_available().await {
+        let spec = delete_spec(&live.run.borrow(), live.plan_job.borrow().as_deref());
+        if let Some(spec) = spec
+            && live.remote.borrow().is_none()
+            && untouched
+            && live.api.jobs_available().await
+        {
             *live.remote.borrow_mut() = Some(Remote {
                 request_id: random_id("bulk"),
+                spec,
                 job_id: None,
             });
             live.publish();
@@ -339,7 +353,7 @@ async fn drive_remote(live: &Live) {
                 let job = NewJob {
                     request_id: remote.request_id.clone(),
                     client_id: Some(client_id()),
-                    spec: JobSpec::Delete(delete_spec(&live.run.borrow())),
+                    spec: JobSpec::Delete(remote.spec.clone()),
                 };
                 live.api.create_job(job).await
             }
@@ -384,19 +398,28 @@ async fn drive_remote(live: &Live) {
 
 /// The job that runs `run` on the server: its confirmed snapshots, under the same rule
 /// (the plan's policy, or the floor with the typed overrides).
-fn delete_spec(run: &BulkRun) -> DeleteSpec {
-    let confirmed = run.items.iter().map(|i| i.confirmed.clone()).collect();
-    match &run.rule {
-        RunRule::Policy { policies } => DeleteSpec {
-            confirmed,
-            policy: policies.first().cloned(),
+///
+/// A run under a plan goes only with the plan job it was confirmed from: the server
+/// then knows what that plan kept, so a kept snapshot deleted elsewhere stops the rest
+/// of its devbox (`PlanKeptGone`). Without it (a plan made in the tab), `None`: the tab
+/// runs it, holding that knowledge itself.
+fn delete_spec(run: &BulkRun, plan_job: Option<&str>) -> Option<DeleteSpec> {
+    match (&run.rule, plan_job) {
+        (RunRule::Policy { .. }, Some(plan_job)) => Some(DeleteSpec {
+            plan_job: Some(plan_job.to_owned()),
+            snapshot_ids: run
+                .items
+                .iter()
+                .map(|i| i.confirmed.snapshot_id.clone())
+                .collect(),
             ..DeleteSpec::default()
-        },
-        RunRule::Floor { override_ids } => DeleteSpec {
-            confirmed,
+        }),
+        (RunRule::Policy { .. }, None) => None,
+        (RunRule::Floor { override_ids }, _) => Some(DeleteSpec {
+            confirmed: run.items.iter().map(|i| i.confirmed.clone()).collect(),
             override_ids: override_ids.iter().cloned().collect(),
             ..DeleteSpec::default()
-        },
+        }),
     }
 }
 
@@ -440,6 +463,7 @@ fn register(
         hold_until: Cell::new(None),
         hold_ms: Cell::new(0),
         remote: RefCell::new(None),
+        plan_job: RefCell::new(None),
         told: RefCell::new(BTreeSet::new()),
         told_finished: Cell::new(false),
         api,
@@ -473,6 +497,7 @@ fn resume(key: &'static str, api: Api, events: RunEvents) -> Option<Rc<Live>> {
         .collect();
     l.told.replace(settled);
     l.remote.replace(saved.remote.clone());
+    l.plan_job.replace(saved.plan_job.clone());
     if unfinished {
         if saved.hold_until_ms.is_some() {
             l.hold_ms.set(saved.hold_ms);
@@ -581,10 +606,22 @@ impl BulkRunHandle {
     /// Starts `run` (the confirmed list). Refused while another run of this key is
     /// still going: one bulk delete per page at a time.
     pub fn start(&self, label: String, run: BulkRun) -> Result<(), AlreadyRunning> {
+        self.start_from_plan(label, run, None)
+    }
+
+    /// [`start`](Self::start) for a run confirmed from the server's plan job
+    /// `plan_job` (the server then runs it against that plan).
+    pub fn start_from_plan(
+        &self,
+        label: String,
+        run: BulkRun,
+        plan_job: Option<String>,
+    ) -> Result<(), AlreadyRunning> {
         if live(self.key).is_some_and(|l| !l.run.borrow().is_finished()) {
             return Err(AlreadyRunning);
         }
         let l = register(self.key, label.clone(), run, self.api, self.events);
+        l.plan_job.replace(plan_job);
         // Deletes started here wait out the undo window (Settings) before any is sent.
         let hold_ms = i64::from(self.settings.settings.with_untracked(|s| s.undo_seconds)) * 1000;
         if hold_ms > 0 {

@@ -70,6 +70,7 @@ pub fn CleanupPage() -> impl IntoView {
         plan,
         current,
         unknown,
+        plan_job,
         ..
     } = source;
     let unticked = RwSignal::new(BTreeSet::<String>::new());
@@ -98,7 +99,7 @@ pub fn CleanupPage() -> impl IntoView {
         // Held to the plan's policy at every wave: what a fresh plan would keep (the
         // kept snapshot deleted elsewhere, say) is skipped, with the reason shown.
         let run = plan.with_untracked(|p| BulkRun::new(list).under_plan(p));
-        match bulk.start(label, run) {
+        match bulk.start_from_plan(label, run, plan_job.get_untracked()) {
             Ok(()) => {
                 typed.set(String::new());
                 unticked.set(BTreeSet::new());

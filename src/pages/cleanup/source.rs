@@ -42,6 +42,9 @@ pub(super) struct PlanSource {
     pub unknown: Signal<usize>,
     /// Loads again (the error's Retry).
     pub retry: Callback<()>,
+    /// The server's plan job behind `plan` (a run confirmed from it is held to it
+    /// there); `None` for the tab's own plan.
+    pub plan_job: Signal<Option<String>>,
 }
 
 /// The plan of `policy` over `scope_devbox` (all devboxes when `None`): a plan job when
@@ -70,6 +73,7 @@ pub(super) fn use_plan_source(
         current: Signal::derive(move || mode.get().is_some() && pick().current.get()),
         unknown: Signal::derive(move || pick().unknown.get()),
         retry: Callback::new(move |_| pick().retry.run(())),
+        plan_job: Signal::derive(move || pick().plan_job.get()),
     }
 }
 
@@ -145,6 +149,7 @@ fn use_tab_plan(
         }),
         unknown,
         retry: Callback::new(move |_| snapshots.refetch()),
+        plan_job: Signal::derive(|| None),
     }
 }
 
@@ -262,5 +267,12 @@ fn use_job_plan(policy: Memo<RetentionPolicy>, enabled: Signal<bool>) -> PlanSou
             })
         }),
         retry: Callback::new(move |_| again.update(|n| *n += 1)),
+        plan_job: Signal::derive(move || {
+            job.with(|j| {
+                j.as_ref()
+                    .filter(|j| j.plan.is_some())
+                    .map(|j| j.summary.id.clone())
+            })
+        }),
     }
 }
