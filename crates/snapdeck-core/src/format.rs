@@ -88,6 +88,44 @@ pub fn clock_utc(ms: i64) -> String {
     )
 }
 
+/// A Unix-ms instant as a calendar date and time of day (proleptic Gregorian, UTC; shift
+/// `ms` first for a local time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub milli: u32,
+}
+
+impl Civil {
+    /// The date and time of `ms` (Howard Hinnant's days-to-civil).
+    pub fn of_ms(ms: i64) -> Self {
+        let days = ms.div_euclid(86_400_000);
+        let in_day = ms.rem_euclid(86_400_000);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        Self {
+            year: yoe + era * 400 + i64::from(month <= 2),
+            month,
+            day,
+            hour: (in_day / 3_600_000) as u32,
+            minute: (in_day / 60_000 % 60) as u32,
+            second: (in_day / 1_000 % 60) as u32,
+            milli: (in_day % 1_000) as u32,
+        }
+    }
+}
+
 /// Shortens an id in the middle, keeping the type prefix: `dbx_3f9…a21c`.
 ///
 /// Keeps everything up to the first `_` plus 3 characters, an ellipsis, and the last 4
