@@ -95,8 +95,8 @@ fn use_tab_plan(
         };
         async move {
             if !on {
-                // Not this page's source: never loads.
-                std::future::pending::<()>().await;
+                // Not (yet) this page's source: nothing to list.
+                return Ok(Vec::new());
             }
             api.list_snapshots(&filter).await
         }
