@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use crate::hooks::use_settings::{Settings, SettingsCtx};
+use crate::hooks::use_settings::SettingsCtx;
 use futures::TryStreamExt;
 use leptos::prelude::*;
 use snapdeck_api::endpoints as ep;
@@ -102,13 +102,7 @@ pub struct Api {
 
 /// The API handle from context (installed by the app).
 pub fn use_api() -> Api {
-    use_context::<Api>().unwrap_or_else(|| {
-        let settings = Settings::load();
-        Api::new(Signal::stored(ApiConfig {
-            base_url: settings.base_url,
-            api_key: crate::hooks::use_settings::load_key(),
-        }))
-    })
+    expect_context::<Api>()
 }
 
 /// Provides the API handle for the app, following the settings.

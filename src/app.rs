@@ -1,21 +1,18 @@
-//! The app root: providers (settings, API, clock, toasts, statuses, operations), the
-//! frame and the router.
+//! The full dashboard: one provider setup ([`AppContext::provide`]), the frame, and the
+//! router's location turned into a [`Page`] ([`Nav`]) that the frame switches on.
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::api::provide_api;
 use crate::components::{OpsTray, Shortcuts, ToastStack, TopBar};
-use crate::hooks::use_now::provide_now;
-use crate::hooks::use_ops::provide_ops;
-use crate::hooks::use_refresh::provide_refresh;
+use crate::context::{AppContext, Mount};
+use crate::hooks::use_nav::Nav;
 use crate::hooks::use_settings::SettingsCtx;
-use crate::hooks::use_statuses::provide_statuses;
-use crate::hooks::use_toasts::provide_toasts;
-use crate::pages::{
-    CleanupPage, DevboxPage, DevboxesPage, NotFoundPage, SettingsPage, SnapshotsPage,
-};
+use crate::pages::page_view;
+use crate::routes::Page;
 
 /// The whole dashboard. Everything lives under `.sd-root`, so the styles never leak
 /// into a host page that embeds it.
@@ -23,36 +20,66 @@ use crate::pages::{
 pub fn App() -> impl IntoView {
     // Settings first: the API handle follows them.
     let settings = SettingsCtx::load();
-    provide_context(settings);
-    let api = provide_api(settings);
-    provide_now();
-    let toasts = provide_toasts();
-    let statuses = provide_statuses(api);
-    let version = provide_refresh();
-    let ops = provide_ops(api, statuses, version, toasts);
-    // Pick up snapshots and restores that were running when the page was closed.
-    ops.resume();
-    crate::events::forward_ops(ops);
-
+    AppContext::provide(
+        settings,
+        Mount {
+            events_on: None,
+            resume_ops: true,
+        },
+    );
     let theme = move || settings.settings.with(|s| s.theme.attr());
     view! {
         <div class="sd-root" data-theme=theme>
             <Router>
-                <TopBar />
-                <main class="sd-main" id="sd-main">
-                    <Routes fallback=|| view! { <NotFoundPage /> }>
-                        <Route path=path!("/") view=DevboxesPage />
-                        <Route path=path!("/devboxes") view=DevboxesPage />
-                        <Route path=path!("/devboxes/:id") view=DevboxPage />
-                        <Route path=path!("/snapshots") view=SnapshotsPage />
-                        <Route path=path!("/cleanup") view=CleanupPage />
-                        <Route path=path!("/settings") view=SettingsPage />
-                    </Routes>
-                </main>
-                <OpsTray />
-                <Shortcuts />
-                <ToastStack />
+                <Frame />
             </Router>
         </div>
     }
+}
+
+/// The frame under the router: the browser URL read once into a [`Page`], the top bar,
+/// the page of that kind (kept mounted while only its query changes), the tray.
+#[component]
+fn Frame() -> impl IntoView {
+    let location = use_location();
+    let page =
+        Memo::new(move |_| Page::from_parts(&location.pathname.get(), &location.search.get()));
+    let navigate = use_navigate();
+    Nav::provide(
+        page,
+        move |href, replace| {
+            navigate(
+                &href,
+                NavigateOptions {
+                    replace,
+                    scroll: !replace,
+                    ..Default::default()
+                },
+            )
+        },
+        false,
+    );
+    view! {
+        <TopBar />
+        <main class="sd-main" id="sd-main">
+            // One route matching every path: leptos_router completes a navigation (pushes
+            // the history entry) only through <Routes>, but which page shows is decided by
+            // the route table in `Page`, here and in the embeds alike.
+            <Routes fallback=CurrentPage>
+                <Route path=path!("/*any") view=CurrentPage />
+            </Routes>
+        </main>
+        <OpsTray />
+        <Shortcuts />
+        <ToastStack />
+    }
+}
+
+/// The page the URL names (not-found for a path no page has), swapped only when the
+/// kind of page changes: a query change keeps it mounted.
+#[component]
+fn CurrentPage() -> impl IntoView {
+    let nav = crate::hooks::use_nav::use_nav();
+    let kind = Memo::new(move |_| nav.kind());
+    move || page_view(kind.get())
 }

@@ -8,12 +8,11 @@
 //!
 //! **No `<Router>`.** leptos_router's `<Router>` drives the browser URL and installs a
 //! window-wide click handler that takes over every same-origin link on the page, the
-//! host's included. Instead each embed keeps its own in-memory URL: the pages' hooks
-//! read it because `use_query_map` looks for an `ArcRwSignal<Url>` context first and
-//! `use_params_map` for an `ArcMemo<ParamsMap>`, and pages navigate through
-//! [`use_navigate`], which goes to the embed when there is one and to the router
-//! otherwise. Clicks on the app's own links (`href="/…"`) inside the mount element are
-//! routed the same way; the host's URL and links are never touched.
+//! host's included. Instead each embed keeps its own in-memory URL, read into a
+//! [`Page`] by the same route table as the dashboard's, and provides the same
+//! [`Nav`] the pages read and move with. Clicks on the app's own links (`href="/…"`)
+//! inside the mount element are routed the same way; the host's URL and links are
+//! never touched.
 //!
 //! **Links to other views.** Without `data-dashboard-url` they stay inside the embed (a
 //! devbox row in the list opens its timeline in place, "← Devboxes" goes back). With it,
@@ -38,23 +37,16 @@
 //! can overwrite each other's record of them (the snapshots themselves are unaffected).
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::location::{BrowserUrl, LocationProvider, Url};
-use leptos_router::params::ParamsMap;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::api::provide_api;
 use crate::components::ToastStack;
-use crate::events::{self, EventHost};
-use crate::hooks::use_now::provide_now;
-use crate::hooks::use_ops::provide_ops;
-use crate::hooks::use_refresh::provide_refresh;
+use crate::context::{AppContext, Mount};
+use crate::events;
+use crate::hooks::use_nav::Nav;
 use crate::hooks::use_settings::{Settings, SettingsCtx, Theme};
-use crate::hooks::use_statuses::provide_statuses;
-use crate::hooks::use_toasts::provide_toasts;
-use crate::pages::{CleanupPage, DevboxPage, DevboxesPage, SnapshotsPage};
-use crate::routes::{CleanupQuery, Page};
+use crate::pages::page_view;
+use crate::routes::{CleanupQuery, Page, PageKind};
 
 /// The marker attribute of mount elements.
 pub const SELECTOR: &str = "[data-snapdeck]";
@@ -63,47 +55,32 @@ pub const SET_TOKEN: &str = "snapdeck:set-token";
 /// The JS property a host may set on the element before the app loads.
 const TOKEN_PROPERTY: &str = "snapdeckToken";
 
-/// The kinds of page an embed can show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Devboxes,
-    /// One devbox's timeline (the devbox page).
-    Timeline,
-    Cleanup,
-    Snapshots,
+/// Reads `data-view`: the kinds of page an embed can show.
+pub fn parse_view(s: &str) -> Option<PageKind> {
+    match s.trim() {
+        "devboxes" => Some(PageKind::Devboxes),
+        "timeline" | "devbox" => Some(PageKind::Devbox),
+        "cleanup" => Some(PageKind::Cleanup),
+        "snapshots" => Some(PageKind::Snapshots),
+        _ => None,
+    }
 }
 
-impl View {
-    /// Parses `data-view`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "devboxes" => Some(View::Devboxes),
-            "timeline" | "devbox" => Some(View::Timeline),
-            "cleanup" => Some(View::Cleanup),
-            "snapshots" => Some(View::Snapshots),
-            _ => None,
-        }
-    }
+/// The kind of page an embed shows for an app URL (`None`: not shown in embeds, e.g.
+/// settings, or no page at all).
+pub fn view_of(href: &str) -> Option<PageKind> {
+    Page::parse(href)
+        .map(|p| p.kind())
+        .filter(|k| *k != PageKind::Settings)
+}
 
-    /// The view an app path belongs to (`None`: not shown in embeds, e.g. settings).
-    pub fn of_path(path: &str) -> Option<Self> {
-        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        match segs.as_slice() {
-            [] | ["devboxes"] => Some(View::Devboxes),
-            ["devboxes", _] => Some(View::Timeline),
-            ["cleanup"] => Some(View::Cleanup),
-            ["snapshots"] => Some(View::Snapshots),
-            _ => None,
-        }
-    }
-
-    fn class(self) -> &'static str {
-        match self {
-            View::Devboxes => "devboxes",
-            View::Timeline => "timeline",
-            View::Cleanup => "cleanup",
-            View::Snapshots => "snapshots",
-        }
+fn view_class(kind: PageKind) -> &'static str {
+    match kind {
+        PageKind::Devboxes => "devboxes",
+        PageKind::Devbox => "timeline",
+        PageKind::Cleanup => "cleanup",
+        PageKind::Snapshots => "snapshots",
+        PageKind::Settings => "settings",
     }
 }
 
@@ -123,20 +100,22 @@ impl EmbedConfig {
     pub fn from_attrs(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let view_attr = non_empty("data-view").unwrap_or_else(|| "devboxes".into());
-        let view = View::parse(&view_attr).ok_or_else(|| {
+        let view = parse_view(&view_attr).ok_or_else(|| {
             format!("unknown data-view “{view_attr}” (devboxes, timeline, cleanup, snapshots)")
         })?;
         let devbox = non_empty("data-devbox");
         let start = match (view, devbox) {
-            (View::Devboxes, _) => Page::devboxes().href(),
-            (View::Timeline, Some(id)) => Page::devbox(id).href(),
-            (View::Timeline, None) => return Err("data-view=\"timeline\" needs data-devbox".into()),
-            (View::Cleanup, devbox) => Page::Cleanup(CleanupQuery {
+            (PageKind::Devbox, Some(id)) => Page::devbox(id).href(),
+            (PageKind::Devbox, None) => {
+                return Err("data-view=\"timeline\" needs data-devbox".into());
+            }
+            (PageKind::Cleanup, devbox) => Page::Cleanup(CleanupQuery {
                 devbox,
                 ..Default::default()
             })
             .href(),
-            (View::Snapshots, _) => Page::snapshots().href(),
+            (PageKind::Snapshots, _) => Page::snapshots().href(),
+            (PageKind::Devboxes | PageKind::Settings, _) => Page::devboxes().href(),
         };
         Ok(Self {
             start,
@@ -212,7 +191,8 @@ fn EmbedError(
 /// The in-memory location of one embed.
 #[derive(Clone)]
 struct EmbedNav {
-    url: ArcRwSignal<Url>,
+    /// The current app URL (path and query).
+    url: RwSignal<String>,
     dashboard_url: Option<String>,
     /// The mount element (brought into view when the view changes).
     host: web_sys::Element,
@@ -222,19 +202,16 @@ impl EmbedNav {
     /// Goes to an app path (`/devboxes?status=running`, …): in place when it is the same
     /// view or there is no dashboard to open, else in the dashboard (new tab).
     fn go(&self, href: &str) {
-        let Ok(next) = <BrowserUrl as LocationProvider>::parse(href) else {
-            return;
-        };
-        let Some(view) = View::of_path(next.path()) else {
+        let Some(view) = view_of(href) else {
             // Settings and unknown pages only exist in the full dashboard.
             self.open_dashboard(href);
             return;
         };
-        let same_view = self.url.with_untracked(|u| View::of_path(u.path())) == Some(view);
+        let same_view = self.url.with_untracked(|u| view_of(u)) == Some(view);
         if same_view {
-            self.url.set(next);
+            self.url.set(href.to_owned());
         } else if self.dashboard_url.is_none() {
-            self.url.set(next);
+            self.url.set(href.to_owned());
             // A new page starts at its top, as it would in the dashboard.
             if self.host.get_bounding_client_rect().top() < 0.0 {
                 self.host.scroll_into_view();
@@ -252,40 +229,6 @@ impl EmbedNav {
         if let Some(w) = web_sys::window() {
             let _ = w.open_with_url_and_target_and_features(&target, "_blank", "noopener");
         }
-    }
-}
-
-/// True under an embedded app (for behaviour that must not reach the host page, such
-/// as window-wide keyboard shortcuts).
-pub fn is_embedded() -> bool {
-    use_context::<EmbedNav>().is_some()
-}
-
-/// Replaces the current URL with `page`'s, for filter and paging edits: no history entry
-/// and no scroll jump, inside an embed or not.
-pub fn use_replace_page() -> Callback<crate::routes::Page> {
-    let navigate = use_navigate();
-    Callback::new(move |page: crate::routes::Page| {
-        navigate(
-            &page.href(),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        )
-    })
-}
-
-/// Navigation for pages: inside an embed it moves the embed's in-memory location,
-/// otherwise it is leptos_router's `use_navigate`.
-pub fn use_navigate() -> impl Fn(&str, NavigateOptions) + Clone {
-    let embed = use_context::<EmbedNav>();
-    let router = embed.is_none().then(leptos_router::hooks::use_navigate);
-    move |href: &str, options: NavigateOptions| match (&embed, &router) {
-        (Some(nav), _) => nav.go(href),
-        (None, Some(navigate)) => navigate(href, options),
-        (None, None) => {}
     }
 }
 
@@ -311,19 +254,15 @@ fn EmbeddedApp(
         }),
         api_key: RwSignal::new(token),
     };
-    provide_context(settings);
-    let api = provide_api(settings);
-    provide_now();
-    let toasts = provide_toasts();
-    let statuses = provide_statuses(api);
-    let version = provide_refresh();
-    let ops = provide_ops(api, statuses, version, toasts);
-    if resume_ops {
-        ops.resume();
-    }
-    EventHost::provide(host.clone().into());
-    events::forward_ops(ops);
+    let app = AppContext::provide(
+        settings,
+        Mount {
+            events_on: Some(host.clone().into()),
+            resume_ops,
+        },
+    );
     // Embeds on one page are separate apps: what one changes, the others refetch.
+    let version = app.version;
     for name in [
         events::SNAPSHOT_COMPLETE,
         events::DEVBOX_RESTORED,
@@ -334,51 +273,32 @@ fn EmbeddedApp(
     }
     listen_for_token(&host, settings.api_key);
 
-    // The in-memory location, read by use_query_map / use_params_map.
-    let start = <BrowserUrl as LocationProvider>::parse(&config.start).unwrap_or_default();
-    let url = ArcRwSignal::new(start);
-    let params = {
-        let url = url.clone();
-        ArcMemo::new(move |_| url.with(|u| path_params(u.path())))
-    };
-    provide_context(url.clone());
-    provide_context(params);
-    let nav = EmbedNav {
-        url: url.clone(),
+    // The in-memory location, read by the same route table as the dashboard's.
+    let url = RwSignal::new(config.start.clone());
+    let page = Memo::new(move |_| url.with(|u| Page::parse(u)));
+    let embed_nav = EmbedNav {
+        url,
         dashboard_url: config.dashboard_url.clone(),
         host: host.clone().into(),
     };
-    provide_context(nav.clone());
-    route_link_clicks(&host, nav);
-
-    let view_of = {
-        let url = url.clone();
-        Memo::new(move |_| url.with(|u| View::of_path(u.path())))
+    let nav = {
+        let embed_nav = embed_nav.clone();
+        Nav::provide(page, move |href, _replace| embed_nav.go(&href), true)
     };
+    route_link_clicks(&host, embed_nav);
+
+    let kind = Memo::new(move |_| nav.kind().filter(|k| *k != PageKind::Settings));
     view! {
         <div class=move || {
-            format!("sd-root sd-embed sd-embed--{}", view_of.get().map_or("none", View::class))
+            format!("sd-root sd-embed sd-embed--{}", kind.get().map_or("none", view_class))
         }>
-            {move || match view_of.get() {
-                Some(View::Devboxes) => view! { <DevboxesPage /> }.into_any(),
-                Some(View::Timeline) => view! { <DevboxPage /> }.into_any(),
-                Some(View::Cleanup) => view! { <CleanupPage /> }.into_any(),
-                Some(View::Snapshots) => view! { <SnapshotsPage /> }.into_any(),
+            {move || match kind.get() {
+                Some(k) => page_view(Some(k)),
                 None => ().into_any(),
             }}
             <ToastStack />
         </div>
     }
-}
-
-/// Route params of an app path (the devbox page's `:id`).
-fn path_params(path: &str) -> ParamsMap {
-    let mut p = ParamsMap::new();
-    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    if let ["devboxes", id] = segs.as_slice() {
-        p.insert("id", Url::unescape(id));
-    }
-    p
 }
 
 /// `snapdeck:set-token` on the element replaces the key (kept in memory only).
@@ -478,9 +398,9 @@ mod tests {
 
     #[test]
     fn paths_map_to_the_views_an_embed_can_show() {
-        assert_eq!(View::of_path("/devboxes"), Some(View::Devboxes));
-        assert_eq!(View::of_path("/devboxes/dbx_1"), Some(View::Timeline));
-        assert_eq!(View::of_path("/cleanup"), Some(View::Cleanup));
-        assert_eq!(View::of_path("/settings"), None);
+        assert_eq!(view_of("/devboxes"), Some(PageKind::Devboxes));
+        assert_eq!(view_of("/devboxes/dbx_1"), Some(PageKind::Devbox));
+        assert_eq!(view_of("/cleanup"), Some(PageKind::Cleanup));
+        assert_eq!(view_of("/settings"), None);
     }
 }

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod context;
 pub mod embed;
 pub mod events;
 pub mod fmt;

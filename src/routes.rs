@@ -1,179 +1,84 @@
-//! Every URL in the app comes from [`Page`]: filters, sort, selection scope and paging
-//! live in the query string, so reloads and deep links land exactly where the person was.
+//! The one route table. Every URL in the app is built by [`Page::href`] and read back
+//! by [`Page::parse`] — the router, the embed and every link go through it. Filters,
+//! sort, selection scope and paging live in the query string, so reloads and deep links
+//! land exactly where the person was.
 
-use leptos_router::params::ParamsMap;
 use snapdeck_api::DevboxStatus;
+pub use snapdeck_core::query::{DevboxColumn, PAGE_SIZE, SnapshotColumn, Sort, SortKey};
+use snapdeck_core::{RetentionPolicy, Scope};
 
 use crate::fmt::encode_component;
-
-/// Rows per page in tables and the timeline (keeps the DOM small: < 500 rows).
-pub const PAGE_SIZE: usize = 50;
 
 /// A page of the app with its query state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Page {
-    /// `/devboxes?status=&q=&sort=&page=`
+    /// `/devboxes?status=&q=&sort=&page=` (also `/`)
     Devboxes(DevboxesQuery),
     /// `/devboxes/:id?page=`
     Devbox { id: String, page: usize },
     /// `/snapshots?devbox=&blueprint=&meta=k=v&q=&sort=&page=`
     Snapshots(SnapshotsQuery),
-    /// `/cleanup?devbox=&keep=&older=&errored=&pins=`
+    /// `/cleanup?devbox=&keep=&older=&errored=`
     Cleanup(CleanupQuery),
     /// `/settings`
     Settings,
 }
 
+/// Which page, without its query: what the router switches on (a query change keeps
+/// the page mounted) and what an embed may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PageKind {
+    Devboxes,
+    Devbox,
+    Snapshots,
+    Cleanup,
+    Settings,
+}
+
 /// Query state of the devbox list.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DevboxesQuery {
     pub status: Option<DevboxStatus>,
     pub q: String,
-    pub sort: Sort<DevboxSort>,
+    pub sort: Sort<DevboxColumn>,
     /// 1-based.
     pub page: usize,
 }
 
+impl Default for DevboxesQuery {
+    fn default() -> Self {
+        Self {
+            status: None,
+            q: String::new(),
+            sort: Sort::default(),
+            page: 1,
+        }
+    }
+}
+
 /// Query state of the snapshot list.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotsQuery {
     pub devbox: Option<String>,
     /// Exact metadata matches, `key=value`.
     pub meta: Vec<(String, String)>,
     pub blueprint: Option<String>,
     pub q: String,
-    pub sort: Sort<SnapshotSort>,
+    pub sort: Sort<SnapshotColumn>,
     /// 1-based.
     pub page: usize,
 }
 
-/// A column a list can be sorted by, named in the URL.
-pub trait SortKey: Copy + Eq + 'static {
-    /// Every key, in the order the URL names are matched.
-    const ALL: &'static [Self];
-    /// The column a list is sorted by when the URL says nothing.
-    const DEFAULT: Self;
-    /// The name in `?sort=` (`-` in front for descending).
-    fn as_str(self) -> &'static str;
-    /// The direction of a first click on the column: dates and sizes start with the
-    /// newest and largest (what people look for), text starts at A.
-    fn starts_descending(self) -> bool;
-}
-
-/// Columns of the snapshot list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SnapshotSort {
-    Name,
-    Devbox,
-    Created,
-    Size,
-}
-
-impl SortKey for SnapshotSort {
-    const ALL: &'static [Self] = &[Self::Name, Self::Devbox, Self::Created, Self::Size];
-    const DEFAULT: Self = Self::Created;
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::Devbox => "devbox",
-            Self::Created => "created",
-            Self::Size => "size",
-        }
-    }
-    fn starts_descending(self) -> bool {
-        matches!(self, Self::Created | Self::Size)
-    }
-}
-
-/// Columns of the devbox list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DevboxSort {
-    Name,
-    Status,
-    Created,
-}
-
-impl SortKey for DevboxSort {
-    const ALL: &'static [Self] = &[Self::Name, Self::Status, Self::Created];
-    const DEFAULT: Self = Self::Created;
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::Status => "status",
-            Self::Created => "created",
-        }
-    }
-    fn starts_descending(self) -> bool {
-        self == Self::Created
-    }
-}
-
-/// A list's order: a column and a direction, `?sort=name` / `?sort=-created`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Sort<K> {
-    pub key: K,
-    pub descending: bool,
-}
-
-impl<K: SortKey> Default for Sort<K> {
+impl Default for SnapshotsQuery {
     fn default() -> Self {
-        Self::by(K::DEFAULT)
-    }
-}
-
-impl<K: SortKey> Sort<K> {
-    /// Sorted by `key` in its first-click direction.
-    pub fn by(key: K) -> Self {
         Self {
-            key,
-            descending: key.starts_descending(),
+            devbox: None,
+            meta: Vec::new(),
+            blueprint: None,
+            q: String::new(),
+            sort: Sort::default(),
+            page: 1,
         }
-    }
-
-    /// Reads `?sort=`; anything unknown is the default order.
-    pub fn parse(s: &str) -> Self {
-        let (name, descending) = match s.strip_prefix('-') {
-            Some(rest) => (rest, true),
-            None => (s, false),
-        };
-        K::ALL
-            .iter()
-            .find(|k| k.as_str() == name)
-            .map_or_else(Self::default, |&key| Self { key, descending })
-    }
-
-    /// The `?sort=` value; empty for the default order, so plain URLs stay plain.
-    pub fn param(self) -> String {
-        if self == Self::default() {
-            String::new()
-        } else if self.descending {
-            format!("-{}", self.key.as_str())
-        } else {
-            self.key.as_str().to_string()
-        }
-    }
-
-    /// The order after a click on `key`'s header: the active column flips, another
-    /// column starts in its own first-click direction.
-    pub fn toggled(self, key: K) -> Self {
-        if self.key == key {
-            Self {
-                key,
-                descending: !self.descending,
-            }
-        } else {
-            Self::by(key)
-        }
-    }
-
-    /// `None` when the list is sorted by another column, else whether it is descending.
-    pub fn direction_of(self, key: K) -> Option<bool> {
-        (self.key == key).then_some(self.descending)
-    }
-
-    /// Applies the direction to an ascending comparison.
-    pub fn directed(self, ord: std::cmp::Ordering) -> std::cmp::Ordering {
-        if self.descending { ord.reverse() } else { ord }
     }
 }
 
@@ -185,7 +90,6 @@ pub struct CleanupQuery {
     pub keep: u32,
     pub older_than_days: Option<u32>,
     pub include_errored: bool,
-    pub respect_pins: bool,
 }
 
 impl Default for CleanupQuery {
@@ -197,86 +101,121 @@ impl Default for CleanupQuery {
             // Off by default: the API refuses to delete a snapshot that is not complete
             // (409), so errored ones are only worth planning when someone asks.
             include_errored: false,
-            respect_pins: true,
         }
     }
 }
 
-fn page_of(p: &ParamsMap) -> usize {
-    p.get_str("page")
-        .and_then(|s| s.parse().ok())
-        .filter(|&n: &usize| n >= 1)
-        .unwrap_or(1)
-}
+/// A query string, decoded into its pairs (a key may repeat).
+struct QueryString(Vec<(String, String)>);
 
-fn non_empty(p: &ParamsMap, key: &str) -> Option<String> {
-    p.get(key).filter(|s| !s.trim().is_empty())
+impl QueryString {
+    fn parse(search: &str) -> Self {
+        let search = search.strip_prefix('?').unwrap_or(search);
+        Self(
+            form_urlencoded::parse(search.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `key`.
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `key` unless blank.
+    fn non_empty(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
+    }
+
+    /// `?page=`, 1-based; anything else is the first page.
+    fn page(&self) -> usize {
+        self.get("page")
+            .and_then(|s| s.parse().ok())
+            .filter(|&n: &usize| n >= 1)
+            .unwrap_or(1)
+    }
+
+    fn text(&self, key: &str) -> String {
+        self.get(key).unwrap_or_default().to_owned()
+    }
 }
 
 impl DevboxesQuery {
     /// Reads the query string; unknown or malformed values fall back to defaults.
-    pub fn from_params(p: &ParamsMap) -> Self {
-        Self::from_lookup(|k| p.get_str(k))
-    }
-
-    /// Same, from any key → value lookup (ParamsMap unescapes through the browser, so
-    /// native tests use this).
-    pub fn from_lookup<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Self {
+    fn read(q: &QueryString) -> Self {
         Self {
-            status: get("status").and_then(DevboxStatus::parse),
-            q: get("q").unwrap_or_default().to_string(),
-            sort: get("sort").map(Sort::parse).unwrap_or_default(),
-            page: get("page")
-                .and_then(|s| s.parse().ok())
-                .filter(|&n: &usize| n >= 1)
-                .unwrap_or(1),
+            status: q.get("status").and_then(DevboxStatus::parse),
+            q: q.text("q"),
+            sort: q.get("sort").map(Sort::parse).unwrap_or_default(),
+            page: q.page(),
         }
     }
 }
 
 impl SnapshotsQuery {
     /// Reads the query string; `meta` may repeat.
-    pub fn from_params(p: &ParamsMap) -> Self {
-        let meta = p
-            .get_all("meta")
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|kv| {
-                let (k, v) = kv.split_once('=')?;
-                (!k.is_empty()).then(|| (k.to_string(), v.to_string()))
-            })
-            .collect();
+    fn read(q: &QueryString) -> Self {
+        let meta =
+            q.0.iter()
+                .filter(|(k, _)| k == "meta")
+                .filter_map(|(_, kv)| {
+                    let (k, v) = kv.split_once('=')?;
+                    (!k.is_empty()).then(|| (k.to_string(), v.to_string()))
+                })
+                .collect();
         Self {
-            devbox: non_empty(p, "devbox"),
+            devbox: q.non_empty("devbox"),
             meta,
-            blueprint: non_empty(p, "blueprint"),
-            q: p.get("q").unwrap_or_default(),
-            sort: p.get_str("sort").map(Sort::parse).unwrap_or_default(),
-            page: page_of(p),
+            blueprint: q.non_empty("blueprint"),
+            q: q.text("q"),
+            sort: q.get("sort").map(Sort::parse).unwrap_or_default(),
+            page: q.page(),
         }
     }
 }
 
 impl CleanupQuery {
+    /// The policy the URL describes. Pins are always respected (snapdeck-core's planner
+    /// never deletes a pinned snapshot), and the newest complete snapshot of each
+    /// devbox is always kept.
+    pub fn policy(&self) -> RetentionPolicy {
+        RetentionPolicy {
+            scope: self.devbox.clone().map_or(Scope::All, Scope::Devbox),
+            keep_newest: self.keep,
+            keep_younger_than_days: self.older_than_days,
+            include_errored: self.include_errored,
+            allow_deleting_newest: false,
+        }
+    }
+
     /// Reads the policy from the query string.
-    pub fn from_params(p: &ParamsMap) -> Self {
+    fn read(q: &QueryString) -> Self {
         let d = Self::default();
-        let flag = |key: &str, default: bool| match p.get_str(key) {
+        let flag = |key: &str, default: bool| match q.get(key) {
             Some("1" | "true" | "on") => true,
             Some("0" | "false" | "off") => false,
             _ => default,
         };
         Self {
-            devbox: non_empty(p, "devbox"),
-            keep: p
-                .get_str("keep")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(d.keep),
-            older_than_days: p.get_str("older").and_then(|s| s.parse().ok()),
+            devbox: q.non_empty("devbox"),
+            keep: q.get("keep").and_then(|s| s.parse().ok()).unwrap_or(d.keep),
+            older_than_days: q.get("older").and_then(|s| s.parse().ok()),
             include_errored: flag("errored", d.include_errored),
-            respect_pins: flag("pins", d.respect_pins),
         }
     }
+}
+
+/// Decodes one path segment (`%20` → space); a malformed escape is kept as written.
+fn decode_segment(seg: &str) -> String {
+    percent_encoding::percent_decode_str(seg)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Builds `path?k=v&…`, skipping empty values.
@@ -355,7 +294,6 @@ impl Page {
                             q.older_than_days.map(|d| d.to_string()).unwrap_or_default(),
                         ),
                         ("errored", flag(q.include_errored, d.include_errored)),
-                        ("pins", flag(q.respect_pins, d.respect_pins)),
                     ],
                 )
             }
@@ -363,12 +301,45 @@ impl Page {
         }
     }
 
+    /// Reads an app URL (`/path?query`, a `#fragment` ignored) back into its page: the
+    /// inverse of [`href`](Self::href). `None` for a path no page has.
+    pub fn parse(href: &str) -> Option<Self> {
+        let href = href.split_once('#').map_or(href, |(h, _)| h);
+        let (path, search) = href.split_once('?').unwrap_or((href, ""));
+        Self::from_parts(path, search)
+    }
+
+    /// [`parse`](Self::parse) from a location's path and search (`?…` or without `?`).
+    pub fn from_parts(path: &str, search: &str) -> Option<Self> {
+        let q = QueryString::parse(search);
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        Some(match segs.as_slice() {
+            [] | ["devboxes"] => Page::Devboxes(DevboxesQuery::read(&q)),
+            ["devboxes", id] => Page::Devbox {
+                id: decode_segment(id),
+                page: q.page(),
+            },
+            ["snapshots"] => Page::Snapshots(SnapshotsQuery::read(&q)),
+            ["cleanup"] => Page::Cleanup(CleanupQuery::read(&q)),
+            ["settings"] => Page::Settings,
+            _ => return None,
+        })
+    }
+
+    /// Which page this is.
+    pub fn kind(&self) -> PageKind {
+        match self {
+            Page::Devboxes(_) => PageKind::Devboxes,
+            Page::Devbox { .. } => PageKind::Devbox,
+            Page::Snapshots(_) => PageKind::Snapshots,
+            Page::Cleanup(_) => PageKind::Cleanup,
+            Page::Settings => PageKind::Settings,
+        }
+    }
+
     /// The devbox list with no filters.
     pub fn devboxes() -> Self {
-        Page::Devboxes(DevboxesQuery {
-            page: 1,
-            ..Default::default()
-        })
+        Page::Devboxes(DevboxesQuery::default())
     }
 
     /// A devbox page, first page of its timeline.
@@ -381,10 +352,7 @@ impl Page {
 
     /// The snapshot list with no filters.
     pub fn snapshots() -> Self {
-        Page::Snapshots(SnapshotsQuery {
-            page: 1,
-            ..Default::default()
-        })
+        Page::Snapshots(SnapshotsQuery::default())
     }
 
     /// The cleanup page with the default policy.
@@ -397,29 +365,20 @@ impl Page {
 mod tests {
     use super::*;
 
-    fn lookup<'a>(pairs: &'a [(&'static str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
-        move |k| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v)
-    }
-
     #[test]
     fn devbox_filters_round_trip_through_the_url() {
         let q = DevboxesQuery {
             status: Some(DevboxStatus::Running),
             q: "api box".into(),
-            sort: Sort::by(DevboxSort::Name),
+            sort: Sort::by(DevboxColumn::Name),
             page: 2,
         };
         assert_eq!(
             Page::Devboxes(q.clone()).href(),
             "/devboxes?status=running&q=api%20box&sort=name&page=2"
         );
-        let back = DevboxesQuery::from_lookup(lookup(&[
-            ("status", "running"),
-            ("q", "api box"),
-            ("sort", "name"),
-            ("page", "2"),
-        ]));
-        assert_eq!(back, q);
+        let back = Page::parse("/devboxes?status=running&q=api+box&sort=name&page=2");
+        assert_eq!(back, Some(Page::Devboxes(q)));
     }
 
     #[test]
@@ -431,79 +390,38 @@ mod tests {
 
     #[test]
     fn malformed_values_fall_back_to_defaults() {
-        let q = DevboxesQuery::from_lookup(lookup(&[
-            ("status", "bogus"),
-            ("sort", "-colour"),
-            ("page", "0"),
-        ]));
+        let Some(Page::Devboxes(q)) = Page::parse("/devboxes?status=bogus&sort=-colour&page=0")
+        else {
+            panic!("the devbox list");
+        };
         assert_eq!(q.status, None);
         assert_eq!(q.sort, Sort::default());
         assert_eq!(q.page, 1);
     }
 
     #[test]
-    fn the_default_sort_is_newest_first_and_stays_out_of_the_url() {
-        let d = Sort::<SnapshotSort>::default();
-        assert_eq!((d.key, d.descending), (SnapshotSort::Created, true));
-        assert_eq!(Sort::<SnapshotSort>::parse("-created"), d);
-        assert_eq!(d.param(), "");
-        let q = DevboxesQuery::from_lookup(lookup(&[("sort", "-created")]));
-        assert_eq!(Page::Devboxes(q).href(), "/devboxes");
+    fn the_default_sort_stays_out_of_the_url() {
+        let page = Page::parse("/devboxes?sort=-created").expect("a page");
+        assert_eq!(page.href(), "/devboxes");
     }
 
     #[test]
-    fn every_sort_round_trips_through_its_url_name() {
-        for &key in SnapshotSort::ALL {
+    fn every_devbox_sort_round_trips_through_the_page_url() {
+        for &key in DevboxColumn::ALL {
             for descending in [false, true] {
                 let s = Sort { key, descending };
-                let param = s.param();
-                let back = if param.is_empty() {
-                    Sort::default()
-                } else {
-                    Sort::parse(&param)
-                };
-                assert_eq!(back, s, "{param}");
-            }
-        }
-        for &key in DevboxSort::ALL {
-            for descending in [false, true] {
-                let s = Sort { key, descending };
-                let href = Page::Devboxes(DevboxesQuery {
+                let page = Page::Devboxes(DevboxesQuery {
                     sort: s,
                     ..Default::default()
-                })
-                .href();
-                let param = href.split_once("?sort=").map_or("", |(_, v)| v);
-                let back = DevboxesQuery::from_lookup(lookup(&[("sort", param)]));
-                assert_eq!(back.sort, s, "{href}");
+                });
+                assert_eq!(
+                    Page::parse(&page.href()),
+                    Some(page.clone()),
+                    "{}",
+                    page.href()
+                );
             }
         }
-    }
-
-    #[test]
-    fn unknown_or_malformed_sorts_fall_back_to_the_default() {
-        for bad in ["", "-", "--name", "Name", "status", "size ", "-bogus"] {
-            assert_eq!(Sort::<SnapshotSort>::parse(bad), Sort::default(), "{bad:?}");
-        }
-        assert_eq!(Sort::<DevboxSort>::parse("size"), Sort::default());
-    }
-
-    #[test]
-    fn clicking_the_active_column_flips_it_and_another_starts_in_its_own_direction() {
-        let s = Sort::<SnapshotSort>::default();
-        let flipped = s.toggled(SnapshotSort::Created);
-        assert_eq!(flipped.param(), "created");
-        assert_eq!(flipped.toggled(SnapshotSort::Created), s);
-        assert_eq!(s.toggled(SnapshotSort::Name).param(), "name");
-        assert_eq!(s.toggled(SnapshotSort::Size).param(), "-size");
-        assert_eq!(
-            Sort::<SnapshotSort>::parse("name")
-                .toggled(SnapshotSort::Name)
-                .param(),
-            "-name"
-        );
-        assert_eq!(s.direction_of(SnapshotSort::Created), Some(true));
-        assert_eq!(s.direction_of(SnapshotSort::Name), None);
     }
 
     #[test]
@@ -511,7 +429,7 @@ mod tests {
         let q = SnapshotsQuery {
             devbox: Some("dbx_1".into()),
             meta: vec![("env".into(), "ci".into())],
-            sort: Sort::by(SnapshotSort::Devbox),
+            sort: Sort::by(SnapshotColumn::Devbox),
             page: 3,
             ..Default::default()
         };
@@ -528,9 +446,90 @@ mod tests {
             keep: 2,
             older_than_days: Some(30),
             include_errored: true,
-            respect_pins: true,
         };
         let href = Page::Cleanup(q.clone()).href();
         assert_eq!(href, "/cleanup?devbox=dbx_1&keep=2&older=30&errored=1");
+    }
+
+    #[test]
+    fn the_url_policy_always_keeps_the_newest_and_maps_every_field() {
+        let q = CleanupQuery {
+            devbox: Some("dbx_1".into()),
+            keep: 2,
+            older_than_days: Some(30),
+            include_errored: false,
+        };
+        let p = q.policy();
+        assert_eq!(p.scope, Scope::Devbox("dbx_1".into()));
+        assert_eq!((p.keep_newest, p.keep_younger_than_days), (2, Some(30)));
+        assert!(!p.include_errored && !p.allow_deleting_newest);
+    }
+
+    /// One of every page, with awkward values: spaces, `+`, `&`, `=`, `%`, `#`, `/`
+    /// and non-ASCII in ids, searches and metadata.
+    fn every_page() -> Vec<Page> {
+        vec![
+            Page::devboxes(),
+            Page::Devboxes(DevboxesQuery {
+                status: Some(DevboxStatus::Suspended),
+                q: "a+b & c=d %20 #x".into(),
+                sort: Sort::by(DevboxColumn::Status),
+                page: 7,
+            }),
+            Page::devbox("dbx_1"),
+            Page::Devbox {
+                id: "dbx a/b?c#d é".into(),
+                page: 4,
+            },
+            Page::snapshots(),
+            Page::Snapshots(SnapshotsQuery {
+                devbox: Some("dbx_9".into()),
+                meta: vec![
+                    ("env".into(), "ci=yes".into()),
+                    ("team".into(), "search & ranking".into()),
+                ],
+                blueprint: Some("bpt_1".into()),
+                q: "nightly-3 ✓".into(),
+                sort: Sort {
+                    key: SnapshotColumn::Size,
+                    descending: false,
+                },
+                page: 2,
+            }),
+            Page::cleanup(),
+            Page::Cleanup(CleanupQuery {
+                devbox: Some("dbx_1".into()),
+                keep: 0,
+                older_than_days: Some(14),
+                include_errored: true,
+            }),
+            Page::Settings,
+        ]
+    }
+
+    #[test]
+    fn every_page_parses_back_from_its_own_url() {
+        for page in every_page() {
+            let href = page.href();
+            assert_eq!(Page::parse(&href).as_ref(), Some(&page), "{href}");
+            let (path, search) = href.split_once('?').unwrap_or((&href, ""));
+            assert_eq!(
+                Page::from_parts(path, &format!("?{search}")),
+                Some(page.clone())
+            );
+        }
+    }
+
+    #[test]
+    fn the_root_is_the_devbox_list_and_unknown_paths_are_no_page() {
+        assert_eq!(Page::parse("/"), Some(Page::devboxes()));
+        assert_eq!(Page::parse("/devboxes/"), Some(Page::devboxes()));
+        assert_eq!(Page::parse("/snapshots#top"), Some(Page::snapshots()));
+        assert_eq!(Page::parse("/nope"), None);
+        assert_eq!(Page::parse("/devboxes/a/b"), None);
+        assert_eq!(
+            Page::parse("/settings").map(|p| p.kind()),
+            Some(PageKind::Settings)
+        );
     }
 }

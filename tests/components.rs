@@ -12,7 +12,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Mounts `f` in a fresh element and returns that element (kept mounted).
+/// Mounts `f` in a fresh element and returns that element (kept mounted), under the
+/// toast list the components report to (hooks expect their providers).
 fn mount<F, V>(f: F) -> web_sys::HtmlElement
 where
     F: FnOnce() -> V + 'static,
@@ -21,7 +22,10 @@ where
     let document = web_sys::window().unwrap().document().unwrap();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone(), f);
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        snapdeck::hooks::use_toasts::provide_toasts();
+        f()
+    });
     std::mem::forget(handle);
     host
 }

@@ -17,9 +17,7 @@ const COLLAPSED_KEY: &str = "snapdeck.tray_collapsed";
 /// The tray (renders nothing while there are no operations).
 #[component]
 pub fn OpsTray() -> impl IntoView {
-    let Some(ops) = use_ops() else {
-        return ().into_any();
-    };
+    let ops = use_ops();
     let list = ops.list();
     let collapsed = RwSignal::new(storage::get(Area::Local, COLLAPSED_KEY).as_deref() == Some("1"));
     let running = move || list.with(|l| l.iter().filter(|o| o.is_running()).count());

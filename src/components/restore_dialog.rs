@@ -7,7 +7,7 @@ use snapdeck_core::validate;
 
 use crate::components::modal::Modal;
 use crate::hooks::use_ops::use_ops;
-use crate::hooks::use_toasts::{Tone, use_toasts};
+use crate::hooks::use_toasts::use_toasts;
 use crate::lineage::{devbox_label, snapshot_label};
 
 /// The restore dialog.
@@ -22,7 +22,7 @@ pub fn RestoreDialog(
     on_close: Callback<()>,
 ) -> impl IntoView {
     let ops = use_ops();
-    let toasts = use_toasts();
+    let _toasts = use_toasts();
     let snap_label = snapshot_label(&snapshot);
     let name = RwSignal::new(format!("restored-{snap_label}"));
     let shutdown_old = RwSignal::new(false);
@@ -38,17 +38,13 @@ pub fn RestoreDialog(
         match validate::name(&name.get_untracked()) {
             Err(e) => error.set(Some(e.to_string())),
             Ok(n) => {
-                if let Some(ops) = ops {
-                    ops.start_restore(
-                        snapshot_id.clone(),
-                        label_for_submit.clone(),
-                        n,
-                        devbox_id.clone(),
-                        shutdown_old.get_untracked(),
-                    );
-                } else {
-                    toasts.push(Tone::Err, "Cannot start restores here.");
-                }
+                ops.start_restore(
+                    snapshot_id.clone(),
+                    label_for_submit.clone(),
+                    n,
+                    devbox_id.clone(),
+                    shutdown_old.get_untracked(),
+                );
                 on_close.run(());
             }
         }

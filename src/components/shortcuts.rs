@@ -3,11 +3,10 @@
 
 use leptos::ev;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::components::modal::Modal;
+use crate::hooks::use_nav::use_nav;
 use crate::routes::Page;
 
 const SHORTCUTS: [(&str, &str); 7] = [
@@ -35,7 +34,7 @@ pub fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
 pub fn Shortcuts() -> impl IntoView {
     let open = RwSignal::new(false);
     let pending_g = StoredValue::new(false);
-    let navigate = use_navigate();
+    let nav = use_nav();
     let handle = window_event_listener(ev::keydown, move |e| {
         if typing_in_field(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
             return;
@@ -51,7 +50,7 @@ pub fn Shortcuts() -> impl IntoView {
             };
             if let Some(p) = target {
                 e.prevent_default();
-                navigate(&p.href(), NavigateOptions::default());
+                nav.go(&p);
             }
             return;
         }

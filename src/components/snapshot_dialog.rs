@@ -10,7 +10,7 @@ use crate::components::modal::Modal;
 use crate::fmt::stamp;
 use crate::hooks::use_now::{now_ms, tz_offset_min};
 use crate::hooks::use_ops::use_ops;
-use crate::hooks::use_toasts::{Tone, use_toasts};
+use crate::hooks::use_toasts::use_toasts;
 use crate::lineage::devbox_label;
 
 /// One key/value row of the metadata editor.
@@ -46,7 +46,7 @@ pub fn SnapshotDialog(
     on_close: Callback<()>,
 ) -> impl IntoView {
     let ops = use_ops();
-    let toasts = use_toasts();
+    let _toasts = use_toasts();
     let name = RwSignal::new(default_snapshot_name(&devbox, now_ms(), tz_offset_min()));
     let message = RwSignal::new(String::new());
     let rows = RwSignal::new(vec![MetaRow::new(0)]);
@@ -83,10 +83,7 @@ pub fn SnapshotDialog(
             Err(e) => error.set(Some(e.to_string())),
             Ok(params) => {
                 // No "started" toast: the new node and the tray row say it.
-                match ops {
-                    Some(ops) => ops.start_snapshot(devbox_id.clone(), label.clone(), params),
-                    None => toasts.push(Tone::Err, "Cannot start snapshots here."),
-                }
+                ops.start_snapshot(devbox_id.clone(), label.clone(), params);
                 on_close.run(());
             }
         }

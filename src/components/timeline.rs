@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotParams, SnapshotStatus};
-use snapdeck_core::eligibility::{Risk, assess, confirm_word, typed_matches};
+use snapdeck_api::{Devbox, PINNED_KEY, Snapshot, SnapshotStatus};
+use snapdeck_core::eligibility::{Deletable, Risk, assess, confirm_word, deletable, typed_matches};
 use snapdeck_core::{BulkRun, Confirmed, ItemState, RunRule, is_pinned};
 
 use crate::api::{api_message, use_api};
@@ -286,10 +286,19 @@ fn TimelineNode(
                         }>
                             {
                                 let s = s_delete.clone();
+                                // The one eligibility rule: the API deletes only complete
+                                // snapshots (a pin is a risk the dialog names), and the
+                                // button says why not.
+                                let refusal = Memo::new(move |_| match deletable(status.get()) {
+                                    Deletable::No(why) => Some(why),
+                                    _ => None,
+                                });
                                 view! {
                                     <button
                                         type="button"
                                         class="sd-btn sd-btn--ghost sd-btn--sm"
+                                        disabled=move || refusal.with(Option::is_some)
+                                        title=move || refusal.get().map(|why| format!("Cannot delete: {why}"))
                                         on:click=move |_| on_delete.run(s.clone())
                                     >
                                         "Delete"
@@ -346,17 +355,7 @@ async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Resul
         .ok()
         .and_then(|v| v.snapshot)
         .unwrap_or_else(|| listed.clone());
-    let mut metadata = fresh.metadata.clone();
-    if pin {
-        metadata.insert(PINNED_KEY.to_string(), "true".to_string());
-    } else {
-        metadata.remove(PINNED_KEY);
-    }
-    let params = SnapshotParams {
-        name: fresh.name.clone(),
-        commit_message: fresh.commit_message.clone(),
-        metadata: Some(metadata),
-    };
+    let params = snapdeck_core::edit::set_pinned(&fresh, pin);
     api.update_snapshot(&listed.id, &params)
         .await
         .map(|_| ())
@@ -381,13 +380,7 @@ fn start_delete(
     status: SnapshotStatus,
     typed_override: bool,
 ) {
-    let confirmed = Confirmed {
-        snapshot_id: s.id.clone(),
-        source_devbox_id: s.source_devbox_id.clone(),
-        name: s.name.clone(),
-        size_bytes: s.size_bytes,
-        status: Some(status),
-    };
+    let confirmed = Confirmed::from_snapshot(s, Some(status));
     let mut override_ids = BTreeSet::new();
     if typed_override {
         override_ids.insert(s.id.clone());

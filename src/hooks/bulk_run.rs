@@ -57,10 +57,10 @@ struct Live {
     driving: Cell<bool>,
     /// Cancel was pressed; the driving task cancels at its next turn.
     cancel: Cell<bool>,
-    /// The tray entry, when the tray exists.
+    /// The tray entry of the current drive.
     op: Cell<Option<u64>>,
     api: Api,
-    ops: Option<Ops>,
+    ops: Ops,
     version: DataVersion,
     watchers: RefCell<Vec<RwSignal<Option<BulkRun>>>>,
 }
@@ -89,9 +89,10 @@ impl Live {
                 run: run.clone(),
             },
         );
-        if let (Some(ops), Some(op)) = (self.ops, self.op.get()) {
+        if let Some(op) = self.op.get() {
             let c = run.counts();
-            ops.cleanup_progress(op, c.done, c.failed, run.is_finished());
+            self.ops
+                .cleanup_progress(op, c.done, c.failed, run.is_finished());
             if run.is_finished() {
                 self.op.set(None);
             }
@@ -103,11 +104,9 @@ impl Live {
     }
 
     fn open_op(&self, label: &str) {
-        if let Some(ops) = self.ops {
-            let total = self.run.borrow().items.len();
-            self.op
-                .set(Some(ops.start_cleanup(label.to_owned(), total)));
-        }
+        let total = self.run.borrow().items.len();
+        self.op
+            .set(Some(self.ops.start_cleanup(label.to_owned(), total)));
     }
 }
 
@@ -205,11 +204,12 @@ fn live(key: &'static str) -> Option<Rc<Live>> {
 }
 
 /// A page's handle on the run of its key.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct BulkRunHandle {
     key: &'static str,
     state: RwSignal<Option<BulkRun>>,
     api: Api,
+    ops: Ops,
     version: DataVersion,
 }
 
@@ -223,6 +223,7 @@ pub fn use_bulk_run(key: &'static str) -> BulkRunHandle {
         key,
         state,
         api,
+        ops: use_ops(),
         version,
     };
     let existing = live(key).or_else(|| {
@@ -256,7 +257,7 @@ impl BulkRunHandle {
             cancel: Cell::new(false),
             op: Cell::new(None),
             api: self.api,
-            ops: use_ops(),
+            ops: self.ops,
             version: self.version,
             watchers: RefCell::new(Vec::new()),
         });

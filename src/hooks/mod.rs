@@ -4,6 +4,7 @@ pub mod bulk_run;
 pub mod limiter;
 pub mod selection;
 pub mod use_interval;
+pub mod use_nav;
 pub mod use_now;
 pub mod use_ops;
 pub mod use_refresh;

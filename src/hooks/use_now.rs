@@ -26,10 +26,7 @@ pub fn provide_now() {
     provide_context(Now(now));
 }
 
-/// The ticking clock; a fixed reading when no clock was provided (tests).
+/// The ticking clock.
 pub fn use_now() -> Signal<i64> {
-    match use_context::<Now>() {
-        Some(Now(s)) => s.into(),
-        None => Signal::stored(now_ms()),
-    }
+    expect_context::<Now>().0.into()
 }

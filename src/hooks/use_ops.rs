@@ -105,8 +105,8 @@ pub fn provide_ops(api: Api, statuses: Statuses, version: DataVersion, toasts: T
 }
 
 /// The operations list from context.
-pub fn use_ops() -> Option<Ops> {
-    use_context::<Ops>()
+pub fn use_ops() -> Ops {
+    expect_context::<Ops>()
 }
 
 impl Ops {

@@ -31,5 +31,5 @@ pub fn provide_refresh() -> DataVersion {
 
 /// The app-wide data version.
 pub fn use_refresh() -> DataVersion {
-    use_context::<DataVersion>().unwrap_or_else(|| DataVersion(RwSignal::new(0)))
+    expect_context::<DataVersion>()
 }

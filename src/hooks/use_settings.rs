@@ -156,5 +156,5 @@ impl SettingsCtx {
 
 /// The settings from context.
 pub fn use_settings() -> SettingsCtx {
-    use_context::<SettingsCtx>().unwrap_or_else(SettingsCtx::load)
+    expect_context::<SettingsCtx>()
 }

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use snapdeck_api::SnapshotStatus;
 use snapdeck_core::{CachedStatus, StatusCache};
 
-use crate::api::{Api, use_api};
+use crate::api::Api;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_now::now_ms;
 use crate::storage::{self, Area};
@@ -94,10 +94,7 @@ pub fn provide_statuses(api: Api) -> Statuses {
 
 /// The shared cache.
 pub fn use_statuses() -> Statuses {
-    use_context::<Statuses>().unwrap_or_else(|| Statuses {
-        cache: RwSignal::new(StatusCache::new()),
-        api: use_api(),
-    })
+    expect_context::<Statuses>()
 }
 
 /// Keeps the statuses of `ids` (the rows on screen) fresh: fetched now, and again every

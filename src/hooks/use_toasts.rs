@@ -94,5 +94,5 @@ pub fn provide_toasts() -> Toasts {
 
 /// The toast list from context.
 pub fn use_toasts() -> Toasts {
-    use_context::<Toasts>().unwrap_or_else(Toasts::new)
+    expect_context::<Toasts>()
 }

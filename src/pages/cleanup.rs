@@ -14,52 +14,25 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, Snapshot, SnapshotStatus};
+use snapdeck_core::bulk::confirmed_from_plan;
 use snapdeck_core::retention::{self, CleanupPlan, PlanItem};
-use snapdeck_core::{BulkRun, Confirmed, Decision, RetentionPolicy, Scope};
+use snapdeck_core::{BulkRun, Decision};
 
 use crate::api::{SnapshotFilter, use_api};
 use crate::components::bulk_panel::BulkPanel;
 use crate::components::{
     EmptyState, ErrorState, RelTime, SkeletonRows, SnapshotBadge, devbox_options,
 };
-use crate::embed::use_replace_page;
 use crate::fmt::{bytes, bytes_opt, middle_truncate};
 use crate::hooks::bulk_run::use_bulk_run;
 use crate::hooks::use_interval::use_interval;
+use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_statuses::use_visible_statuses;
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::routes::{CleanupQuery, Page};
-
-/// The policy the URL describes. Pins are always respected (snapdeck-core's planner
-/// never deletes a pinned snapshot), and the newest complete snapshot of each devbox
-/// is always kept.
-pub fn policy_of(q: &CleanupQuery) -> RetentionPolicy {
-    RetentionPolicy {
-        scope: q.devbox.clone().map_or(Scope::All, Scope::Devbox),
-        keep_newest: q.keep,
-        keep_younger_than_days: q.older_than_days,
-        include_errored: q.include_errored,
-        allow_deleting_newest: false,
-    }
-}
-
-/// The plan's deletes minus the rows the person unticked, as the run confirms them.
-pub fn confirmed_deletes(plan: &CleanupPlan, unticked: &BTreeSet<String>) -> Vec<Confirmed> {
-    plan.to_delete()
-        .filter(|i| !unticked.contains(&i.snapshot.id))
-        .map(|i| Confirmed {
-            snapshot_id: i.snapshot.id.clone(),
-            source_devbox_id: i.snapshot.source_devbox_id.clone(),
-            name: i.snapshot.name.clone(),
-            size_bytes: i.snapshot.size_bytes,
-            status: i.status,
-        })
-        .collect()
-}
 
 /// Rows drawn per plan list: the DOM stays small with thousands of snapshots; the
 /// filter box finds the rest.
@@ -87,11 +60,13 @@ pub fn CleanupPage() -> impl IntoView {
     let api = use_api();
     let version = use_refresh();
     let toasts = use_toasts();
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| query_map.with(CleanupQuery::from_params));
-    let policy = Memo::new(move |_| query.with(policy_of));
-    let replace = use_replace_page();
-    let go = Callback::new(move |q: CleanupQuery| replace.run(Page::Cleanup(q)));
+    let nav = use_nav();
+    let query = use_route(|p| match p {
+        Page::Cleanup(q) => Some(q.clone()),
+        _ => None,
+    });
+    let policy = Memo::new(move |_| query.with(CleanupQuery::policy));
+    let go = Callback::new(move |q: CleanupQuery| nav.replace(&Page::Cleanup(q)));
 
     let devboxes = LocalResource::new(move || {
         let _config = api.track();
@@ -149,7 +124,7 @@ pub fn CleanupPage() -> impl IntoView {
         all.with(|l| status_map.with(|m| retention::plan(&p, l, m, now_ms())))
     });
     let unticked = RwSignal::new(BTreeSet::<String>::new());
-    let confirmed = Memo::new(move |_| plan.with(|p| unticked.with(|u| confirmed_deletes(p, u))));
+    let confirmed = Memo::new(move |_| plan.with(|p| unticked.with(|u| confirmed_from_plan(p, u))));
     let delete_bytes =
         move || confirmed.with(|c| c.iter().filter_map(|x| x.size_bytes).sum::<u64>());
 
@@ -660,64 +635,5 @@ fn ConfirmRun(
                 </Show>
             </form>
         </Show>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use snapdeck_api::Metadata;
-
-    fn snap(id: &str, t: i64) -> Snapshot {
-        Snapshot {
-            id: id.into(),
-            create_time_ms: t,
-            metadata: Metadata::new(),
-            source_devbox_id: "dbx_1".into(),
-            name: None,
-            commit_message: None,
-            size_bytes: Some(10),
-            source_blueprint_id: None,
-        }
-    }
-
-    #[test]
-    fn the_url_policy_always_keeps_the_newest_and_maps_every_field() {
-        let q = CleanupQuery {
-            devbox: Some("dbx_1".into()),
-            keep: 2,
-            older_than_days: Some(30),
-            include_errored: false,
-            respect_pins: true,
-        };
-        let p = policy_of(&q);
-        assert_eq!(p.scope, Scope::Devbox("dbx_1".into()));
-        assert_eq!((p.keep_newest, p.keep_younger_than_days), (2, Some(30)));
-        assert!(!p.include_errored && !p.allow_deleting_newest);
-    }
-
-    #[test]
-    fn unticked_rows_are_left_out_of_the_confirmed_run() {
-        let snaps = [snap("a", 3), snap("b", 2), snap("c", 1)];
-        let statuses = snaps
-            .iter()
-            .map(|s| (s.id.clone(), SnapshotStatus::Complete))
-            .collect();
-        let q = CleanupQuery {
-            keep: 1,
-            ..CleanupQuery::default()
-        };
-        let plan = retention::plan(&policy_of(&q), &snaps, &statuses, 10);
-        let all: Vec<String> = confirmed_deletes(&plan, &BTreeSet::new())
-            .into_iter()
-            .map(|c| c.snapshot_id)
-            .collect();
-        assert_eq!(all, ["b", "c"]);
-        let unticked = BTreeSet::from(["b".to_string()]);
-        let some: Vec<String> = confirmed_deletes(&plan, &unticked)
-            .into_iter()
-            .map(|c| c.snapshot_id)
-            .collect();
-        assert_eq!(some, ["c"]);
     }
 }

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_params_map, use_query_map};
 use snapdeck_api::{Devbox, DevboxStatus, Snapshot, SnapshotStatus};
 
 use crate::api::{ApiError, api_message, use_api};
@@ -14,6 +13,7 @@ use crate::components::{
     EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SnapshotDialog, StatusBadge, Timeline,
 };
 use crate::hooks::use_interval::use_interval;
+use crate::hooks::use_nav::use_route;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
 use crate::hooks::use_toasts::{Tone, use_toasts};
@@ -24,17 +24,12 @@ use crate::routes::{PAGE_SIZE, Page, SnapshotsQuery};
 /// One devbox.
 #[component]
 pub fn DevboxPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let page = Memo::new(move |_| {
-        query.with(|q| {
-            q.get_str("page")
-                .and_then(|p| p.parse::<usize>().ok())
-                .filter(|p| *p >= 1)
-                .unwrap_or(1)
-        })
+    let route = use_route(|p| match p {
+        Page::Devbox { id, page } => Some((id.clone(), *page)),
+        _ => None,
     });
+    let id = Memo::new(move |_| route.with(|(id, _)| id.clone()));
+    let page = Memo::new(move |_| route.with(|(_, page)| (*page).max(1)));
     let api = use_api();
     let version = use_refresh();
 

@@ -8,56 +8,22 @@
 
 use leptos::ev;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_query_map;
 use snapdeck_api::{Devbox, DevboxStatus};
 
 use crate::api::use_api;
 use crate::components::shortcuts::typing_in_field;
-use crate::components::sort_header::{compare_names, sort_header};
+use crate::components::sort_header::sort_header;
 use crate::components::status_badge::devbox_tone;
 use crate::components::{
     Chip, Chips, EmptyState, ErrorState, IdCell, Pager, Phase, RelTime, SkeletonRows, StatusBadge,
 };
-use crate::embed::{use_navigate, use_replace_page};
 use crate::hooks::limiter::limited;
 use crate::hooks::use_interval::use_interval;
+use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
-use crate::routes::{DevboxSort, DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery, Sort};
-
-/// True when `d` matches the search text (name or id, case-insensitive).
-pub fn matches_search(d: &Devbox, q: &str) -> bool {
-    let q = q.trim().to_lowercase();
-    q.is_empty()
-        || d.id.to_lowercase().contains(&q)
-        || d.name
-            .as_deref()
-            .is_some_and(|n| n.to_lowercase().contains(&q))
-}
-
-/// Sorts `list` by `sort`. Statuses sort in lifecycle order (the chips' order), not
-/// alphabetically, so running boxes sit together between starting and stopping ones.
-/// Ties go newest first, then by id, so polling never reshuffles equal rows.
-pub fn sort_devboxes(list: &mut [Devbox], sort: Sort<DevboxSort>) {
-    let stage = |s: DevboxStatus| DevboxStatus::ALL.iter().position(|&x| x == s);
-    list.sort_by(|a, b| {
-        let by_key = match sort.key {
-            DevboxSort::Name => compare_names(a.name.as_deref(), b.name.as_deref()),
-            // Unknown statuses (None) after every known one.
-            DevboxSort::Status => match (stage(a.status), stage(b.status)) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (x, y) => y.is_some().cmp(&x.is_some()),
-            },
-            DevboxSort::Created => a.create_time_ms.cmp(&b.create_time_ms),
-        };
-        sort.directed(by_key).then_with(|| {
-            b.create_time_ms
-                .cmp(&a.create_time_ms)
-                .then_with(|| b.id.cmp(&a.id))
-        })
-    });
-}
+use crate::routes::{DevboxColumn, DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
+use snapdeck_core::query::{self, devboxes::matches_search};
 
 /// The chips for a list: `all`, then every status present (and the selected one).
 pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
@@ -99,9 +65,11 @@ pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
 #[component]
 pub fn DevboxesPage() -> impl IntoView {
     let api = use_api();
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| query_map.with(DevboxesQuery::from_params));
-    let replace = use_replace_page();
+    let nav = use_nav();
+    let query = use_route(|p| match p {
+        Page::Devboxes(q) => Some(q.clone()),
+        _ => None,
+    });
     use_title(move || match query.with(|q| q.status) {
         Some(s) => format!("Devboxes ({s})"),
         None => "Devboxes".into(),
@@ -127,16 +95,10 @@ pub fn DevboxesPage() -> impl IntoView {
     let phase = Memo::new(move |_| devboxes.with(|r| Phase::of_list(r.as_ref())));
     let filtered = Memo::new(move |_| {
         let (status, text, sort) = query.with(|q| (q.status, q.q.clone(), q.sort));
-        let mut list = devboxes.with(|r| match r {
-            Some(Ok(list)) => list
-                .iter()
-                .filter(|d| status.is_none_or(|s| d.status == s) && matches_search(d, &text))
-                .cloned()
-                .collect::<Vec<_>>(),
+        devboxes.with(|r| match r {
+            Some(Ok(list)) => query::devboxes::query(list, status, &text, sort),
             _ => Vec::new(),
-        });
-        sort_devboxes(&mut list, sort);
-        list
+        })
     });
     let chips = Signal::derive(move || {
         let q = query.get();
@@ -147,20 +109,13 @@ pub fn DevboxesPage() -> impl IntoView {
     });
     let visible = Memo::new(move |_| {
         let page = query.with(|q| q.page);
-        filtered.with(|f| {
-            let start = (page - 1) * PAGE_SIZE;
-            f.iter()
-                .skip(start)
-                .take(PAGE_SIZE)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
+        filtered.with(|f| query::page_of(f, page))
     });
 
     // `/` focuses the search box (unless typing somewhere already). Not in an embed:
     // the key belongs to the host page there.
     let search_ref = NodeRef::<leptos::html::Input>::new();
-    let embedded = crate::embed::is_embedded();
+    let embedded = nav.is_embedded();
     let handle = window_event_listener(ev::keydown, move |e| {
         if e.key() == "/"
             && !embedded
@@ -177,7 +132,7 @@ pub fn DevboxesPage() -> impl IntoView {
         move |ev: ev::Event| {
             let text = event_target_value(&ev);
             let q = query.get_untracked();
-            replace.run(Page::Devboxes(DevboxesQuery {
+            nav.replace(&Page::Devboxes(DevboxesQuery {
                 q: text,
                 page: 1,
                 ..q
@@ -314,11 +269,11 @@ fn DevboxTable(
             <table class="sd-table" aria-busy=loading.then_some("true")>
                 <thead>
                     <tr>
-                        {header("Name", DevboxSort::Name, "")}
+                        {header("Name", DevboxColumn::Name, "")}
                         <th scope="col" class="sd-col-hide-xs">"ID"</th>
-                        {header("Status", DevboxSort::Status, "")}
+                        {header("Status", DevboxColumn::Status, "")}
                         <th scope="col" class="sd-col-hide-sm">"Source"</th>
-                        {header("Created", DevboxSort::Created, "")}
+                        {header("Created", DevboxColumn::Created, "")}
                         <th scope="col" class="sd-num sd-col-hide-sm">"Snapshots"</th>
                     </tr>
                 </thead>
@@ -347,11 +302,11 @@ fn DevboxRow(
     /// The devbox.
     devbox: Devbox,
 ) -> impl IntoView {
-    let navigate = use_navigate();
+    let nav = use_nav();
     let href = Page::devbox(&devbox.id).href();
     let open = {
         let href = href.clone();
-        move |_| navigate(&href, NavigateOptions::default())
+        move |_| nav.go_href(&href)
     };
     let name = devbox.name.clone().filter(|n| !n.is_empty());
     let status = devbox.status;
@@ -455,57 +410,5 @@ fn SnapshotCount(
         Some(Err(_)) => {
             view! { <span class="sd-muted" title="Could not count">"–"</span> }.into_any()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn devbox(id: &str, name: Option<&str>, status: &str, created: i64) -> Devbox {
-        let json = serde_json::json!({
-            "id": id, "name": name, "status": status, "create_time_ms": created,
-        });
-        serde_json::from_value(json).expect("a valid devbox")
-    }
-
-    fn ids(list: &[Devbox]) -> Vec<&str> {
-        list.iter().map(|d| d.id.as_str()).collect()
-    }
-
-    fn fleet() -> Vec<Devbox> {
-        vec![
-            devbox("dbx_a", Some("web"), "running", 10),
-            devbox("dbx_b", Some("Api"), "suspended", 30),
-            devbox("dbx_c", None, "provisioning", 20),
-            devbox("dbx_d", Some("batch"), "running", 30),
-        ]
-    }
-
-    #[test]
-    fn the_default_order_is_newest_first_with_ties_broken_by_id() {
-        let mut list = fleet();
-        sort_devboxes(&mut list, Sort::default());
-        assert_eq!(ids(&list), ["dbx_d", "dbx_b", "dbx_c", "dbx_a"]);
-        sort_devboxes(&mut list, Sort::parse("created"));
-        assert_eq!(ids(&list), ["dbx_a", "dbx_c", "dbx_d", "dbx_b"]);
-    }
-
-    #[test]
-    fn names_sort_ignoring_case_with_unnamed_boxes_last() {
-        let mut list = fleet();
-        sort_devboxes(&mut list, Sort::parse("name"));
-        assert_eq!(ids(&list), ["dbx_b", "dbx_d", "dbx_a", "dbx_c"]);
-        sort_devboxes(&mut list, Sort::parse("-name"));
-        assert_eq!(ids(&list), ["dbx_c", "dbx_a", "dbx_d", "dbx_b"]);
-    }
-
-    #[test]
-    fn statuses_sort_in_lifecycle_order_and_equal_ones_newest_first() {
-        let mut list = fleet();
-        sort_devboxes(&mut list, Sort::parse("status"));
-        assert_eq!(ids(&list), ["dbx_c", "dbx_d", "dbx_a", "dbx_b"]);
-        sort_devboxes(&mut list, Sort::parse("-status"));
-        assert_eq!(ids(&list), ["dbx_b", "dbx_d", "dbx_a", "dbx_c"]);
     }
 }

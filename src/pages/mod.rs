@@ -1,4 +1,5 @@
-//! One file per route (`…Page`).
+//! One module per route (`…Page`); a big page is a folder of its parts. [`page_view`]
+//! is the one place a [`PageKind`] becomes a page, for the dashboard and the embeds.
 
 pub mod cleanup;
 pub mod devbox;
@@ -7,9 +8,25 @@ pub mod not_found;
 pub mod settings;
 pub mod snapshots;
 
+use leptos::prelude::*;
+
 pub use cleanup::CleanupPage;
 pub use devbox::DevboxPage;
 pub use devboxes::DevboxesPage;
 pub use not_found::NotFoundPage;
 pub use settings::SettingsPage;
 pub use snapshots::SnapshotsPage;
+
+use crate::routes::PageKind;
+
+/// The page of `kind`; `None` (a path no page has) is the not-found page.
+pub fn page_view(kind: Option<PageKind>) -> AnyView {
+    match kind {
+        Some(PageKind::Devboxes) => view! { <DevboxesPage /> }.into_any(),
+        Some(PageKind::Devbox) => view! { <DevboxPage /> }.into_any(),
+        Some(PageKind::Snapshots) => view! { <SnapshotsPage /> }.into_any(),
+        Some(PageKind::Cleanup) => view! { <CleanupPage /> }.into_any(),
+        Some(PageKind::Settings) => view! { <SettingsPage /> }.into_any(),
+        None => view! { <NotFoundPage /> }.into_any(),
+    }
+}

@@ -81,6 +81,29 @@ pub struct Confirmed {
     pub status: Option<SnapshotStatus>,
 }
 
+/// The plan's deletes minus the rows the person unticked, in plan order, as a run
+/// confirms them.
+pub fn confirmed_from_plan(plan: &CleanupPlan, unticked: &BTreeSet<String>) -> Vec<Confirmed> {
+    plan.to_delete()
+        .filter(|i| !unticked.contains(&i.snapshot.id))
+        .map(|i| Confirmed::from_snapshot(&i.snapshot, i.status))
+        .collect()
+}
+
+impl Confirmed {
+    /// What the person confirmed of `snapshot`, seen with `status` (the one way every
+    /// runner builds an item: the app's pages, the plan, the edge, the server's jobs).
+    pub fn from_snapshot(snapshot: &Snapshot, status: Option<SnapshotStatus>) -> Self {
+        Self {
+            snapshot_id: snapshot.id.clone(),
+            source_devbox_id: snapshot.source_devbox_id.clone(),
+            name: snapshot.name.clone(),
+            size_bytes: snapshot.size_bytes,
+            status,
+        }
+    }
+}
+
 /// Where a running item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -314,14 +337,7 @@ impl BulkRun {
     /// A run over exactly the snapshots the plan deletes, in plan order, held to the
     /// plan's policy ([`under_plan`](Self::under_plan)).
     pub fn from_plan(plan: &CleanupPlan) -> Self {
-        Self::new(plan.to_delete().map(|i| Confirmed {
-            snapshot_id: i.snapshot.id.clone(),
-            source_devbox_id: i.snapshot.source_devbox_id.clone(),
-            name: i.snapshot.name.clone(),
-            size_bytes: i.snapshot.size_bytes,
-            status: i.status,
-        }))
-        .under_plan(plan)
+        Self::new(confirmed_from_plan(plan, &BTreeSet::new())).under_plan(plan)
     }
 
     /// Holds the run to `plan`'s policy: each wave plans it again and skips what the
@@ -1370,5 +1386,37 @@ mod tests {
         let mut r: BulkRun = serde_json::from_str(json).expect("loads");
         r.resume_after_interruption();
         assert_eq!(r.next_wave(0).map(|w| w.ids), Some(vec!["a".to_owned()]));
+    }
+
+    #[test]
+    fn unticked_rows_are_left_out_of_the_confirmed_run() {
+        let snaps: Vec<Snapshot> = ["a", "b", "c"]
+            .iter()
+            .zip([3, 2, 1])
+            .map(|(id, t)| {
+                serde_json::from_value(serde_json::json!({
+                    "id": id, "create_time_ms": t, "source_devbox_id": "dbx_1",
+                    "size_bytes": 10, "metadata": {},
+                }))
+                .expect("a snapshot")
+            })
+            .collect();
+        let statuses = snaps
+            .iter()
+            .map(|s| (s.id.clone(), SnapshotStatus::Complete))
+            .collect();
+        let policy = crate::RetentionPolicy {
+            scope: crate::Scope::Devbox("dbx_1".into()),
+            keep_newest: 1,
+            ..Default::default()
+        };
+        let plan = crate::retention::plan(&policy, &snaps, &statuses, 10);
+        let ids = |c: Vec<Confirmed>| c.into_iter().map(|c| c.snapshot_id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(confirmed_from_plan(&plan, &BTreeSet::new())),
+            ["b", "c"]
+        );
+        let unticked = BTreeSet::from(["b".to_string()]);
+        assert_eq!(ids(confirmed_from_plan(&plan, &unticked)), ["c"]);
     }
 }

@@ -10,6 +10,41 @@ use snapdeck_api::{Devbox, DevboxStatus, Snapshot, SnapshotStatus};
 
 use crate::is_pinned;
 
+/// Whether a snapshot can be deleted at all, as far as is known now: the one rule of
+/// every delete path (the timeline, the Snapshots page, cleanup's hand-picked rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletable {
+    Yes,
+    /// Its status is still being fetched.
+    Checking,
+    /// It cannot be deleted, and why (in words for the UI).
+    No(&'static str),
+}
+
+/// The API deletes only complete snapshots. A pinned one can be deleted only one by
+/// one, as a risk whose name is typed ([`assess`]); a bulk selection leaves it out
+/// ([`deletable_in_bulk`]).
+pub fn deletable(status: Option<SnapshotStatus>) -> Deletable {
+    match status {
+        None => Deletable::Checking,
+        Some(SnapshotStatus::Complete) => Deletable::Yes,
+        Some(SnapshotStatus::InProgress) => Deletable::No("not complete yet — still being created"),
+        Some(SnapshotStatus::Error) => {
+            Deletable::No("errored — the API deletes only complete snapshots")
+        }
+        Some(SnapshotStatus::Deleted) => Deletable::No("already deleted"),
+        Some(SnapshotStatus::Unknown) => Deletable::No("status not recognised"),
+    }
+}
+
+/// [`deletable`] for a many-at-once selection, which also leaves pinned ones out.
+pub fn deletable_in_bulk(s: &Snapshot, status: Option<SnapshotStatus>) -> Deletable {
+    if is_pinned(s) {
+        return Deletable::No("pinned — unpin it first");
+    }
+    deletable(status)
+}
+
 /// Why deleting one snapshot needs more than a click.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Risk {
@@ -134,6 +169,33 @@ mod tests {
 
     fn all_complete(_: &str) -> Option<SnapshotStatus> {
         Some(SnapshotStatus::Complete)
+    }
+
+    #[test]
+    fn only_complete_snapshots_are_deletable_and_a_bulk_selection_leaves_pins_out() {
+        let s = snap("a", "d", 1);
+        assert_eq!(deletable(Some(SnapshotStatus::Complete)), Deletable::Yes);
+        assert_eq!(deletable_in_bulk(&s, None), Deletable::Checking);
+        for st in [
+            SnapshotStatus::InProgress,
+            SnapshotStatus::Error,
+            SnapshotStatus::Deleted,
+            SnapshotStatus::Unknown,
+        ] {
+            assert!(matches!(deletable(Some(st)), Deletable::No(_)), "{st:?}");
+            assert!(
+                matches!(deletable_in_bulk(&s, Some(st)), Deletable::No(_)),
+                "{st:?}"
+            );
+        }
+        let mut pinned = snap("p", "d", 1);
+        pinned.metadata.insert(PINNED_KEY.into(), "true".into());
+        assert_eq!(
+            deletable_in_bulk(&pinned, Some(SnapshotStatus::Complete)),
+            Deletable::No("pinned — unpin it first")
+        );
+        // One by one, a pin is a risk to confirm (typed name), not a refusal.
+        assert_eq!(deletable(Some(SnapshotStatus::Complete)), Deletable::Yes);
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! * [`recheck`]: the rule each wave re-applies (the plan's policy, or the floor of a
 //!   hand-picked selection), so the plan still holds at the moment of each delete.
 //! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
-//! * [`eligibility`]: how risky one delete is (newest complete, pinned, live children).
+//! * [`eligibility`]: whether a snapshot can be deleted at all (one rule for every
+//!   delete path) and how risky one delete is (newest complete, pinned, live children).
+//! * [`query`]: list rules — search, column sorts with one tie-break, paging.
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
 //! * [`format`](mod@format): relative times, sizes, stopwatch durations, shortened ids.
@@ -23,6 +25,7 @@ pub mod eligibility;
 pub mod format;
 pub mod jobs;
 pub mod lineage;
+pub mod query;
 pub mod recheck;
 pub mod retention;
 pub mod status_cache;

@@ -122,59 +122,6 @@ impl RetentionPolicy {
     }
 }
 
-/// Query keys of [`RetentionPolicy::to_query_pairs`].
-const Q_SCOPE: &str = "scope";
-const Q_KEEP: &str = "keep";
-const Q_YOUNGER: &str = "younger_than_days";
-const Q_ERRORED: &str = "errored";
-const Q_ALLOW_NEWEST: &str = "allow_newest";
-
-impl RetentionPolicy {
-    /// The policy as URL query pairs (values not yet percent-encoded), defaults
-    /// omitted: `scope` (`all` or a devbox id), `keep`, `younger_than_days`,
-    /// `errored=1`, `allow_newest=1`.
-    pub fn to_query_pairs(&self) -> Vec<(&'static str, String)> {
-        let d = Self::default();
-        let mut out = Vec::new();
-        if let Scope::Devbox(id) = &self.scope {
-            out.push((Q_SCOPE, id.clone()));
-        }
-        if self.keep_newest != d.keep_newest {
-            out.push((Q_KEEP, self.keep_newest.to_string()));
-        }
-        if let Some(days) = self.keep_younger_than_days {
-            out.push((Q_YOUNGER, days.to_string()));
-        }
-        if self.include_errored {
-            out.push((Q_ERRORED, "1".to_owned()));
-        }
-        if self.allow_deleting_newest {
-            out.push((Q_ALLOW_NEWEST, "1".to_owned()));
-        }
-        out
-    }
-
-    /// Reads [`to_query_pairs`](Self::to_query_pairs) back. Unknown keys are ignored and
-    /// unreadable values fall back to the default, so a hand-edited URL still opens —
-    /// with the *safer* setting (booleans are only true for `1` or `true`).
-    pub fn from_query_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut p = Self::default();
-        let flag = |v: &str| matches!(v, "1" | "true");
-        for (k, v) in pairs {
-            match k {
-                Q_SCOPE if v == "all" || v.is_empty() => p.scope = Scope::All,
-                Q_SCOPE => p.scope = Scope::Devbox(v.to_owned()),
-                Q_KEEP => p.keep_newest = v.parse().unwrap_or(p.keep_newest),
-                Q_YOUNGER => p.keep_younger_than_days = v.parse().ok(),
-                Q_ERRORED => p.include_errored = flag(v),
-                Q_ALLOW_NEWEST => p.allow_deleting_newest = flag(v),
-                _ => {}
-            }
-        }
-        p
-    }
-}
-
 fn days(d: u32) -> String {
     if d == 1 {
         "1 day".to_owned()
@@ -606,27 +553,6 @@ mod tests {
             serde_json::from_str::<RetentionPolicy>(&json).expect("de"),
             p
         );
-    }
-
-    #[test]
-    fn policy_round_trips_through_the_url_and_bad_values_fall_back_safely() {
-        let p = RetentionPolicy {
-            scope: Scope::Devbox("dbx_1".into()),
-            keep_newest: 3,
-            keep_younger_than_days: Some(7),
-            include_errored: true,
-            allow_deleting_newest: true,
-        };
-        let pairs = p.to_query_pairs();
-        let back = RetentionPolicy::from_query_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
-        assert_eq!(back, p);
-        assert!(RetentionPolicy::default().to_query_pairs().is_empty());
-        let odd = RetentionPolicy::from_query_pairs([
-            ("keep", "many"),
-            ("allow_newest", "yes"),
-            ("page", "2"),
-        ]);
-        assert_eq!(odd, RetentionPolicy::default());
     }
 
     #[test]

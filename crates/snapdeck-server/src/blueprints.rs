@@ -7,7 +7,9 @@ use axum::{Json, Router};
 use snapdeck_api::{Blueprint, BlueprintList, CreateBlueprint};
 
 use crate::error::{Error, Id, JsonBody, Params, Result};
+use crate::query;
 use crate::state::AppState;
+use crate::store::BlueprintQuery;
 
 /// Routes, relative to `/v1`.
 pub fn router() -> Router<AppState> {
@@ -32,11 +34,17 @@ async fn create_blueprint(
         .map(Json)
 }
 
+/// `name` (exact), `status`, `limit`, `starting_after`, `include_total_count`.
 async fn list_blueprints(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<BlueprintList>> {
-    state.with(|s, _| s.list_blueprints(&params)).map(Json)
+    let query = BlueprintQuery {
+        name: params.non_empty("name").map(str::to_owned),
+        status: params.non_empty("status").map(str::to_owned),
+        paging: query::paging(&params)?,
+    };
+    state.with(|s, _| s.list_blueprints(&query)).map(Json)
 }
 
 async fn get_blueprint(State(state): State<AppState>, Id(id): Id) -> Result<Json<Blueprint>> {
@@ -53,7 +61,7 @@ async fn delete_blueprint(
 
 /// `GET /v1/blueprints/list_public`: the emulator has no public blueprints.
 async fn list_public(params: Params) -> Result<Json<BlueprintList>> {
-    params.limit()?;
+    query::limit(&params)?;
     Ok(Json(BlueprintList {
         blueprints: Vec::new(),
         has_more: false,

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A file's contents from a TEXT or BLOB cell.
 fn contents_of(value: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<Vec<u8>> {
@@ -96,7 +96,7 @@ impl Db {
         let conn = match dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    crate::Error::Internal(format!("cannot create {}: {e}", dir.display()))
+                    Error::Internal(format!("cannot create {}: {e}", dir.display()))
                 })?;
                 let conn = Connection::open(dir.join("snapdeck.sqlite"))?;
                 // WAL + NORMAL: a commit is durable against a process kill (the case the

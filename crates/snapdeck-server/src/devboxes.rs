@@ -9,8 +9,11 @@ use axum::{Json, Router};
 use snapdeck_api::{CreateDevbox, Devbox, DevboxList, DevboxStatus, UpdateDevbox, WaitForStatus};
 use tokio::time::Instant;
 
+use crate::clock::until;
 use crate::error::{Error, Id, JsonBody, OptionalJsonBody, Params, Result};
-use crate::state::{AppState, until};
+use crate::query;
+use crate::state::AppState;
+use crate::store::DevboxQuery;
 
 /// Routes, relative to `/v1`.
 pub fn router() -> Router<AppState> {
@@ -28,8 +31,25 @@ pub fn router() -> Router<AppState> {
         .route("/devboxes/{id}/wait_for_status", post(wait_for_status))
 }
 
+/// `status`, `search`/`name`, `limit`, `starting_after`, `include_total_count`.
 async fn list_devboxes(State(state): State<AppState>, params: Params) -> Result<Json<DevboxList>> {
-    state.with(|s, _| s.list_devboxes(&params)).map(Json)
+    let query = devbox_query(&params)?;
+    state.with(|s, _| s.list_devboxes(&query)).map(Json)
+}
+
+fn devbox_query(params: &Params) -> Result<DevboxQuery> {
+    let status = match params.non_empty("status") {
+        Some(s) => Some(
+            DevboxStatus::parse(s)
+                .ok_or_else(|| Error::BadRequest(format!("unknown devbox status {s:?}")))?,
+        ),
+        None => None,
+    };
+    Ok(DevboxQuery {
+        status,
+        search: query::search(params),
+        paging: query::paging(params)?,
+    })
 }
 
 async fn get_devbox(State(state): State<AppState>, Id(id): Id) -> Result<Json<Devbox>> {

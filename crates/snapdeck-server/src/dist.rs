@@ -34,6 +34,8 @@ use snapdeck_core::access::AccessPolicy;
 use tower::ServiceBuilder;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::error::Error;
+
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 
@@ -84,7 +86,7 @@ async fn content_security_policy(
     }
     let (mut parts, body) = res.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_HTML).await else {
-        return crate::Error::Internal("reading a page of --dist".into()).into_response();
+        return Error::Internal("reading a page of --dist".into()).into_response();
     };
     let policy = csp(&String::from_utf8_lossy(&bytes), &frame_ancestors);
     if let Ok(value) = HeaderValue::from_str(&policy) {

@@ -263,18 +263,4 @@ impl Params {
             ))),
         }
     }
-
-    /// `limit`: default 20, at most 5000 (larger values are clamped, as a page size
-    /// is a wish, not a contract); zero or garbage is a 400.
-    pub fn limit(&self) -> Result<usize> {
-        match self.non_empty("limit") {
-            None => Ok(20),
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if n >= 1 => Ok(n.min(5000)),
-                _ => Err(Error::BadRequest(format!(
-                    "limit must be an integer between 1 and 5000, got {v:?}"
-                ))),
-            },
-        }
-    }
 }

@@ -4,25 +4,37 @@
 //! test run against when no Runloop account is configured.
 //!
 //! * [`app`] builds the whole router; `main.rs` only parses flags and serves it.
-//! * [`store`] holds the account and its lifecycles (see its doc for how work in flight
-//!   survives a restart); [`db`] is the SQLite copy.
+//!   [`config`] holds the settings fixed at start ([`Config`], the proxy's [`Upstream`]);
+//!   [`state`] the shared state handlers get; [`clock`] the one clock.
+//! * [`store`] holds the account and its lifecycles, one file per resource under
+//!   `store/` (see its doc for how work in flight survives a restart); [`db`] is the
+//!   SQLite copy. The store takes typed arguments, never a query string.
 //! * One module per resource ([`devboxes`], [`snapshots`], [`blueprints`], [`files`]),
-//!   each with its own `router()`; [`control`] is the `/_emulator` test surface.
+//!   each with its own `router()`, parsing its query with [`query`]; [`control`] is the
+//!   `/_emulator` test surface.
 //! * [`executions`]: commands on a devbox, interpreted in-process by [`shell`] (bashkit)
-//!   over the devbox's emulated disk — never by the host.
+//!   over the devbox's emulated disk — never by the host. Its handlers, the command
+//!   tasks, the SSE streams and the live [`executions::Runs`] are one file each.
 //! * [`error::Error`] is the one error type: every failure is `{"message": …}`.
 //! * [`proxy`]: with `--upstream`, `/v1` is forwarded to the real API with the server's
 //!   key instead of being emulated.
-//! * [`jobs`]: `/_snapdeck/jobs`, cleanup plans and bulk deletes run by the server.
+//! * [`jobs`]: `/_snapdeck/jobs`, cleanup plans and bulk deletes run by the server;
+//!   [`app_with_jobs`] mounts them and hands them the router they call.
 //! * [`dist`]: the built app (`--dist`), precompressed and with cache and CSP headers.
 //! * [`access`]: the outermost layer — host, origin and caller-token rules (shared with
 //!   the edge through `snapdeck_core::access`) and the CORS grants they allow.
+//!
+//! Modules depend one way: [`config`], [`clock`], [`error`] and [`shell`] are leaves;
+//! the store, the state and the jobs never reach back into the handlers or the crate
+//! root.
 //!
 //! Behaviour the reference leaves open, and what this emulator chose, is listed in the
 //! crate's README.md ("Choices where the API is silent").
 
 pub mod access;
 pub mod blueprints;
+pub mod clock;
+pub mod config;
 pub mod control;
 pub mod db;
 pub mod devboxes;
@@ -34,6 +46,7 @@ pub mod files;
 pub mod jobs;
 pub mod middleware;
 pub mod proxy;
+pub mod query;
 pub mod seed;
 pub mod serve;
 pub mod shell;
@@ -52,9 +65,10 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tower_http::trace::TraceLayer;
 
+pub use config::{Config, Upstream};
 pub use error::Error;
 pub use faults::Faults;
-pub use state::{AppState, Config};
+pub use state::AppState;
 pub use store::{Store, Timings};
 
 /// The whole HTTP surface: `/healthz`, `/_emulator`, the `/v1` API, and (with
@@ -128,6 +142,16 @@ async fn healthz(
     })
 }
 
+/// `app(state)` with jobs running, persisted in `data` (`None`: in memory); the jobs
+/// call `app(state)` itself, without their own layer.
+pub fn app_with_jobs(
+    state: &AppState,
+    data: Option<&std::path::Path>,
+) -> error::Result<(Router, jobs::Jobs)> {
+    let jobs = jobs::Jobs::start(state, app(state.clone()), data)?;
+    Ok((app(state.clone()).layer(jobs.layer()), jobs))
+}
+
 /// Applies due transitions in the background, so the database (and anything reading it
 /// directly) catches up even when nobody calls the API. Reads apply them lazily anyway;
 /// this only bounds how stale the stored rows can get.
@@ -142,7 +166,7 @@ pub fn spawn_ticker(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
             };
             let wait = next
-                .map_or(Duration::from_secs(1), state::until)
+                .map_or(Duration::from_secs(1), clock::until)
                 .clamp(Duration::from_millis(5), Duration::from_secs(1));
             tokio::time::sleep(wait).await;
         }

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use snapdeck_server::db::Db;
 use snapdeck_server::jobs::Jobs;
-use snapdeck_server::proxy::Upstream;
-use snapdeck_server::{AppState, Config, Faults, Store, Timings, app, seed, serve, spawn_ticker};
+use snapdeck_server::{
+    AppState, Config, Faults, Store, Timings, Upstream, app, seed, serve, spawn_ticker,
+};
 
 /// A faithful, persistent local emulator of the Runloop API, serving the snapdeck app.
 #[derive(Debug, Parser)]
@@ -166,7 +167,7 @@ async fn run(args: Args) -> Result<(), String> {
     let db = Db::open((!ephemeral).then_some(args.data.as_path()))
         .map_err(|e| format!("opening the database: {e}"))?;
     let mut store = Store::open(db, timings).map_err(|e| format!("loading the database: {e}"))?;
-    let now = snapdeck_server::state::now_ms();
+    let now = snapdeck_server::clock::now_ms();
     store
         .set_lifecycle_speed(args.lifecycle_speed, now)
         .map_err(|e| format!("--lifecycle-speed: {e}"))?;
@@ -231,8 +232,12 @@ async fn run(args: Args) -> Result<(), String> {
 
     spawn_ticker(state.clone());
     // Jobs persist in --data even in proxy mode (which keeps nothing else there).
-    let jobs = Jobs::start(&state, (!args.ephemeral).then_some(args.data.as_path()))
-        .map_err(|e| format!("starting jobs: {e}"))?;
+    let jobs = Jobs::start(
+        &state,
+        app(state.clone()),
+        (!args.ephemeral).then_some(args.data.as_path()),
+    )
+    .map_err(|e| format!("starting jobs: {e}"))?;
     serve::serve(
         listener,
         app(state.clone()).layer(jobs.layer()),

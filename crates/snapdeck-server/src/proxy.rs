@@ -5,8 +5,7 @@
 //!
 //! Bodies are buffered both ways: Runloop's answers are small JSON documents, and
 //! buffering keeps error handling to one place. Hop-by-hop headers are not forwarded.
-
-use std::time::Duration;
+//! Where to forward, and with which key, is [`crate::config::Upstream`].
 
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
@@ -16,51 +15,8 @@ use axum::response::Response;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-/// Where to forward and with which key.
-#[derive(Clone)]
-pub struct Upstream {
-    /// Base URL without a trailing slash, e.g. `https://api.runloop.ai`.
-    pub base_url: String,
-    api_key: Option<String>,
-    client: reqwest::Client,
-}
-
-// Hand-written so the key never reaches a log line.
-impl std::fmt::Debug for Upstream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream")
-            .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
-}
-
-/// The longest an upstream call may take: the synchronous `snapshot_disk` can take
-/// minutes (the SDKs allow it 600 s).
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(660);
 /// Largest request body forwarded (file writes are the big ones).
 const MAX_BODY: usize = 32 * 1024 * 1024;
-
-impl Upstream {
-    /// A proxy to `base_url`, injecting `api_key` when given.
-    pub fn new(base_url: &str, api_key: Option<String>) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(UPSTREAM_TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::Internal(format!("building the upstream client: {e}")))?;
-        Ok(Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key: api_key.filter(|k| !k.trim().is_empty()),
-            client,
-        })
-    }
-
-    /// Whether requests get the server's key (so callers need none).
-    pub fn injects_key(&self) -> bool {
-        self.api_key.is_some()
-    }
-}
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus the
 /// ones the HTTP client computes itself.

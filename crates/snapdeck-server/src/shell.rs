@@ -20,7 +20,11 @@ use bashkit::{
     InMemoryFs, SessionLimits, ShellState, VfsEntryKind,
 };
 
-use crate::store::HOME;
+/// The user's home directory: where every command starts, and where
+/// `write_file_contents`/`read_file_contents` resolve relative paths ("relative to the
+/// user home directory" in the spec). Defined here, the leaf, and re-exported by the
+/// store.
+pub const HOME: &str = "/home/user";
 
 /// Longest a single command may run (`sleep` included): the SDKs' own wait for
 /// `execute_sync` is 600 s, but an emulator should not hold a task that long.

@@ -7,8 +7,11 @@ use axum::{Json, Router};
 use snapdeck_api::{Snapshot, SnapshotList, SnapshotParams, SnapshotStatus, SnapshotStatusView};
 use tokio::time::Instant;
 
+use crate::clock::until;
 use crate::error::{Error, Id, OptionalJsonBody, Params, Result};
-use crate::state::{AppState, until};
+use crate::query;
+use crate::state::AppState;
+use crate::store::SnapshotQuery;
 
 /// Routes, relative to `/v1`.
 pub fn router() -> Router<AppState> {
@@ -74,11 +77,20 @@ async fn snapshot_disk(
     }
 }
 
+/// `devbox_id`, `source_blueprint_id`, `metadata[k]`, `metadata[k][in]` (comma list),
+/// `search`/`name`, `limit`, `starting_after`, `include_total_count`.
 async fn list_snapshots(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<SnapshotList>> {
-    state.with(|s, _| s.list_snapshots(&params)).map(Json)
+    let query = SnapshotQuery {
+        devbox_id: params.non_empty("devbox_id").map(str::to_owned),
+        source_blueprint_id: params.non_empty("source_blueprint_id").map(str::to_owned),
+        metadata: query::metadata_filters(&params)?,
+        search: query::search(&params),
+        paging: query::paging(&params)?,
+    };
+    state.with(|s, _| s.list_snapshots(&query)).map(Json)
 }
 
 async fn update_snapshot(
@@ -106,7 +118,7 @@ async fn delete_snapshot(
 
 /// `GET /v1/devboxes/disk_snapshots/list_public`: the emulator has no public snapshots.
 async fn list_public(params: Params) -> Result<Json<snapdeck_api::SnapshotList>> {
-    params.limit()?;
+    query::limit(&params)?;
     Ok(Json(snapdeck_api::SnapshotList {
         snapshots: Vec::new(),
         has_more: false,

@@ -1,57 +1,19 @@
-//! Shared server state: the store behind one lock, the configuration, the fault knobs,
-//! and the change signal that wakes long polls.
+//! Shared server state: the store behind one lock, the configuration ([`crate::config`]),
+//! the fault knobs, the commands running now ([`Runs`]) and the change
+//! signal that wakes long polls.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
+use crate::clock::now_ms;
+use crate::config::Config;
 use crate::error::Result;
+use crate::executions::runs::Runs;
 use crate::faults::Faults;
 use crate::store::Store;
-
-/// Wall-clock time in Unix milliseconds: the emulator's only clock, so that due times
-/// stored before a restart still mean the same instant after it.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Milliseconds from now until `due_ms` (zero if it is past).
-pub fn until(due_ms: i64) -> Duration {
-    Duration::from_millis(u64::try_from(due_ms - now_ms()).unwrap_or(0))
-}
-
-/// Settings fixed at start.
-#[derive(Clone, Default)]
-pub struct Config {
-    /// When set, only `Authorization: Bearer <this>` is accepted; otherwise any
-    /// non-empty bearer token is.
-    pub api_key: Option<String>,
-    /// The built single-page app to serve, if any.
-    pub dist: Option<PathBuf>,
-    /// Proxy mode: forward `/v1` to the real API instead of emulating it.
-    pub upstream: Option<crate::proxy::Upstream>,
-    /// Who may call: hosts, origins and (proxy mode) the caller token; see
-    /// [`crate::access`]. The default allows the same origin and no token.
-    pub access: snapdeck_core::access::AccessPolicy,
-}
-
-// Hand-written so the API key never reaches a log line.
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("dist", &self.dist)
-            .field("upstream", &self.upstream)
-            .field("access", &self.access)
-            .finish()
-    }
-}
 
 struct Shared {
     store: Mutex<Store>,
@@ -66,7 +28,7 @@ struct Shared {
     /// original waits for it and then replays its answer instead of acting twice.
     request_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Commands running now (output so far, kill switches, named shells).
-    runs: Arc<crate::executions::Runs>,
+    runs: Arc<Runs>,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -113,7 +75,7 @@ impl AppState {
     }
 
     /// The commands running now.
-    pub fn runs(&self) -> &Arc<crate::executions::Runs> {
+    pub fn runs(&self) -> &Arc<Runs> {
         &self.0.runs
     }
 

@@ -27,7 +27,7 @@ pub const FAST: Timings = Timings {
 pub fn state(timings: Timings, config: Config, demo: bool) -> Result<AppState> {
     let mut store = Store::open(Db::open(None)?, timings)?;
     if demo {
-        crate::seed::demo(&mut store, crate::state::now_ms())?;
+        crate::seed::demo(&mut store, crate::clock::now_ms())?;
     }
     Ok(AppState::new(store, config, Faults::default()))
 }

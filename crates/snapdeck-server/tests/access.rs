@@ -8,8 +8,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use snapdeck_core::access::AccessPolicy;
-use snapdeck_server::error::Params;
-use snapdeck_server::proxy::Upstream;
+use snapdeck_server::Upstream;
+use snapdeck_server::store::{Paging, SnapshotQuery};
 use snapdeck_server::testing::{FAST, state};
 use snapdeck_server::{AppState, Config, app};
 use tower::ServiceExt;
@@ -165,7 +165,13 @@ impl Server {
     }
 
     fn snapshot_ids(&self) -> Vec<String> {
-        let all = Params(vec![("limit".into(), "5000".into())]);
+        let all = SnapshotQuery {
+            paging: Paging {
+                limit: 5000,
+                ..Paging::default()
+            },
+            ..SnapshotQuery::default()
+        };
         let mut ids: Vec<String> = self
             .data
             .with(|s, _| s.list_snapshots(&all))

@@ -19,7 +19,7 @@ use snapdeck_core::jobs::{
     CancelJob, CreateJob, DeleteSpec, GetJob, Job, JobSpec, JobStatus, ListJobs, NewJob,
 };
 use snapdeck_core::retention::{Decision, RetentionPolicy, Scope};
-use snapdeck_server::jobs::app_with_jobs;
+use snapdeck_server::app_with_jobs;
 use snapdeck_server::testing::state;
 use snapdeck_server::{AppState, Config, Timings};
 use tower::ServiceExt;

@@ -22,8 +22,9 @@ use snapdeck_core::jobs::{
 use tokio::sync::broadcast;
 
 use super::{Emitted, Jobs};
+use crate::clock::now_ms;
 use crate::error::{Error, Id, JsonBody, Params, Result};
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 
 /// Most jobs one list answers.
 const MAX_LIST: usize = 200;

@@ -17,7 +17,7 @@
 //! * Terminal snapshot statuses are cached, so a second plan makes no status call for
 //!   them.
 //!
-//! [`Jobs`] is the handle; the router reaches it as an `Extension` (see [`layer`]), so
+//! [`Jobs`] is the handle; the router reaches it as an `Extension` (see [`Jobs::layer`]), so
 //! `app(state)` mounts the routes whether or not jobs run (without them the routes
 //! answer 503 and `/healthz` says `"jobs": {"available": false}`).
 
@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::Extension;
+use axum::{Extension, Router};
 pub use snapdeck_core::jobs::SERVER_CONCURRENCY;
 use snapdeck_core::jobs::{ItemEvent, JobSummary};
 use tokio::sync::{Notify, broadcast, mpsc};
@@ -94,7 +94,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Jobs {
     /// Opens the jobs' tables in `data` (`None`: in memory), starts the runner thread
     /// and resumes the jobs a previous process left unfinished.
-    pub fn start(state: &AppState, data: Option<&Path>) -> Result<Self> {
+    ///
+    /// `router` is what the jobs call: the server's own `app(state)`, without this
+    /// layer (a job has no business creating jobs). The caller builds it, so this
+    /// module does not depend on the crate root that mounts it.
+    pub fn start(state: &AppState, router: Router, data: Option<&Path>) -> Result<Self> {
         let db = JobDb::open(data)?;
         let config = state.config();
         let injects = config.upstream.as_ref().is_some_and(|u| u.injects_key());
@@ -119,9 +123,6 @@ impl Jobs {
                 .unwrap_or("snapdeck-jobs")
                 .to_owned(),
         }));
-        // The router the jobs call: the server's own, without this layer (a job has no
-        // business creating jobs).
-        let router = crate::app(state.clone());
         let for_runner = jobs.clone();
         std::thread::Builder::new()
             .name("snapdeck-jobs".into())
@@ -182,10 +183,4 @@ impl Jobs {
         // The runner only stops with the process.
         let _ = self.0.start.send(id.to_owned());
     }
-}
-
-/// `app(state)` with jobs running, persisted in `data` (for `main` and tests).
-pub fn app_with_jobs(state: &AppState, data: Option<&Path>) -> Result<(axum::Router, Jobs)> {
-    let jobs = Jobs::start(state, data)?;
-    Ok((crate::app(state.clone()).layer(jobs.layer()), jobs))
 }

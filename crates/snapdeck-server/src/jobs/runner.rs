@@ -15,14 +15,15 @@ use snapdeck_core::jobs::{
 };
 use snapdeck_core::recheck::RunRule;
 use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy, Scope};
+use snapdeck_run::Observer;
 use tokio::sync::mpsc;
 
 use super::drive::{self, RECHECK_PAGE_SIZE};
 use super::transport::{LOOPBACK_BASE, Loopback};
 use super::{CancelFlag, Emitted, Jobs};
-use crate::error::Result;
-use crate::state::now_ms;
-use snapdeck_run::Observer;
+
+use crate::clock::now_ms;
+use crate::error::{Error, Result};
 
 /// Followers get a summary at most this often while a job runs (and always its last).
 const SUMMARY_EVERY: Duration = Duration::from_millis(100);
@@ -241,7 +242,7 @@ struct Persist<'a> {
     written: Vec<ItemState>,
     last_emit: Option<Instant>,
     /// A write failed: the run must stop, or a delete could go out unrecorded.
-    failed: Option<crate::Error>,
+    failed: Option<Error>,
 }
 
 impl Observer for Persist<'_> {

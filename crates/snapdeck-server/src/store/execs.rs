@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use snapdeck_api::commands::{Execution, ExecutionStatus, LogLine};
 use snapdeck_api::{DevboxStatus, Metadata};
 
-use super::{DevboxRec, Store, save_execution};
+use super::{DevboxRec, Store};
+use crate::db::{Db, Table};
 use crate::error::{Error, Result};
 use crate::shell::{FileChanges, Outcome};
 
@@ -383,7 +384,7 @@ impl Store {
     }
 }
 
-fn apply_changes(db: &crate::db::Db, owner: &str, changes: &FileChanges) -> Result<()> {
+fn apply_changes(db: &Db, owner: &str, changes: &FileChanges) -> Result<()> {
     for path in &changes.removed {
         db.remove_file(owner, path)?;
     }
@@ -417,6 +418,17 @@ fn exec_log_lines(rec: &ExecRec, now: i64) -> Vec<LogLine> {
         .collect();
     lines.push(line("info", None, rec.exit_status));
     lines
+}
+
+fn save_execution(db: &Db, rec: &ExecRec) -> Result<()> {
+    db.put(
+        Table::Executions,
+        &rec.id,
+        rec.seq,
+        rec.status.as_str(),
+        rec.create_time_ms,
+        rec,
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,72 @@
+//! The one provider setup. The full dashboard and every embed call
+//! [`AppContext::provide`] once, at their root; hooks read what it installed with
+//! `expect_context`, so a component mounted without it fails loudly in development
+//! instead of showing a page that looks fine and does nothing.
+
+use leptos::prelude::*;
+
+use crate::api::{Api, provide_api};
+use crate::events::{self, EventHost};
+use crate::hooks::use_now::provide_now;
+use crate::hooks::use_ops::{Ops, provide_ops};
+use crate::hooks::use_refresh::{DataVersion, provide_refresh};
+use crate::hooks::use_settings::SettingsCtx;
+use crate::hooks::use_statuses::{Statuses, provide_statuses};
+use crate::hooks::use_toasts::{Toasts, provide_toasts};
+
+/// Everything app-wide, installed under one owner.
+#[derive(Clone, Copy)]
+pub struct AppContext {
+    pub settings: SettingsCtx,
+    pub api: Api,
+    pub toasts: Toasts,
+    pub statuses: Statuses,
+    pub version: DataVersion,
+    pub ops: Ops,
+}
+
+/// How the app is mounted.
+pub struct Mount {
+    /// Where host-page events go (an embed's element); `None`: the dashboard's root.
+    pub events_on: Option<web_sys::Element>,
+    /// Picks up snapshots and restores left running by a reload (one app per page
+    /// does: every app on the origin shares the stored operations list).
+    pub resume_ops: bool,
+}
+
+impl AppContext {
+    /// Installs settings, the API, the clock, toasts, the status cache, the data
+    /// version and the operations list, and forwards finished operations to the host
+    /// page as DOM events.
+    pub fn provide(settings: SettingsCtx, mount: Mount) -> Self {
+        provide_context(settings);
+        let api = provide_api(settings);
+        provide_now();
+        let toasts = provide_toasts();
+        let statuses = provide_statuses(api);
+        let version = provide_refresh();
+        let ops = provide_ops(api, statuses, version, toasts);
+        if let Some(el) = mount.events_on {
+            EventHost::provide(el);
+        }
+        if mount.resume_ops {
+            ops.resume();
+        }
+        events::forward_ops(ops);
+        let ctx = Self {
+            settings,
+            api,
+            toasts,
+            statuses,
+            version,
+            ops,
+        };
+        provide_context(ctx);
+        ctx
+    }
+}
+
+/// The app context (see the module doc).
+pub fn use_app() -> AppContext {
+    expect_context::<AppContext>()
+}
