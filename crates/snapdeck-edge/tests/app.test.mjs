@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { env, upstreamJson } from "./helpers.mjs";
+import { createHash } from "node:crypto";
+import { env, edge, upstreamJson } from "./helpers.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const PLAYWRIGHT = path.join(ROOT, "tests", "e2e", "node_modules", "playwright-core", "index.mjs");
@@ -59,4 +60,29 @@ test("the app lists devboxes through the worker, and the page never sees the key
   } finally {
     await browser.close();
   }
+});
+
+test("the app's files carry security headers, and its page a CSP that allows its own loader", async () => {
+  const page = await edge("/devboxes/dbx_deep_link");
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type"), /^text\/html/);
+  assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(page.headers.get("referrer-policy"), "strict-origin-when-cross-origin");
+  const csp = page.headers.get("content-security-policy") ?? "";
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+'/);
+  assert.match(csp, /object-src 'none'/);
+  assert.match(csp, /frame-ancestors 'self' http:\/\/portal\.test/, "the allowed portal may embed it");
+  // Trunk's inline loader is allowed by its hash, and nothing else inline is.
+  const loader = page.text.match(/<script type="module">([\s\S]*?)<\/script>/)?.[1];
+  assert.ok(loader, "the page has Trunk's inline loader");
+  const hash = createHash("sha256").update(loader).digest("base64");
+  assert.ok(csp.includes(`'sha256-${hash}'`), `the loader's hash is not in ${csp}`);
+  assert.ok(!/script-src[^;]*'unsafe-inline'/.test(csp));
+
+  const wasm = page.text.match(/href="(\/[^"]+_bg\.wasm)"/)?.[1];
+  assert.ok(wasm, "the page preloads the app's wasm");
+  const file = await edge(wasm);
+  assert.equal(file.status, 200);
+  assert.equal(file.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(file.headers.get("content-security-policy"), null, "only pages get a CSP");
 });
