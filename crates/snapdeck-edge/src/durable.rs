@@ -955,7 +955,7 @@ impl SnapdeckJobs {
     }
 
     /// The run around the job's stored items, with its rule and what it remembers.
-    fn load_run(&self, db: &Db, row: &Row) -> Fallible<(BulkRun, Option<usize>)> {
+    fn load_run(&self, db: &Db, row: &Row) -> Fallible<BulkRun> {
         let items = db.items(&row.id)?;
         match &row.spec {
             EdgeSpec::Api {
@@ -970,7 +970,7 @@ impl SnapdeckJobs {
                 if let Some(plan) = &plan {
                     run = run.remembering(plan.items.iter().map(|i| (&i.snapshot, i.status)));
                 }
-                Ok((run, None))
+                Ok(run)
             }
             EdgeSpec::Retention { policies, .. } => {
                 let inventory = snapshot_states(db.inventory(&row.id)?);
@@ -979,7 +979,7 @@ impl SnapdeckJobs {
                 let mut run =
                     plan::bulk_run(policies, &combined).with_concurrency(jobs::EDGE_CONCURRENCY);
                 run.items = items;
-                Ok((run, Some(inventory.len())))
+                Ok(run)
             }
             EdgeSpec::Api {
                 spec: JobSpec::Plan { .. },
@@ -996,12 +996,15 @@ impl SnapdeckJobs {
         budget: usize,
         log: &impl Fn(&str),
     ) -> Fallible<()> {
-        let (mut run, account_snapshots) = self.load_run(db, row)?;
+        let mut run = self.load_run(db, row)?;
         // Items a cut-off alarm left running go back to pending, and one whose delete
         // may have been sent counts as done if gone: never a second delete.
         run.resume_after_interruption();
+        // Waves re-check by devbox, never with the account's listing: a wave holds a
+        // dozen items of one or two devboxes, and a page of the whole account is
+        // thousands of snapshots for the object to parse, for one request saved.
         let options = Options {
-            account_snapshots,
+            account_snapshots: None,
             status_concurrency: jobs::EDGE_CONCURRENCY,
             ..Options::default()
         };

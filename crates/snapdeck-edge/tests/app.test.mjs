@@ -11,7 +11,9 @@ import { createHash } from "node:crypto";
 import { env, edge, upstreamJson } from "./helpers.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const PLAYWRIGHT = path.join(ROOT, "tests", "e2e", "node_modules", "playwright-core", "index.mjs");
+// EDGE_PLAYWRIGHT: another checkout's playwright-core (a worktree has no node_modules).
+const PLAYWRIGHT =
+  process.env.EDGE_PLAYWRIGHT ?? path.join(ROOT, "tests", "e2e", "node_modules", "playwright-core", "index.mjs");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const missing = !existsSync(PLAYWRIGHT)
   ? "playwright-core is not installed in tests/e2e"

@@ -43,12 +43,18 @@ async function listAll() {
   }
 }
 
+/** Terminal statuses seen so far: they never change, so they are asked once. */
+const terminal = new Map();
+
 /** Every snapshot with its status, straight from the emulator. */
 async function inventory() {
   const snapshots = await listAll();
-  const statuses = await pool(snapshots, 32, (s) =>
-    upstreamJson(`/v1/devboxes/disk_snapshots/${s.id}/status`).then((v) => v.status),
-  );
+  const statuses = await pool(snapshots, 32, async (s) => {
+    if (terminal.has(s.id)) return terminal.get(s.id);
+    const { status } = await upstreamJson(`/v1/devboxes/disk_snapshots/${s.id}/status`);
+    if (["complete", "error", "deleted"].includes(status)) terminal.set(s.id, status);
+    return status;
+  });
   return snapshots.map((snapshot, i) => ({ snapshot, status: statuses[i] }));
 }
 
@@ -102,25 +108,49 @@ function assertNewestKept(inv, keep, remaining) {
 
 const auth = () => ({ authorization: `Bearer ${env.token}`, "content-type": "application/json" });
 
+/**
+ * A jobs API call. Every call here is safe to repeat (a creation carries its request id,
+ * a cancel of a cancelled job changes nothing), so a connection error is retried: the
+ * local dev stack (wrangler's proxy in front of workerd) can drop one while a job has
+ * thousands of requests of its own going out.
+ */
 async function jobs(method, path = "", body) {
-  const res = await edge(`/_snapdeck/jobs${path}`, {
-    method,
-    headers: auth(),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, json: res.text ? JSON.parse(res.text) : null };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await edge(`/_snapdeck/jobs${path}`, {
+        method,
+        headers: auth(),
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, headers: res.headers, json: res.text ? JSON.parse(res.text) : null };
+    } catch (e) {
+      if (attempt >= 5 || !(e instanceof TypeError)) throw e;
+      await sleep(200 * attempt);
+    }
+  }
 }
 
-/** Polls a job until it is over (finished, cancelled or failed). */
+/** A job's summary, from the list (light: no items, no plan). */
+async function summary(id) {
+  const { status, json } = await jobs("GET", "?limit=20");
+  assert.equal(status, 200, JSON.stringify(json));
+  const found = json.jobs.find((j) => j.id === id);
+  assert.ok(found, `job ${id} is not among the newest`);
+  return found;
+}
+
+/** Polls a job until it is over (finished, cancelled or failed); then the job in full. */
 async function waitJob(id, timeoutMs = 120_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const { status, json } = await jobs("GET", `/${id}`);
-    assert.equal(status, 200, JSON.stringify(json));
-    if (["finished", "cancelled", "failed"].includes(json.status)) return json;
-    assert.ok(Date.now() < until, `job ${id} still ${json.status} at stage ${json.stage}`);
-    await sleep(200);
+    const s = await summary(id);
+    if (["finished", "cancelled", "failed"].includes(s.status)) break;
+    assert.ok(Date.now() < until, `job ${id} still ${s.status} at stage ${s.stage}`);
+    await sleep(250);
   }
+  const { status, json } = await jobs("GET", `/${id}`);
+  assert.equal(status, 200, JSON.stringify(json));
+  return json;
 }
 
 let seeded; // { devboxes: [ids], snapshots: Set(ids) }
@@ -148,9 +178,9 @@ before(async () => {
   seeded = { devboxes: devboxes.map((d) => d.id), snapshots: new Set(snaps.map((s) => s.id)) };
   // Until nothing is in progress, so no status changes between a plan here and the job's.
   for (let i = 0; i < 60; i++) {
+    await sleep(500);
     const inv = await inventory();
     if (!inv.some((s) => s.status === "in_progress")) return;
-    await sleep(500);
   }
   assert.fail("snapshots still in progress after 30 s");
 });
@@ -260,7 +290,7 @@ test("a cancel mid-run stops the deletes with every item accounted for", async (
     assert.equal(run.status, 201, JSON.stringify(run.json));
     const id = run.json.id;
     for (let i = 0; i < 600; i++) {
-      const { json } = await jobs("GET", `/${id}`);
+      const json = await summary(id);
       if (json.progress.done >= 30 || !["queued", "running"].includes(json.status)) break;
       await sleep(50);
     }
