@@ -524,17 +524,19 @@ fn error_response(refusal: &Refusal) -> worker::Result<Response> {
     .with_status(refusal.status))
 }
 
-fn internal(message: impl Into<String>) -> Refusal {
+/// A failure of the object itself: the detail goes to the log, not to the caller.
+fn internal(detail: impl std::fmt::Display) -> Refusal {
+    console_error!("jobs: {detail}");
     Refusal {
         status: 500,
-        message: message.into(),
+        message: "the jobs' storage failed (the worker's log says why)".into(),
     }
 }
 
 fn json_response(value: &serde_json::Value, status: u16) -> Result<Response, Refusal> {
     Response::from_json(value)
         .map(|r| r.with_status(status))
-        .map_err(|e| internal(e.to_string()))
+        .map_err(|e| internal(e))
 }
 
 /// A random job id (`job_` and 24 hex digits).
@@ -550,7 +552,7 @@ impl SnapdeckJobs {
 
     async fn route(&self, mut req: Request) -> Result<Response, Refusal> {
         let db = self.db().map_err(internal)?;
-        let url = req.url().map_err(|e| internal(e.to_string()))?;
+        let url = req.url().map_err(|e| internal(e))?;
         let path = url.path().to_owned();
         let method = req.method();
         if path == RETENTION_PATH && method == Method::Post {
@@ -579,7 +581,7 @@ impl SnapdeckJobs {
         let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
         match (method, segments.as_slice()) {
             (Method::Post, []) => {
-                let text = req.text().await.map_err(|e| internal(e.to_string()))?;
+                let text = req.text().await.map_err(|e| internal(e))?;
                 let new: NewJob = serde_json::from_str(&text).map_err(|e| Refusal {
                     status: 400,
                     message: format!("invalid job: {e}"),
@@ -694,7 +696,7 @@ impl SnapdeckJobs {
             plan: None,
             items,
         };
-        let json = serde_json::to_value(&job).map_err(|e| internal(e.to_string()))?;
+        let json = serde_json::to_value(&job).map_err(|e| internal(e))?;
         Ok((jobs::with_edge_fields(json, row.stage, 0), true))
     }
 
@@ -731,7 +733,7 @@ impl SnapdeckJobs {
             plan,
             items: db.items(&row.id).map_err(internal)?,
         };
-        let json = serde_json::to_value(&job).map_err(|e| internal(e.to_string()))?;
+        let json = serde_json::to_value(&job).map_err(|e| internal(e))?;
         Ok(jobs::with_edge_fields(json, row.stage, row.chunks))
     }
 
@@ -1088,7 +1090,7 @@ fn snapshot_states(inventory: Vec<(Snapshot, Option<SnapshotStatus>)>) -> Vec<Sn
 }
 
 fn summary_json(row: &Row) -> Result<serde_json::Value, Refusal> {
-    let json = serde_json::to_value(&row.summary).map_err(|e| internal(e.to_string()))?;
+    let json = serde_json::to_value(&row.summary).map_err(|e| internal(e))?;
     Ok(jobs::with_edge_fields(json, row.stage, row.chunks))
 }
 
