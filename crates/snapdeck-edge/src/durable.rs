@@ -536,7 +536,7 @@ fn internal(detail: impl std::fmt::Display) -> Refusal {
 fn json_response(value: &serde_json::Value, status: u16) -> Result<Response, Refusal> {
     Response::from_json(value)
         .map(|r| r.with_status(status))
-        .map_err(|e| internal(e))
+        .map_err(internal)
 }
 
 /// A random job id (`job_` and 24 hex digits).
@@ -552,7 +552,7 @@ impl SnapdeckJobs {
 
     async fn route(&self, mut req: Request) -> Result<Response, Refusal> {
         let db = self.db().map_err(internal)?;
-        let url = req.url().map_err(|e| internal(e))?;
+        let url = req.url().map_err(internal)?;
         let path = url.path().to_owned();
         let method = req.method();
         if path == RETENTION_PATH && method == Method::Post {
@@ -581,7 +581,7 @@ impl SnapdeckJobs {
         let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
         match (method, segments.as_slice()) {
             (Method::Post, []) => {
-                let text = req.text().await.map_err(|e| internal(e))?;
+                let text = req.text().await.map_err(internal)?;
                 let new: NewJob = serde_json::from_str(&text).map_err(|e| Refusal {
                     status: 400,
                     message: format!("invalid job: {e}"),
@@ -696,7 +696,7 @@ impl SnapdeckJobs {
             plan: None,
             items,
         };
-        let json = serde_json::to_value(&job).map_err(|e| internal(e))?;
+        let json = serde_json::to_value(&job).map_err(internal)?;
         Ok((jobs::with_edge_fields(json, row.stage, 0), true))
     }
 
@@ -733,7 +733,7 @@ impl SnapdeckJobs {
             plan,
             items: db.items(&row.id).map_err(internal)?,
         };
-        let json = serde_json::to_value(&job).map_err(|e| internal(e))?;
+        let json = serde_json::to_value(&job).map_err(internal)?;
         Ok(jobs::with_edge_fields(json, row.stage, row.chunks))
     }
 
@@ -1090,7 +1090,7 @@ fn snapshot_states(inventory: Vec<(Snapshot, Option<SnapshotStatus>)>) -> Vec<Sn
 }
 
 fn summary_json(row: &Row) -> Result<serde_json::Value, Refusal> {
-    let json = serde_json::to_value(&row.summary).map_err(|e| internal(e))?;
+    let json = serde_json::to_value(&row.summary).map_err(internal)?;
     Ok(jobs::with_edge_fields(json, row.stage, row.chunks))
 }
 
