@@ -688,6 +688,64 @@ mod tests {
         ));
     }
 
+    /// What a Durable Object would have written when its deletes were marked sent: the
+    /// run as the driver showed it to the observer just before sending them.
+    #[derive(Default)]
+    struct WrittenBeforeSending(Option<BulkRun>);
+
+    impl Observer for WrittenBeforeSending {
+        fn changed(&mut self, run: &BulkRun) {
+            let sending = run.items.iter().any(|i| {
+                matches!(
+                    i.state,
+                    ItemState::Running {
+                        phase: Phase::Deleting,
+                        ..
+                    }
+                )
+            });
+            if sending && self.0.is_none() {
+                self.0 = Some(run.clone());
+            }
+        }
+    }
+
+    #[test]
+    fn an_alarm_cut_off_after_its_deletes_went_out_sends_none_of_them_again() {
+        // The deletes reach the API, then the invocation dies before their results are
+        // written: the retried alarm starts from what was written before they were sent.
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_two());
+        let mut written = WrittenBeforeSending::default();
+        let client = client(&api);
+        let run_api = ClientApi::new(&client, || api.clock.get());
+        block_on(drive_chunk(
+            &run_api,
+            &mut run,
+            &Options::default(),
+            100,
+            &mut written,
+        ));
+        assert_eq!(api.deleted.borrow().len(), 3);
+        let mut stored = written
+            .0
+            .expect("the deletes were written before they were sent");
+        stored.resume_after_interruption();
+        let from = api.requests.borrow().len();
+        let chunks = drive_in_chunks(&api, &mut stored, 100);
+        assert_eq!(chunks, 1);
+        let sent = requests_since(&api, from);
+        assert!(!sent.iter().any(|r| r.contains("/delete")), "{sent:?}");
+        assert!(
+            stored
+                .items
+                .iter()
+                .all(|i| i.state == ItemState::Done { already_gone: true }),
+            "gone after a delete of ours counts as done: {:?}",
+            stored.items
+        );
+    }
+
     struct CancelAfter(Cell<usize>);
 
     impl Observer for CancelAfter {

@@ -263,6 +263,17 @@ test("a plan job and its delete job continue across alarms and delete exactly th
     if (seeded.snapshots.has(s.snapshot.id) && remaining.has(s.snapshot.id)) left.set(d, left.get(d) + 1);
   }
   for (const [devbox, n] of left) assert.equal(n, keep, `${devbox} keeps its newest ${keep}`);
+
+  // A second plan asks no status the first one learnt: they are terminal, and cached.
+  const second = await jobs("POST", "", {
+    request_id: `jobs-test-plan-again-${Date.now()}`,
+    kind: "plan",
+    policy: { scope: "all", keep_newest: keep },
+  });
+  const replan = await waitJob(second.json.id);
+  assert.equal(replan.status, "finished");
+  assert.equal(replan.progress.cached, replan.progress.total, JSON.stringify(replan.progress));
+  assert.equal(replan.progress.to_delete, 0, "nothing left to delete at keep-80");
 });
 
 test("a cancel mid-run stops the deletes with every item accounted for", async () => {
