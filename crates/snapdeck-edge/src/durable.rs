@@ -227,10 +227,12 @@ impl Db {
         Ok(())
     }
 
-    /// Drops the oldest finished jobs beyond [`jobs::KEEP_JOBS`], with their rows.
+    /// Drops the oldest finished jobs beyond [`jobs::KEEP_JOBS`], with their rows —
+    /// only while no job runs, as a running delete may still read its plan job's plan.
     fn prune(&self) -> Fallible<()> {
         let old = "SELECT id FROM jobs WHERE stage = 'done' \
-                   AND seq <= (SELECT MAX(seq) FROM jobs) - ?";
+                   AND seq <= (SELECT MAX(seq) FROM jobs) - ? \
+                   AND NOT EXISTS (SELECT 1 FROM jobs WHERE stage != 'done')";
         let keep = int(i64::try_from(jobs::KEEP_JOBS).unwrap_or(i64::MAX));
         for table in ["items", "inventory"] {
             self.exec(
@@ -686,10 +688,10 @@ impl SnapdeckJobs {
             plan_now_ms: None,
             chunks: 0,
         };
-        db.insert(&row, &request_id, &items).map_err(internal)?;
         if let Err(e) = db.prune() {
             console_error!("jobs: could not drop old jobs: {e}");
         }
+        db.insert(&row, &request_id, &items).map_err(internal)?;
         self.wake().await;
         let job = Job {
             summary: row.summary.clone(),
