@@ -146,6 +146,9 @@ impl DurableObject for SnapdeckJobs {
             console_error!("jobs: {id}: stopped: {e}");
             self.fail(&db, &id, &e);
         }
+        if config::flag_binding(&self.env, "JOBS_LOCAL_GC_NUDGE") {
+            nudge_gc();
+        }
         if matches!(db.next_job(), Ok(Some(_))) {
             self.state.storage().set_alarm(jobs::ALARM_GAP_MS).await?;
         }
@@ -739,6 +742,18 @@ fn not_found(message: &str) -> Refusal {
 
 fn job_not_found(id: &str) -> Refusal {
     not_found(&format!("Job {id} not found"))
+}
+
+/// For `wrangler dev` only (`JOBS_LOCAL_GC_NUDGE`, set by scripts/edge-test): local
+/// workerd lets a subrequest's connection go only when the JavaScript objects of its
+/// response are garbage-collected, and the object's own JavaScript allocates so little
+/// (its work is in wasm memory) that a collection comes only every few thousand
+/// requests — by then a job holds tens of thousands of sockets. About 16 MB of
+/// short-lived arrays after each chunk bring the young generation's collection on.
+fn nudge_gc() {
+    for _ in 0..200 {
+        drop(worker::js_sys::Array::new_with_length(10_000));
+    }
 }
 
 /// `JOBS_CHUNK_REQUESTS`, or [`jobs::CHUNK_REQUESTS`].
