@@ -146,9 +146,6 @@ impl DurableObject for SnapdeckJobs {
             console_error!("jobs: {id}: stopped: {e}");
             self.fail(&db, &id, &e);
         }
-        if config::flag_binding(&self.env, "JOBS_LOCAL_GC_NUDGE") {
-            nudge_gc();
-        }
         if matches!(db.next_job(), Ok(Some(_))) {
             self.state.storage().set_alarm(jobs::ALARM_GAP_MS).await?;
         }
@@ -507,14 +504,15 @@ impl SnapdeckJobs {
     ) -> Fallible<usize> {
         let todo = db.unfetched(&row.id, budget)?;
         let mut sent = 0;
-        for batch in todo.chunks(jobs::EDGE_CONCURRENCY * 10) {
+        let concurrency = concurrency(&self.env);
+        for batch in todo.chunks(concurrency * 10) {
             if db.cancel_requested(&row.id)? {
                 return Ok(sent);
             }
             let ids: Vec<String> = batch.iter().map(|(_, s)| s.id.clone()).collect();
             let by_id: BTreeMap<&str, &(i64, Snapshot)> =
                 batch.iter().map(|b| (b.1.id.as_str(), b)).collect();
-            let results = run::statuses(client, &ids, jobs::EDGE_CONCURRENCY).await;
+            let results = run::statuses(client, &ids, concurrency).await;
             sent += batch.len();
             for (id, result) in results {
                 let Some((n, snapshot)) = by_id.get(id.as_str()).copied() else {
@@ -597,8 +595,8 @@ impl SnapdeckJobs {
 
     /// The run around the job's stored items, with its rule and what it remembers.
     fn load_run(&self, db: &Db, row: &Row) -> Fallible<BulkRun> {
-        let items = db.items(&row.id)?;
-        match &row.spec {
+        let stored = db.items(&row.id)?;
+        let mut run = match &row.spec {
             EdgeSpec::Api {
                 spec: JobSpec::Delete(delete),
             } => {
@@ -607,25 +605,28 @@ impl SnapdeckJobs {
                     None => None,
                 };
                 let mut run = jobs::delete_run(delete, plan.as_ref());
-                run.items = items;
-                if let Some(plan) = &plan {
-                    run = run.remembering(plan.items.iter().map(|i| (&i.snapshot, i.status)));
+                run.items = stored;
+                match &plan {
+                    Some(plan) => {
+                        run.remembering(plan.items.iter().map(|i| (&i.snapshot, i.status)))
+                    }
+                    None => run,
                 }
-                Ok(run)
             }
             EdgeSpec::Retention { policies, .. } => {
                 let inventory = snapshot_states(db.inventory(&row.id)?);
                 let combined =
                     plan::combine(policies, &inventory, row.plan_now_ms.unwrap_or_else(now_ms));
-                let mut run =
-                    plan::bulk_run(policies, &combined).with_concurrency(jobs::EDGE_CONCURRENCY);
-                run.items = items;
-                Ok(run)
+                let mut run = plan::bulk_run(policies, &combined);
+                run.items = stored;
+                run
             }
             EdgeSpec::Api {
                 spec: JobSpec::Plan { .. },
-            } => Err("a plan job has no run".into()),
-        }
+            } => return Err("a plan job has no run".into()),
+        };
+        run.max_concurrency = concurrency(&self.env);
+        Ok(run)
     }
 
     /// One chunk of the deletes through snapdeck-run's driver.
@@ -646,7 +647,7 @@ impl SnapdeckJobs {
         // thousands of snapshots for the object to parse, for one request saved.
         let options = Options {
             account_snapshots: None,
-            status_concurrency: jobs::EDGE_CONCURRENCY,
+            status_concurrency: run.max_concurrency,
             ..Options::default()
         };
         let api = ClientApi::new(client, now_ms);
@@ -744,16 +745,17 @@ fn job_not_found(id: &str) -> Refusal {
     not_found(&format!("Job {id} not found"))
 }
 
-/// For `wrangler dev` only (`JOBS_LOCAL_GC_NUDGE`, set by scripts/edge-test): local
-/// workerd lets a subrequest's connection go only when the JavaScript objects of its
-/// response are garbage-collected, and the object's own JavaScript allocates so little
-/// (its work is in wasm memory) that a collection comes only every few thousand
-/// requests — by then a job holds tens of thousands of sockets. About 16 MB of
-/// short-lived arrays after each chunk bring the young generation's collection on.
-fn nudge_gc() {
-    for _ in 0..200 {
-        drop(worker::js_sys::Array::new_with_length(10_000));
-    }
+/// `JOBS_CONCURRENCY` (1 to 6), or [`jobs::EDGE_CONCURRENCY`]: requests a job keeps in
+/// flight. Lower it for an API that rate-limits hard — or, as scripts/edge-test does,
+/// under `wrangler dev`, where local workerd opens a new connection for a Durable
+/// Object's concurrent subrequests and lets it go only much later (one at a time reuse
+/// one connection).
+fn concurrency(env: &Env) -> usize {
+    config::string_binding(env, "JOBS_CONCURRENCY")
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(jobs::EDGE_CONCURRENCY, |n| {
+            n.clamp(1, jobs::EDGE_CONCURRENCY)
+        })
 }
 
 /// `JOBS_CHUNK_REQUESTS`, or [`jobs::CHUNK_REQUESTS`].
