@@ -1,18 +1,23 @@
-//! The `scheduled` side of the worker: gathers every snapshot with its status through
-//! snapdeck-api's client (over the runtime's global `fetch`), plans with snapdeck-core's
-//! planner, deletes with snapdeck-core's bulk runner (which re-checks each wave of
-//! snapshots against the list just before deleting it), and logs the report.
+//! The `scheduled` side of the worker: the retention policies become a job (client
+//! `edge cron`) in the jobs' Durable Object, which lists every snapshot, learns each
+//! status, plans with snapdeck-core's planner (the policies combined, keeping wins),
+//! and deletes through snapdeck-run's driver — each wave re-checked against the listing
+//! just before its deletes — over as many alarms as the fleet needs, then logs the
+//! report. Nothing heavy runs in the `scheduled` invocation itself.
 
-use snapdeck_api::{BrowserTransport, Client};
-use worker::{Env, console_error, console_log};
+use worker::{
+    Env, Method, Request, RequestInit, console_error, console_log, wasm_bindgen::JsValue,
+};
 
 use crate::config::{self, Settings};
+use crate::durable::{self, RetentionRequest};
 use crate::forward::redact_text;
-use crate::{plan, run};
+use crate::{jobs, plan};
 
-/// Runs the configured retention policies once; every outcome goes to the log, with
-/// any copy of the key redacted.
-pub async fn run(env: &Env, cron: &str) {
+/// Starts the configured retention policies as a job; every outcome goes to the log,
+/// with any copy of the key redacted. `scheduled_ms` is the firing's time, so a retried
+/// event finds the job it started.
+pub async fn run(env: &Env, cron: &str, scheduled_ms: i64) {
     let settings = match Settings::from_env(env) {
         Ok(settings) => settings,
         Err(missing) => {
@@ -21,7 +26,7 @@ pub async fn run(env: &Env, cron: &str) {
         }
     };
     let log = |line: &str| console_log!("{}", redact_text(line, &settings.api_key));
-    if let Err(message) = run_policies(env, &settings, cron, &log).await {
+    if let Err(message) = start(env, &settings, cron, scheduled_ms, &log).await {
         console_error!(
             "retention: failed: {}",
             redact_text(&message, &settings.api_key)
@@ -29,10 +34,11 @@ pub async fn run(env: &Env, cron: &str) {
     }
 }
 
-async fn run_policies(
+async fn start(
     env: &Env,
     settings: &Settings,
     cron: &str,
+    scheduled_ms: i64,
     log: &impl Fn(&str),
 ) -> Result<(), String> {
     let policies =
@@ -53,26 +59,41 @@ async fn run_policies(
         log("retention: done: no policies configured (RETENTION_POLICIES), nothing to do");
         return Ok(());
     }
-    let client = Client::new(BrowserTransport::new(), settings.upstream_url.as_str())
-        .with_api_key(settings.api_key.as_str());
-    let snapshots = run::inventory(&client)
-        .await
-        .map_err(|e| format!("could not list the snapshots and their statuses: {e}"))?;
-    let combined = plan::combine(&policies, &snapshots, now_ms());
-    let bulk = if dry_run {
-        None
-    } else {
-        let mut bulk = plan::bulk_run(&policies, &combined);
-        run::drive(&client, &mut bulk, snapshots.len(), now_ms).await;
-        Some(bulk)
+    let request = RetentionRequest {
+        request_id: jobs::cron_request_id(cron, scheduled_ms),
+        policies,
+        dry_run,
+        cron: cron.to_owned(),
     };
-    for line in plan::report(&policies, &combined, bulk.as_ref()) {
-        log(&line);
+    let body = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let url = format!("https://jobs.internal{}", durable::RETENTION_PATH);
+    let stub = env
+        .durable_object(durable::BINDING)
+        .and_then(|ns| ns.get_by_name(durable::OBJECT_NAME))
+        .map_err(|e| {
+            format!(
+                "the jobs' Durable Object is not bound ({}): {e}",
+                durable::BINDING
+            )
+        })?;
+    let mut answer = Request::new_with_init(&url, &init)
+        .map(|req| stub.fetch_with_request(req))
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| format!("could not start the job: {e}"))?;
+    let text = answer.text().await.map_err(|e| e.to_string())?;
+    let job: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("could not start the job: {e}: {text}"))?;
+    match job.get("id").and_then(|id| id.as_str()) {
+        Some(id) => {
+            log(&format!(
+                "retention: started job {id} (follow it at /_snapdeck/jobs/{id})"
+            ));
+            Ok(())
+        }
+        None => Err(format!("could not start the job: {text}")),
     }
-    Ok(())
-}
-
-/// Wall-clock milliseconds, as snapdeck-core takes time: passed in.
-fn now_ms() -> i64 {
-    i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX)
 }

@@ -125,13 +125,12 @@ pub fn combine(
 /// `policies` at every wave (keeping wins there too, see `snapdeck_core::recheck`), and
 /// knowing the inventory's statuses so the waves need no status calls.
 pub fn bulk_run(policies: &[RetentionPolicy], combined: &[Combined]) -> BulkRun {
-    BulkRun::new(combined.iter().filter(|c| c.delete).map(|c| Confirmed {
-        snapshot_id: c.snapshot.id.clone(),
-        source_devbox_id: c.snapshot.source_devbox_id.clone(),
-        name: c.snapshot.name.clone(),
-        size_bytes: c.snapshot.size_bytes,
-        status: c.status,
-    }))
+    BulkRun::new(
+        combined
+            .iter()
+            .filter(|c| c.delete)
+            .map(|c| Confirmed::from_snapshot(&c.snapshot, c.status)),
+    )
     .with_rule(RunRule::Policy {
         policies: policies.to_vec(),
     })

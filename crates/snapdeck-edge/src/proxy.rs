@@ -1,15 +1,20 @@
 //! The `fetch` side of the worker: `/v1/*` goes through the access check to the Runloop
-//! API with the key from the `RUNLOOP_API_KEY` secret; everything else is the built app,
-//! served by the static-assets binding.
+//! API with the key from the `RUNLOOP_API_KEY` secret; `/_snapdeck/jobs…` goes through
+//! the same check to the jobs' Durable Object; everything else is the built app, served
+//! by the static-assets binding with security headers.
 
 use worker::{
     Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, console_log,
     js_sys::Uint8Array, wasm_bindgen::JsValue,
 };
 
+use snapdeck_core::jobs::{JOBS_PATH, JobsCapability};
+
 use crate::access::{self, ALLOWED_REQUEST_HEADERS, Caller, Denied, TOKEN_HEADER};
 use crate::config::{self, Settings};
+use crate::durable;
 use crate::forward::{forwards_request_header, forwards_response_header, redact, upstream_url};
+use crate::headers;
 
 /// Entry point of every HTTP request.
 pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
@@ -17,23 +22,60 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     if path == "/v1" || path.starts_with("/v1/") {
         return proxy(req, &env).await;
     }
+    if path == "/_snapdeck" || path.starts_with("/_snapdeck/") {
+        return jobs_api(req, &env).await;
+    }
     if path == "/healthz" {
         // What the app's API-target pill asks a same-origin server; says nothing secret.
-        return Response::from_json(&serde_json::json!({ "ok": true, "mode": "proxy" }));
+        // Jobs run here, but followers poll: a Durable Object's alarms hold no stream.
+        let jobs = JobsCapability {
+            events: false,
+            ..JobsCapability::available()
+        };
+        return Response::from_json(
+            &serde_json::json!({ "ok": true, "mode": "proxy", "jobs": jobs }),
+        );
     }
-    // `run_worker_first` routes only these paths here, so this is a fallback for
-    // requests the assets layer passed on (e.g. a deployment without that setting).
-    env.assets(config::ASSETS_BINDING)?.fetch_request(req).await
+    assets(req, &env).await
 }
 
-async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
-    let settings = match Settings::from_env(env) {
-        Ok(settings) => settings,
-        Err(missing) => {
-            console_log!("proxy refused: {missing}");
-            return json_error(503, &missing.to_string(), None);
-        }
-    };
+/// The built app, with the security headers of [`headers`] (`run_worker_first = true`
+/// sends every request here, so the worker can add them).
+async fn assets(req: Request, env: &Env) -> worker::Result<Response> {
+    let mut resp = env
+        .assets(config::ASSETS_BINDING)?
+        .fetch_request(req)
+        .await?;
+    let out = Headers::new();
+    for (name, value) in resp.headers().entries() {
+        out.set(&name, &value)?;
+    }
+    for (name, value) in headers::ALWAYS {
+        out.set(name, value)?;
+    }
+    let content_type = resp.headers().get("content-type")?;
+    if !headers::is_html(content_type.as_deref()) {
+        return Ok(resp.with_headers(out));
+    }
+    let status = resp.status_code();
+    let html = resp.text().await?;
+    let allowed = config::string_binding(env, "ALLOWED_ORIGINS").unwrap_or_default();
+    out.set(
+        "content-security-policy",
+        &headers::content_security_policy(&html, &headers::frame_ancestors(&allowed)),
+    )?;
+    // The body is read and sent again as it is: the runtime encodes it anew.
+    out.delete("content-length")?;
+    out.delete("content-encoding")?;
+    Ok(Response::ok(html)?.with_status(status).with_headers(out))
+}
+
+/// The access check of `/v1` and `/_snapdeck` alike: the CORS origin to grant, or the
+/// answer that refuses the caller.
+fn authorize(
+    req: &Request,
+    settings: &Settings,
+) -> worker::Result<Result<Option<String>, Response>> {
     let url = req.url()?;
     let host = match (url.host_str(), url.port()) {
         (Some(name), Some(port)) => Some(format!("{name}:{port}")),
@@ -60,11 +102,11 @@ async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
         authorization: authorization.as_deref(),
         token_header: token_header.as_deref(),
     };
-    let cors_origin = match policy.check(&caller) {
-        Ok(granted) => granted.cors_origin,
+    match policy.check(&caller) {
+        Ok(granted) => Ok(Ok(granted.cors_origin)),
         Err(denied) => {
             console_log!(
-                "proxy denied {} {}: {}",
+                "denied {} {}: {}",
                 req.method(),
                 url.path(),
                 denied.status()
@@ -72,9 +114,86 @@ async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
             let grant = matches!(denied, Denied::MissingToken | Denied::WrongToken)
                 .then(|| policy.cors_grant(&caller))
                 .flatten();
-            return deny(&denied, grant.as_deref());
+            Ok(Err(deny(&denied, grant.as_deref())?))
+        }
+    }
+}
+
+/// `/_snapdeck/jobs…`: the same check as `/v1`, then the jobs' Durable Object.
+async fn jobs_api(mut req: Request, env: &Env) -> worker::Result<Response> {
+    let settings = match Settings::from_env(env) {
+        Ok(settings) => settings,
+        Err(missing) => {
+            console_log!("jobs refused: {missing}");
+            return json_error(503, &missing.to_string(), None);
         }
     };
+    let cors_origin = match authorize(&req, &settings)? {
+        Ok(cors_origin) => cors_origin,
+        Err(refused) => return Ok(refused),
+    };
+    let cors_origin = cors_origin.as_deref();
+    if req.method() == Method::Options {
+        return preflight_answer(cors_origin);
+    }
+    let url = req.url()?;
+    let path = url.path();
+    if path != JOBS_PATH && !path.starts_with(&format!("{JOBS_PATH}/")) {
+        return json_error(404, &format!("no such path: {path}"), cors_origin);
+    }
+    // Only what the jobs API reads crosses over; the object's own routes (the cron's)
+    // are out of reach from here, as this forwards only `/_snapdeck/jobs…`.
+    let forwarded = Headers::new();
+    for name in ["content-type", "x-request-id"] {
+        if let Some(value) = req.headers().get(name)? {
+            forwarded.set(name, &value)?;
+        }
+    }
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(forwarded);
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        let body = req.bytes().await?;
+        if !body.is_empty() {
+            init.with_body(Some(JsValue::from(Uint8Array::from(body.as_slice()))));
+        }
+    }
+    let target = match url.query() {
+        Some(q) => format!("https://jobs.internal{path}?{q}"),
+        None => format!("https://jobs.internal{path}"),
+    };
+    let stub = env
+        .durable_object(durable::BINDING)?
+        .get_by_name(durable::OBJECT_NAME)?;
+    let mut answer = stub
+        .fetch_with_request(Request::new_with_init(&target, &init)?)
+        .await?;
+    let status = answer.status_code();
+    let body = answer.bytes().await?;
+    let out = Headers::new();
+    out.set("content-type", "application/json")?;
+    out.set("cache-control", "no-store")?;
+    for (name, value) in headers::ALWAYS {
+        out.set(name, value)?;
+    }
+    add_cors(&out, cors_origin)?;
+    Ok(Response::from_bytes(body)?
+        .with_status(status)
+        .with_headers(out))
+}
+
+async fn proxy(mut req: Request, env: &Env) -> worker::Result<Response> {
+    let settings = match Settings::from_env(env) {
+        Ok(settings) => settings,
+        Err(missing) => {
+            console_log!("proxy refused: {missing}");
+            return json_error(503, &missing.to_string(), None);
+        }
+    };
+    let cors_origin = match authorize(&req, &settings)? {
+        Ok(cors_origin) => cors_origin,
+        Err(refused) => return Ok(refused),
+    };
+    let url = req.url()?;
     let cors_origin = cors_origin.as_deref();
     if req.method() == Method::Options {
         return preflight_answer(cors_origin);

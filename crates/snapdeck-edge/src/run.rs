@@ -3,11 +3,15 @@
 //! shares, so the cron's deletes pass the same re-check as the app's). Generic so native tests drive it through a fake
 //! API; the worker uses the fetch-based `BrowserTransport`.
 
+use std::cell::{Cell, RefCell};
+
 use futures::stream;
-use futures::{StreamExt, TryStreamExt};
-use snapdeck_api::{ApiError, Client, Transport, endpoints::ListSnapshots};
-use snapdeck_core::bulk::BulkRun;
-use snapdeck_run::{ClientApi, Options};
+use futures::{StreamExt, TryStreamExt, future};
+use snapdeck_api::{
+    ApiError, Client, Snapshot, SnapshotStatus, Transport, endpoints::ListSnapshots,
+};
+use snapdeck_core::bulk::{BulkRun, ItemState, Listing, Phase};
+use snapdeck_run::{ClientApi, Observer, Options, RunApi};
 
 use crate::plan::SnapshotState;
 
@@ -54,6 +58,219 @@ pub async fn drive<T: Transport>(
         ..Options::default()
     };
     snapdeck_run::drive(&ClientApi::new(client, now_ms), run, &options, &mut ()).await;
+}
+
+/// How a [`drive_chunk`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkEnd {
+    /// Every item is settled.
+    Finished,
+    /// The request budget ran out; the run is paused with every unsettled item pending
+    /// again (nothing in flight), ready for the next chunk — the next invocation.
+    Paused,
+}
+
+/// The requests one invocation may still send, shared by the calls of one chunk.
+#[derive(Debug)]
+struct Budget {
+    left: Cell<usize>,
+    /// Sent and not back yet.
+    in_flight: Cell<usize>,
+    /// A call was refused: the chunk ends once `in_flight` is zero.
+    exhausted: Cell<bool>,
+    /// Deletes the driver marked as sent that were never sent (refused).
+    parked: RefCell<Vec<String>>,
+    full: usize,
+}
+
+impl Budget {
+    fn new(requests: usize) -> Self {
+        Self {
+            left: Cell::new(requests.max(1)),
+            in_flight: Cell::new(0),
+            exhausted: Cell::new(false),
+            parked: RefCell::new(Vec::new()),
+            full: requests.max(1),
+        }
+    }
+
+    /// Takes `cost` requests, or refuses (and marks the budget exhausted). A call
+    /// costing more than the whole budget is let through only as the chunk's first,
+    /// so that it cannot block the run forever.
+    fn take(&self, cost: usize) -> bool {
+        let left = self.left.get();
+        if self.exhausted.get() || (cost > left && left != self.full) {
+            self.exhausted.set(true);
+            return false;
+        }
+        self.left.set(left.saturating_sub(cost));
+        self.in_flight.set(self.in_flight.get() + 1);
+        true
+    }
+
+    fn back(&self) {
+        self.in_flight.set(self.in_flight.get().saturating_sub(1));
+    }
+
+    fn spent(&self) -> bool {
+        self.exhausted.get() && self.in_flight.get() == 0
+    }
+}
+
+/// A [`RunApi`] whose calls past the budget are never sent: they wait forever, and the
+/// chunk is stopped from outside once what was sent is back.
+struct BudgetApi<'a, A> {
+    api: &'a A,
+    budget: &'a Budget,
+    /// Requests an account listing takes.
+    account_pages: usize,
+}
+
+impl<A: RunApi> RunApi for BudgetApi<'_, A> {
+    async fn list(&self, listing: &Listing) -> Result<Vec<Snapshot>, ApiError> {
+        let cost = match listing {
+            Listing::Account => self.account_pages,
+            Listing::Devboxes(ids) => ids.len(),
+        };
+        if !self.budget.take(cost.max(1)) {
+            return future::pending().await;
+        }
+        let result = self.api.list(listing).await;
+        self.budget.back();
+        result
+    }
+
+    async fn status(&self, id: &str) -> Result<SnapshotStatus, ApiError> {
+        if !self.budget.take(1) {
+            return future::pending().await;
+        }
+        let result = self.api.status(id).await;
+        self.budget.back();
+        result
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), ApiError> {
+        if !self.budget.take(1) {
+            self.budget.parked.borrow_mut().push(id.to_owned());
+            return future::pending().await;
+        }
+        let result = self.api.delete(id).await;
+        self.budget.back();
+        result
+    }
+
+    async fn sleep(&self, ms: u64) {
+        // Spent: nothing will come back and nothing more may be sent, so the drive must
+        // yield for good and let the chunk's stop win its `select`. (Sleeping on would
+        // spin forever under a clock whose sleep is ready at once — a test's fake —
+        // because the drive would never return `Pending`.)
+        if self.budget.spent() {
+            return future::pending().await;
+        }
+        self.api.sleep(ms).await;
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.api.now_ms()
+    }
+}
+
+/// Drives `run` with snapdeck-run's driver — the same loop and re-check as
+/// [`drive`] — for at most `requests` requests (a Workers invocation's subrequest
+/// budget), then pauses it: deletes already sent come back first, and items the
+/// driver had in a re-check or waiting for a slot go back to pending (a delete marked
+/// sent but refused by the budget was never sent, so it does not count as "may have
+/// run"). Call again (in the next invocation) until [`ChunkEnd::Finished`].
+pub async fn drive_chunk<A: RunApi>(
+    api: &A,
+    run: &mut BulkRun,
+    options: &Options,
+    requests: usize,
+    observer: &mut impl Observer,
+) -> ChunkEnd {
+    let budget = Budget::new(requests);
+    let account_pages = options
+        .account_snapshots
+        .unwrap_or(0)
+        .div_ceil(options.page_size.max(1))
+        .max(1);
+    let limited = BudgetApi {
+        api,
+        budget: &budget,
+        account_pages,
+    };
+    let finished = {
+        let driving = std::pin::pin!(snapdeck_run::drive(&limited, run, options, observer));
+        let stop = std::pin::pin!(async {
+            while !budget.spent() {
+                api.sleep(5).await;
+                // A fake clock's sleep is ready at once: yield, so the drive gets polled.
+                yield_now().await;
+            }
+        });
+        matches!(future::select(driving, stop).await, future::Either::Left(_))
+    };
+    if finished || run.is_finished() {
+        return ChunkEnd::Finished;
+    }
+    pause(run, &budget.parked.borrow());
+    ChunkEnd::Paused
+}
+
+/// Returns `Pending` once (after waking itself), so other futures of a `select` run.
+async fn yield_now() {
+    let mut yielded = false;
+    future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// Puts a stopped run back to rest: refused deletes were never sent, so they return
+/// to "verified" before core's `resume_after_interruption` sends every running item
+/// back to pending.
+fn pause(run: &mut BulkRun, never_sent: &[String]) {
+    for item in &mut run.items {
+        if let ItemState::Running {
+            phase: Phase::Deleting,
+            started_at_ms,
+            may_have_run,
+        } = item.state
+            && never_sent.contains(&item.confirmed.snapshot_id)
+        {
+            item.state = ItemState::Running {
+                phase: Phase::Verified,
+                started_at_ms,
+                may_have_run,
+            };
+        }
+    }
+    run.resume_after_interruption();
+}
+
+/// Each snapshot's status, `concurrency` calls at a time (a job's status fan-in, one
+/// chunk of ids per invocation).
+pub async fn statuses<T: Transport>(
+    client: &Client<T>,
+    ids: &[String],
+    concurrency: usize,
+) -> Vec<(String, Result<SnapshotStatus, ApiError>)> {
+    stream::iter(ids)
+        .map(|id| async move {
+            (
+                id.clone(),
+                client.snapshot_status(id).await.map(|v| v.status),
+            )
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
 }
 
 #[cfg(test)]
@@ -395,5 +612,169 @@ mod tests {
             a3.contains("Kept now: a1, which this plan kept, was deleted elsewhere"),
             "{a3}"
         );
+    }
+
+    /// Drives `run` chunk after chunk of `requests` requests, as the jobs' alarms do;
+    /// returns how many chunks it took. Between chunks nothing may be left running.
+    fn drive_in_chunks(api: &FakeApi, run: &mut BulkRun, requests: usize) -> usize {
+        let client = client(api);
+        let run_api = ClientApi::new(&client, || api.clock.get());
+        let options = Options {
+            account_snapshots: Some(8),
+            ..Options::default()
+        };
+        for chunk in 1..=100 {
+            let end = block_on(drive_chunk(&run_api, run, &options, requests, &mut ()));
+            if end == ChunkEnd::Finished {
+                return chunk;
+            }
+            assert!(
+                run.items
+                    .iter()
+                    .all(|i| !matches!(i.state, ItemState::Running { .. })),
+                "a paused run has nothing in flight: {:?}",
+                run.items
+            );
+        }
+        panic!("the run did not finish in 100 chunks");
+    }
+
+    #[test]
+    fn a_run_in_chunks_of_a_few_requests_deletes_exactly_what_one_drive_deletes() {
+        let keep_one = RetentionPolicy {
+            keep_newest: 1,
+            ..RetentionPolicy::default()
+        };
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_one);
+        let from = api.requests.borrow().len();
+        let chunks = drive_in_chunks(&api, &mut run, 2);
+        assert!(chunks > 2, "two requests per chunk take several: {chunks}");
+        let deleted: BTreeSet<String> = api.deleted.borrow().iter().cloned().collect();
+        assert_eq!(
+            deleted,
+            ["a2", "a3", "a5", "a6", "b2"].map(String::from).into()
+        );
+        assert_eq!(run.counts().done, 5);
+        let sent = requests_since(&api, from);
+        let deletes = sent.iter().filter(|r| r.contains("/delete")).count();
+        assert_eq!(deletes, 5, "no delete twice: {sent:?}");
+    }
+
+    #[test]
+    fn a_chunked_run_still_rechecks_a_snapshot_pinned_between_chunks() {
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_two());
+        let client = client(&api);
+        let run_api = ClientApi::new(&client, || api.clock.get());
+        let options = Options::default();
+        // One request: the first wave's listing, then a pause.
+        let end = block_on(drive_chunk(&run_api, &mut run, &options, 1, &mut ()));
+        assert_eq!(end, ChunkEnd::Paused);
+        assert!(api.deleted.borrow().is_empty());
+        if let Some((s, _)) = api
+            .snapshots
+            .borrow_mut()
+            .iter_mut()
+            .find(|(s, _)| s.id == "a6")
+        {
+            s.metadata.insert(PINNED_KEY.into(), "true".into());
+        }
+        drive_in_chunks(&api, &mut run, 3);
+        assert!(!api.deleted.borrow().contains(&"a6".to_owned()));
+        assert!(matches!(
+            run.item("a6").map(|i| &i.state),
+            Some(ItemState::Skipped { .. })
+        ));
+    }
+
+    /// What a Durable Object would have written when its deletes were marked sent: the
+    /// run as the driver showed it to the observer just before sending them.
+    #[derive(Default)]
+    struct WrittenBeforeSending(Option<BulkRun>);
+
+    impl Observer for WrittenBeforeSending {
+        fn changed(&mut self, run: &BulkRun) {
+            let sending = run.items.iter().any(|i| {
+                matches!(
+                    i.state,
+                    ItemState::Running {
+                        phase: Phase::Deleting,
+                        ..
+                    }
+                )
+            });
+            if sending && self.0.is_none() {
+                self.0 = Some(run.clone());
+            }
+        }
+    }
+
+    #[test]
+    fn an_alarm_cut_off_after_its_deletes_went_out_sends_none_of_them_again() {
+        // The deletes reach the API, then the invocation dies before their results are
+        // written: the retried alarm starts from what was written before they were sent.
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_two());
+        let mut written = WrittenBeforeSending::default();
+        let client = client(&api);
+        let run_api = ClientApi::new(&client, || api.clock.get());
+        block_on(drive_chunk(
+            &run_api,
+            &mut run,
+            &Options::default(),
+            100,
+            &mut written,
+        ));
+        assert_eq!(api.deleted.borrow().len(), 3);
+        let mut stored = written
+            .0
+            .expect("the deletes were written before they were sent");
+        stored.resume_after_interruption();
+        let from = api.requests.borrow().len();
+        let chunks = drive_in_chunks(&api, &mut stored, 100);
+        assert_eq!(chunks, 1);
+        let sent = requests_since(&api, from);
+        assert!(!sent.iter().any(|r| r.contains("/delete")), "{sent:?}");
+        assert!(
+            stored
+                .items
+                .iter()
+                .all(|i| i.state == ItemState::Done { already_gone: true }),
+            "gone after a delete of ours counts as done: {:?}",
+            stored.items
+        );
+    }
+
+    struct CancelAfter(Cell<usize>);
+
+    impl Observer for CancelAfter {
+        fn cancel_requested(&self) -> bool {
+            let n = self.0.get();
+            self.0.set(n.saturating_sub(1));
+            n == 0
+        }
+    }
+
+    #[test]
+    fn a_cancel_between_chunks_accounts_for_every_item() {
+        let api = FakeApi::with(history());
+        let (_, mut run) = planned_run(&api, keep_two());
+        let client = client(&api);
+        let run_api = ClientApi::new(&client, || api.clock.get());
+        let options = Options::default();
+        let end = block_on(drive_chunk(&run_api, &mut run, &options, 2, &mut ()));
+        assert_eq!(end, ChunkEnd::Paused);
+        let end = block_on(drive_chunk(
+            &run_api,
+            &mut run,
+            &options,
+            10,
+            &mut CancelAfter(Cell::new(0)),
+        ));
+        assert_eq!(end, ChunkEnd::Finished);
+        let c = run.counts();
+        assert_eq!(c.done + c.skipped + c.failed, c.total);
+        assert_eq!(c.done, api.deleted.borrow().len());
     }
 }

@@ -9,12 +9,15 @@ const log = process.env.EDGE_UNCONFIGURED_LOG;
 const skip = !url || !log ? "EDGE_UNCONFIGURED_URL is not set: run through scripts/edge-test" : false;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-test("without its secrets the proxy refuses everyone with 503", { skip }, async () => {
+test("without its secrets the proxy and the jobs API refuse everyone with 503", { skip }, async () => {
   for (const headers of [{}, { authorization: "Bearer anything" }, { "x-snapdeck-token": "" }]) {
     const res = await fetch(`${url}/v1/devboxes`, { headers });
     assert.equal(res.status, 503);
     assert.match((await res.json()).message, /RUNLOOP_API_KEY/);
   }
+  const jobs = await fetch(`${url}/_snapdeck/jobs`, { headers: { authorization: "Bearer anything" } });
+  assert.equal(jobs.status, 503, "nor jobs");
+  assert.match((await jobs.json()).message, /RUNLOOP_API_KEY/);
   const app = await fetch(`${url}/`);
   assert.equal(app.status, 200, "the app still loads");
 });
