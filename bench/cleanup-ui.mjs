@@ -19,7 +19,8 @@
 //   * plan shown: [data-testid=cleanup-summary] reads "Will delete N of M …" with no
 //     "checking" left, and the Delete button is enabled once the count is typed;
 //   * confirm → finished: from the Delete form's submit to "Finished:" in the run panel.
-// Typing is not counted. With the jobs (not --tab-only), the plan job's ids are written
+// Typing is not counted. With the jobs, each job's creation and end are given on the
+// same clock, so the table can say where the time went (the tab, or the server). With the jobs (not --tab-only), the plan job's ids are written
 // to --plan-out (a JSON array) so scripts/bench compares them with the expectation.
 // Prints one JSON object. Nothing asserts.
 
@@ -82,6 +83,17 @@ async function jobsOf(o) {
   return out;
 }
 
+// A job's summary, its times on the page's clock (the server's epoch ms − the page's
+// time origin: one machine, one clock), in seconds.
+function job(j, origin) {
+  if (!j) return null;
+  const at = (ms) => (ms == null ? null : (ms - origin) / 1000);
+  return {
+    id: j.id, status: j.status, progress: j.progress,
+    created_secs: at(j.created_at_ms), finished_secs: at(j.finished_at_ms),
+  };
+}
+
 async function main() {
   const o = args();
   const browser = await launch();
@@ -91,7 +103,7 @@ async function main() {
       await context.route('**/healthz', async (route) => {
         const resp = await route.fetch();
         const body = await resp.json();
-        await route.fulfill({ response: resp, json: { ...body, jobs: { available: false } } });
+        await route.fulfill({ response: resp, json: { ...body, jobs: { ...body.jobs, available: false } } });
       });
     }
     await context.addInitScript((k) => {
@@ -130,7 +142,9 @@ async function main() {
     const sentAtPlan = { ...sent };
     await go.click();
     await page.waitForFunction(() => window.__sdFinished !== undefined, null, { timeout: o.timeout, polling: 100 });
-    const t = await page.evaluate(() => ({ submit: window.__sdSubmit, finished: window.__sdFinished }));
+    const t = await page.evaluate(() => ({
+      submit: window.__sdSubmit, finished: window.__sdFinished, origin: performance.timeOrigin,
+    }));
     const counts = await page.locator('[data-testid="bulk-counts"]').innerText().catch(() => '');
     const protocol = await page.evaluate(() => performance.getEntriesByType('resource')
       .find((r) => r.name.includes('/v1/'))?.nextHopProtocol || null);
@@ -151,14 +165,17 @@ async function main() {
       plan_text: planShown.text,
       plan_shown_secs: planShown.ms / 1000,
       run_secs: runMs / 1000,
+      // When Delete was pressed (submit), and when the panel said Finished: page clock.
+      confirm_at_secs: t.submit / 1000,
+      finished_at_secs: t.finished / 1000,
       total_secs: (planShown.ms + runMs) / 1000,
       // Including the time the bench took to type the count (not a person's).
       wall_secs: t.finished / 1000,
       counts,
       sent_by_tab_until_plan: sentAtPlan,
       sent_by_tab: sent,
-      plan_job: jobs?.plan ? { id: jobs.plan.id, status: jobs.plan.status, progress: jobs.plan.progress } : null,
-      run_job: jobs?.run ? { id: jobs.run.id, status: jobs.run.status, progress: jobs.run.progress } : null,
+      plan_job: job(jobs?.plan, t.origin),
+      run_job: job(jobs?.run, t.origin),
       plan_job_deletes: jobs?.plan_ids ? jobs.plan_ids.length : null,
       errors: errors.slice(0, 5),
     }));
