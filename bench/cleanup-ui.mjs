@@ -22,14 +22,15 @@
 // Typing is not counted. With the jobs, each job's creation and end are given on the
 // same clock, so the table can say where the time went (the tab, or the server). With the jobs (not --tab-only), the plan job's ids are written
 // to --plan-out (a JSON array) so scripts/bench compares them with the expectation.
-// Prints one JSON object. Nothing asserts.
+// Prints one JSON object; a step that does not happen within --timeout gives
+// `{"error", "stage", "summary"}` (what the page said) instead. Nothing asserts.
 
 import { writeFileSync } from 'node:fs';
 
 import { launch } from './load.mjs';
 
 function args() {
-  const out = { key: 'bench', expect: 999, timeout: 300000, 'tab-only': '0', 'plan-out': null };
+  const out = { key: 'bench', expect: 999, timeout: 120000, 'tab-only': '0', 'plan-out': null };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) out[a[i].replace(/^--/, '')] = a[i + 1];
   out.expect = Number(out.expect);
@@ -126,8 +127,26 @@ async function main() {
       else sent.other_api += 1;
     });
 
+    // On a timeout: which step, and what the page showed.
+    let stage = 'plan shown';
+    const stuck = async (e) => ({
+      devbox: o.devbox,
+      mode: o.tabOnly ? 'tab' : 'jobs',
+      error: `${stage}: ${String(e.message || e).split('\n')[0]}`,
+      stage,
+      summary: await page.locator('[data-testid="cleanup-summary"]').textContent({ timeout: 1000 }).catch(() => null),
+      sent_by_tab: sent,
+      errors: errors.slice(0, 5),
+    });
+
     await page.goto(`${o.url}/cleanup?devbox=${encodeURIComponent(o.devbox)}&keep=1`, { waitUntil: 'commit' });
-    await page.waitForFunction(() => window.__sdPlanShown !== undefined, null, { timeout: o.timeout, polling: 100 });
+    try {
+      await page.waitForFunction(() => window.__sdPlanShown !== undefined, null, { timeout: o.timeout, polling: 100 });
+    } catch (e) {
+      console.log(JSON.stringify(await stuck(e)));
+      await context.close();
+      return;
+    }
     const planShown = await page.evaluate(() => ({ ms: window.__sdPlanShown, text: window.__sdPlanText }));
     const m = /^Will delete (\d+) of (\d+)/.exec(planShown.text);
     const planned = m ? Number(m[1]) : null;
@@ -141,7 +160,14 @@ async function main() {
     );
     const sentAtPlan = { ...sent };
     await go.click();
-    await page.waitForFunction(() => window.__sdFinished !== undefined, null, { timeout: o.timeout, polling: 100 });
+    stage = 'Finished';
+    try {
+      await page.waitForFunction(() => window.__sdFinished !== undefined, null, { timeout: o.timeout, polling: 100 });
+    } catch (e) {
+      console.log(JSON.stringify(await stuck(e)));
+      await context.close();
+      return;
+    }
     const t = await page.evaluate(() => ({
       submit: window.__sdSubmit, finished: window.__sdFinished, origin: performance.timeOrigin,
     }));

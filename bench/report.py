@@ -273,7 +273,10 @@ def build(d, measure_secs, total_secs):
             continue
         n = f"{(ui.get('expect') or 0) + 1:,}"
         if "error" in ui:
-            rows.append(("4 cleanup", f"Cleanup {n} {label}", "not measured", "", "", "", "", ui["error"]))
+            seen = f"; the page showed “{ui['summary']}”" if ui.get("summary") else ""
+            rows.append(("4 cleanup", f"Cleanup {n} {label}", "not measured", secs(seed), "",
+                         "" if not main else "≤ 2 s plan, ≥ 12×", "" if not main else verdict(False),
+                         f"{ui['error']}{seen}; the tab sent {ui.get('sent_by_tab')}"))
             continue
         r = ratio(seed, ui["total_secs"])
         outside = (vu or {}).get("deleted_outside_plan", "?")
