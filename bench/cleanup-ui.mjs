@@ -71,11 +71,13 @@ const isDelete = (item) => {
   return (typeof d === 'string' ? d : d?.decision) === 'delete';
 };
 
-// The server's jobs this run made (newest first): the plan the person saw, the run.
+// The server's jobs of this run: the delete run, and the plan it was confirmed from
+// (the page plans again once the run is over; that later plan is not the one shown).
 async function jobsOf(o) {
-  const { jobs } = await api(o, '/_snapdeck/jobs?limit=20');
-  const plan = jobs.find((j) => j.kind === 'plan');
+  const { jobs } = await api(o, '/_snapdeck/jobs?limit=50');
   const run = jobs.find((j) => j.kind === 'delete');
+  const plan = jobs.find((j) => j.kind === 'plan' && j.id === run?.plan_job)
+    || jobs.find((j) => j.kind === 'plan' && (!run || j.created_at_ms <= run.created_at_ms));
   const out = { plan: plan || null, run: run || null, plan_ids: null };
   if (plan) {
     const full = await api(o, `/_snapdeck/jobs/${plan.id}`);
@@ -132,6 +134,7 @@ async function main() {
     const stuck = async (e) => ({
       devbox: o.devbox,
       mode: o.tabOnly ? 'tab' : 'jobs',
+      expect: o.expect,
       error: `${stage}: ${String(e.message || e).split('\n')[0]}`,
       stage,
       summary: await page.locator('[data-testid="cleanup-summary"]').textContent({ timeout: 1000 }).catch(() => null),
