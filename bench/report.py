@@ -172,6 +172,14 @@ def held_back(d):
                 f"plus one listing per wave), and “Finished:” showed at +{ui['run_secs']:.2f} s")
         if parts:
             why.append("**Cleanup in the dashboard**: " + "; ".join(parts) + ".")
+    for name, what in (("dashboard", "through the proxy"), ("tab", "tab only")):
+        ui = load(d, f"cleanup-{name}.json")
+        if ui and "error" in ui:
+            sent = ui.get("sent_by_tab") or {}
+            why.append(
+                f"**Cleanup in the dashboard, {what}**: not measured — {ui['error']}; the summary said "
+                f"“{ui.get('summary')}” and the tab had sent {sent.get('list', '?')} snapshot listings, "
+                f"{sent.get('status', '?')} statuses, {sent.get('jobs', '?')} jobs calls.")
     p2 = load(d, "poll-2000.json")
     if p2 and p2["snapdeck"]["delay_ms_max"] > 1000:
         why.append(
