@@ -162,7 +162,7 @@ def held_back(d):
             parts.append(
                 f"the tab asked for the plan {pj['created_secs']:.2f} s after navigation (the app loads, starts and lists "
                 f"the devbox first), the server's plan job took {pj['finished_secs'] - pj['created_secs']:.2f} s for "
-                f"{n + 1} statuses (floor at 32 in flight: {(n + 1) * 0.025 / 32:.2f} s), and the plan was on screen "
+                f"the listing and {n + 1} statuses (floor at 32 in flight: {(n + 1) * 0.025 / 32:.2f} s), and the plan was on screen "
                 f"{ui['plan_shown_secs'] - pj['finished_secs']:.2f} s after the job finished")
         if rj.get("finished_secs") is not None and ui.get("confirm_at_secs") is not None:
             c = ui["confirm_at_secs"]
@@ -177,7 +177,7 @@ def held_back(d):
         if ui and "error" in ui:
             sent = ui.get("sent_by_tab") or {}
             why.append(
-                f"**Cleanup in the dashboard, {what}**: not measured — {ui['error']}; the summary said "
+                f"**Cleanup in the dashboard, {what}**: not measured — {ui['error'].rstrip('.')}; the summary said "
                 f"“{ui.get('summary')}” and the tab had sent {sent.get('list', '?')} snapshot listings, "
                 f"{sent.get('status', '?')} statuses, {sent.get('jobs', '?')} jobs calls.")
     p2 = load(d, "poll-2000.json")
@@ -284,7 +284,8 @@ def build(d, measure_secs, total_secs):
             seen = f"; the page showed “{ui['summary']}”" if ui.get("summary") else ""
             rows.append(("4 cleanup", f"Cleanup {n} {label}", "not measured", secs(seed), "",
                          "" if not main else "≤ 2 s plan, ≥ 12×", "" if not main else verdict(False),
-                         f"{ui['error']}{seen}; the tab sent {ui.get('sent_by_tab')}"))
+                         f"{ui['error'].rstrip('.')}{seen}; the tab sent "
+                         + ", ".join(f"{v} {k}" for k, v in (ui.get("sent_by_tab") or {}).items())))
             continue
         r = ratio(seed, ui["total_secs"])
         outside = (vu or {}).get("deleted_outside_plan", "?")
