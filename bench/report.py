@@ -160,8 +160,8 @@ def held_back(d):
         parts = []
         if pj.get("finished_secs") is not None:
             parts.append(
-                f"the tab asked for the plan {pj['created_secs']:.2f} s after navigation (the app loads, starts and lists "
-                f"the devbox first), the server's plan job took {pj['finished_secs'] - pj['created_secs']:.2f} s for "
+                f"the tab asked for the plan {pj['created_secs']:.2f} s after navigation (loading and starting the app, asking "
+                f"/healthz, letting the policy settle), the server's plan job took {pj['finished_secs'] - pj['created_secs']:.2f} s for "
                 f"the listing and {n + 1} statuses (floor at 32 in flight: {(n + 1) * 0.025 / 32:.2f} s), and the plan was on screen "
                 f"{ui['plan_shown_secs'] - pj['finished_secs']:.2f} s after the job finished")
         if rj.get("finished_secs") is not None and ui.get("confirm_at_secs") is not None:
