@@ -493,7 +493,7 @@ def main():
         "all in one run on the machine it runs on, and prints one table (raw JSON in `target/bench/runs/`). "
         "It is not part of `scripts/test`: nothing in it asserts. It installs what it needs if missing "
         "(`wrk`, `brotli`, the Python SDK venv), builds (trunk `--release` for the pages, cargo `--profile server` for the native binaries; incremental: ~3 min), then measures (the "
-        "cleanup part alone took 3.5 minutes on 2026-12-04); `--no-build` reuses the builds. "
+        "cleanup part alone took 2.5–3.5 minutes on 2026-12-04); `--no-build` reuses the builds. "
         "`scripts/bench --update-readme` rewrites this section with the latest figures; with `BENCH_ONLY=cleanup` (any "
         "comma-separated parts: size, load, timeline, cleanup, poll, server) it measures only those and replaces only "
         "their rows.\n\n"
