@@ -153,16 +153,33 @@ def held_back(d):
             f"so the {tl['render_after_data_ms']:.0f} ms include the app's start-up and first layout: counted from the "
             f"later of the two it is {tl.get('render_after_data_and_shell_ms') or 0:.0f} ms. What is left is drawing and "
             "laying out the rows and compiling code on its first run, i.e. the app's size again.")
-    cs, cp = load(d, "cleanup-snapdeck.json"), load(d, "cleanup-seedloop.json")
-    if cs and cp and cp["secs"] / cs["total_secs"] < 10:
-        n, c = cs["planned_deletes"], cs["concurrency"]
-        lists = cs["bulk_run"].get("waves", "?")
-        why.append(
-            f"**Cleanup**: snapdeck makes 2 requests per snapshot (its status for the plan, the delete; the re-check before "
-            f"each wave of deletes is one listing, {lists} waves here) where the seed loop makes 1, so at {c} in flight its "
-            f"floor is 2 × {n} × 25 ms / {c} = {2 * n * 0.025 / c:.1f} s (measured {cs['total_secs']:.1f} s). The statuses are "
-            "what the dry-run plan shows (in progress and errored snapshots cannot be deleted), so they stay; more in flight "
-            "is the lever.")
+    ui, cp = load(d, "cleanup-dashboard.json"), load(d, "cleanup-seedloop.json")
+    if ui and "error" not in ui and cp and (ui["plan_shown_secs"] > 2 or cp["secs"] / ui["total_secs"] < 12):
+        n = ui.get("planned") or 0
+        pj, rj = ui.get("plan_job") or {}, ui.get("run_job") or {}
+        parts = []
+        if pj.get("finished_secs") is not None:
+            parts.append(
+                f"the tab asked for the plan {pj['created_secs']:.2f} s after navigation (loading and starting the app, asking "
+                f"/healthz, letting the policy settle), the server's plan job took {pj['finished_secs'] - pj['created_secs']:.2f} s for "
+                f"the listing and {n + 1} statuses (floor at 32 in flight: {(n + 1) * 0.025 / 32:.2f} s), and the plan was on screen "
+                f"{ui['plan_shown_secs'] - pj['finished_secs']:.2f} s after the job finished")
+        if rj.get("finished_secs") is not None and ui.get("confirm_at_secs") is not None:
+            c = ui["confirm_at_secs"]
+            parts.append(
+                f"after confirm, the delete job was created at +{rj['created_secs'] - c:.2f} s and took "
+                f"{rj['finished_secs'] - rj['created_secs']:.2f} s for {n} deletes (floor at 32: {n * 0.025 / 32:.2f} s, "
+                f"plus one listing per wave), and “Finished:” showed at +{ui['run_secs']:.2f} s")
+        if parts:
+            why.append("**Cleanup in the dashboard**: " + "; ".join(parts) + ".")
+    for name, what in (("dashboard", "through the proxy"), ("tab", "tab only")):
+        ui = load(d, f"cleanup-{name}.json")
+        if ui and "error" in ui:
+            sent = ui.get("sent_by_tab") or {}
+            why.append(
+                f"**Cleanup in the dashboard, {what}**: not measured — {ui['error'].rstrip('.')}; the summary said "
+                f"“{ui.get('summary')}” and the tab had sent {sent.get('list', '?')} snapshot listings, "
+                f"{sent.get('status', '?')} statuses, {sent.get('jobs', '?')} jobs calls.")
     p2 = load(d, "poll-2000.json")
     if p2 and p2["snapdeck"]["delay_ms_max"] > 1000:
         why.append(
@@ -250,32 +267,80 @@ def build(d, measure_secs, total_secs):
     elif tl:
         rows.append(("3 big data", "10,000-snapshot timeline", "not measured", "", "", "", "", tl["error"]))
 
-    # 4. cleanup
-    cs, cp = load(d, "cleanup-snapdeck.json"), load(d, "cleanup-seedloop.json")
-    vs, vp = load(d, "verify-snapdeck.json"), load(d, "verify-seedloop.json")
-    if cs and cp:
-        r = ratio(cp["secs"], cs["total_secs"])
-        exact = bool(vs and vs["exact"] and vs.get("plan_matches_expectation") and vp and vp["exact"])
-        outside = (vs or {}).get("deleted_outside_plan", "?")
-        rows.append(("4 cleanup", f"delete {cs['planned_deletes']:,} (25 ms latency), list → all deleted",
-                     secs(cs["total_secs"]), secs(cp["secs"]), fx(r), "≥ 10× faster", verdict(r is not None and r >= 10),
-                     f"snapdeck: concurrency {cs['concurrency']}, {cs['statuses']['requests'] + cs['bulk_run']['requests'] + cs['list']['requests']} requests "
-                     f"(list {secs(cs['list']['secs'])}, statuses {secs(cs['statuses']['secs'])}, bulk run {secs(cs['bulk_run']['secs'])}); "
-                     f"seed loop: Python SDK, {cp['requests']} requests, sequential"))
-        rows.append(("4 cleanup", "deleted outside the plan / planned but left",
-                     f"{outside} / {(vs or {}).get('planned_but_not_deleted', '?')}",
-                     f"{(vp or {}).get('deleted_outside_plan', '?')} / {(vp or {}).get('planned_but_not_deleted', '?')}",
-                     "", "0 outside the plan", verdict(exact),
-                     f"remaining set == expected set (before − plan) for both; snapdeck's plan == independent expectation: {(vs or {}).get('plan_matches_expectation')}; "
-                     f"done {cs['done']}, failed {cs['failed']}, skipped {cs['skipped']}"))
-
-    c32, v32 = load(d, "cleanup-snapdeck32.json"), load(d, "verify-snapdeck32.json")
-    if c32 and cp:
-        r = ratio(cp["secs"], c32["total_secs"])
-        rows.append(("4 cleanup", f"the same at concurrency {c32['concurrency']}", secs(c32["total_secs"]), secs(cp["secs"]),
-                     fx(r), "(info)", "",
-                     f"statuses {secs(c32['statuses']['secs'])}, bulk run {secs(c32['bulk_run']['secs'])}; "
-                     f"exact: {(v32 or {}).get('exact')}, outside the plan: {(v32 or {}).get('deleted_outside_plan')}"))
+    # 4. cleanup: the dashboard (through a proxy, and alone in its tab), the seed loop,
+    # snapdeck's runner driven natively; all against one upstream in this run.
+    cp, vp = load(d, "cleanup-seedloop.json"), load(d, "verify-seedloop.json")
+    seed = cp["secs"] if cp else None
+    seed_note = f"seed loop: Python SDK, {cp['requests']} requests one at a time" if cp else "seed loop: not measured"
+    for name, label, main in (
+        ("dashboard", "in the dashboard (proxy → emulator, 25 ms)", True),
+        ("tab", "in the dashboard, tab only (direct, HTTP/1.1, jobs hidden)", False),
+    ):
+        ui, vu = load(d, f"cleanup-{name}.json"), load(d, f"verify-{name}.json")
+        if not ui:
+            continue
+        n = f"{(ui.get('expect') or 0) + 1:,}"
+        if "error" in ui:
+            seen = f"; the page showed “{ui['summary']}”" if ui.get("summary") else ""
+            rows.append(("4 cleanup", f"Cleanup {n} {label}", "not measured", secs(seed), "",
+                         "" if not main else "≤ 2 s plan, ≥ 12×", "" if not main else verdict(False),
+                         f"{ui['error'].rstrip('.')}{seen}; the tab sent "
+                         + ", ".join(f"{v} {k}" for k, v in (ui.get("sent_by_tab") or {}).items())))
+            continue
+        r = ratio(seed, ui["total_secs"])
+        outside = (vu or {}).get("deleted_outside_plan", "?")
+        exact = bool(vu and vu["exact"])
+        sent = ui["sent_by_tab"]
+        by_tab = (f"the tab sent {sent['status']} statuses, {sent['delete']} deletes, {sent['list']} listings, "
+                  f"{sent['jobs']} jobs calls")
+        jobs = ""
+        if ui.get("plan_job"):
+            pj, rj = ui["plan_job"]["progress"], (ui.get("run_job") or {}).get("progress") or {}
+            jobs = (f"; server jobs: plan {pj.get('total')} snapshots ({pj.get('cached')} statuses cached), "
+                    f"run {rj.get('done')} done, {rj.get('failed')} failed, {rj.get('skipped')} skipped")
+        if ui.get("plan_job") and ui["plan_job"].get("finished_secs") is not None:
+            pj = ui["plan_job"]
+            jobs += (f"; on the page's clock: plan job created {pj['created_secs']:.2f} s, finished "
+                     f"{pj['finished_secs']:.2f} s, shown {ui['plan_shown_secs']:.2f} s")
+        rj = ui.get("run_job")
+        if rj and rj.get("finished_secs") is not None and ui.get("confirm_at_secs") is not None:
+            c = ui["confirm_at_secs"]
+            jobs += (f"; after confirm: delete job created +{rj['created_secs'] - c:.2f} s, finished "
+                     f"+{rj['finished_secs'] - c:.2f} s, “Finished:” +{ui['run_secs']:.2f} s")
+        common = (f"undo window 0 (Settings, `undo_seconds: 0`); {ui['protocol'] or '?'}; {by_tab}{jobs}; "
+                  f"panel: {ui['counts'].splitlines()[0] if ui.get('counts') else '?'}")
+        if main:
+            ps = ui["plan_shown_secs"]
+            rows.append(("4 cleanup", f"Cleanup {n} {label}: open Cleanup → plan shown", secs(ps), "", "",
+                         "≤ 2 s", verdict(ps <= 2.0), f"“{ui['plan_text']}”, no statuses left to check"))
+            rows.append(("4 cleanup", f"Cleanup {n} {label}: plan + run (→ Finished)", secs(ui["total_secs"]),
+                         secs(seed), fx(r), "≥ 12× faster", verdict(r is not None and r >= 12),
+                         f"plan shown {secs(ps)} + confirm → “Finished:” {secs(ui['run_secs'])} (typing not counted); "
+                         f"{common}; {seed_note}"))
+            rows.append(("4 cleanup", f"Cleanup {n} {label}: deleted outside the plan / planned but left",
+                         f"{outside} / {(vu or {}).get('planned_but_not_deleted', '?')}",
+                         f"{(vp or {}).get('deleted_outside_plan', '?')} / {(vp or {}).get('planned_but_not_deleted', '?')}",
+                         "", "0 outside the plan", verdict(exact and outside == 0),
+                         "the upstream's snapshots before and after (`snapdeck-bench verify`): remaining == before − "
+                         f"expected (all but the newest); the plan job's {ui.get('plan_job_deletes')} deletes == that "
+                         f"expectation: {(vu or {}).get('plan_matches_expectation')}"))
+        else:
+            rows.append(("4 cleanup", f"Cleanup {n} {label}: plan + run (→ Finished)", secs(ui["total_secs"]),
+                         secs(seed), fx(r), "(info)", "",
+                         f"plan shown {secs(ui['plan_shown_secs'])} + confirm → “Finished:” {secs(ui['run_secs'])}; "
+                         f"deleted outside the plan {outside}, exact: {exact}; {common}"))
+    for name in ("snapdeck", "snapdeck16"):
+        cs, vs = load(d, f"cleanup-{name}.json"), load(d, f"verify-{name}.json")
+        if not cs:
+            continue
+        r = ratio(seed, cs["total_secs"])
+        rows.append(("4 cleanup", f"native runner (snapdeck-bench, not the dashboard), {cs['concurrency']} in flight: "
+                     f"delete {cs['planned_deletes']:,}, list → all deleted",
+                     secs(cs["total_secs"]), secs(seed), fx(r), "(info)", "",
+                     f"{cs['statuses']['requests'] + cs['bulk_run']['requests'] + cs['list']['requests']} requests "
+                     f"(list {secs(cs['list']['secs'])}, statuses {secs(cs['statuses']['secs'])}, bulk run "
+                     f"{secs(cs['bulk_run']['secs'])}); done {cs['done']}, failed {cs['failed']}, skipped {cs['skipped']}; "
+                     f"outside the plan {(vs or {}).get('deleted_outside_plan', '?')}, exact: {(vs or {}).get('exact')}"))
 
     # 5. fan-in
     fi = load(d, "fanin.json")
@@ -324,29 +389,88 @@ def build(d, measure_secs, total_secs):
                      f"median {med:,.0f}/s, runs {', '.join(f'{x[0]:,.0f}' for x in st)}; best run p50 {best[2]}, p99 {best[3]}; "
                      f"non-2xx {sum(x[1] for x in st)}; load average before: {' '.join(load_before) or '?'}"))
 
-    why = held_back(d)
     m = machine()
-    out = []
-    out.append(f"Measured {m['date']} on {m['nproc']} × {m['cpu']} (Linux {m['kernel']}; load average at the end {m['load']}); "
-               f"measurements took {measure_secs} s, the whole run {total_secs} s.\n")
-    out.append("| # | figure | snapdeck | baseline | ratio | goal | | notes |")
-    out.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for r in rows:
-        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    perf = text(d, "perf-status.txt")
+    return {
+        "measured": f"Measured {m['date']} on {m['nproc']} × {m['cpu']} (Linux {m['kernel']}; load average at the end "
+                    f"{m['load']}); measurements took {measure_secs} s, the whole run {total_secs} s.",
+        "rows": ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows],
+        "why": held_back(d),
+        "perf": "\n".join(perf.splitlines()[:20]) if perf else "",
+        "notes": notes,
+    }
+
+
+TABLE_HEAD = "| # | figure | snapdeck | baseline | ratio | goal | | notes |\n| --- | --- | --- | --- | --- | --- | --- | --- |"
+WHY_HEAD = "What holds the missed figures back (from this run's numbers):"
+PERF_HEAD = "Server profile during the status load test (perf, top symbols):"
+# What each BENCH_ONLY part measures: its rows (by the "#" column) and its bullet in WHY_HEAD.
+PARTS = {
+    "size": (("1 size",), "**Size"),
+    "load": (("2 cold load",), "**Cold load"),
+    "timeline": (("3 big data",), "**10,000"),
+    "cleanup": (("4 cleanup", "5 status fan-in"), "**Cleanup"),
+    "poll": (("6 poll",), "**Poll"),
+    "server": (("7 server",), "**Server"),
+}
+
+
+def render(t):
+    out = [t["measured"] + "\n", TABLE_HEAD]
+    out.extend(t["rows"])
     out.append("")
     out.append("Baselines: 1–2 the floor page (bench/floor: Leptos + router + gloo-net, fetches the devbox list, "
                "built the same way); 4 the cleanup sample of Runloop's snapshot page run through the official Python "
                "SDK (bug fixed: deletes `snapshot.id`); 5 one request at a time; 6 the SDKs' fixed 1 s poll.")
-    if why:
-        out.append("\nWhat holds the missed figures back (from this run's numbers):\n")
-        out.extend(f"- {w}" for w in why)
-    perf = text(d, "perf-status.txt")
-    if perf:
-        out.append("\nServer profile during the status load test (perf, top symbols):\n")
-        out.append("```\n" + "\n".join(perf.splitlines()[:20]) + "\n```")
-    for n in notes:
+    if t["why"]:
+        out.append(f"\n{WHY_HEAD}\n")
+        out.extend(f"- {w}" for w in t["why"])
+    if t["perf"]:
+        out.append(f"\n{PERF_HEAD}\n")
+        out.append("```\n" + t["perf"] + "\n```")
+    for n in t["notes"]:
         out.append(f"\nNote: {n}")
     return "\n".join(out) + "\n"
+
+
+def parse(figures):
+    """The parts of a table render() wrote (the README's "Latest figures")."""
+    lines = figures.splitlines()
+    perf = ""
+    if PERF_HEAD in figures:
+        block = figures.split(PERF_HEAD, 1)[1].split("```")
+        perf = block[1].strip("\n") if len(block) > 2 else ""
+    return {
+        "measured": "\n".join(l for l in lines if l.startswith(("Measured ", "Rows ", "The other rows"))),
+        "rows": [l for l in lines if l.startswith("| ") and not l.startswith(("| # |", "| --- |"))],
+        "why": [l[2:] for l in lines if l.startswith("- **")],
+        "perf": perf,
+        "notes": [l[len("Note: "):] for l in lines if l.startswith("Note: ")],
+    }
+
+
+def splice(old, new, only):
+    """The README's figures with the parts in `only` (BENCH_ONLY) replaced by this run's."""
+    parts = [p.strip() for p in only.split(",") if p.strip() in PARTS]
+    areas = {a for p in parts for a in PARTS[p][0]}
+    bullets = tuple(PARTS[p][1] for p in parts)
+    area = lambda row: row.split("|")[1].strip()  # noqa: E731
+    rows = [r for r in old["rows"] if area(r) not in areas] + [r for r in new["rows"] if area(r) in areas]
+    rows.sort(key=lambda r: int(area(r).split()[0]) if area(r)[:1].isdigit() else 99)
+    order = [b for _, b in PARTS.values()]
+    rank = lambda w: next((i for i, b in enumerate(order) if w.startswith(b)), 99)  # noqa: E731
+    why = [w for w in old["why"] if not w.startswith(bullets)] + [w for w in new["why"] if w.startswith(bullets)]
+    why.sort(key=rank)
+    earlier = next((l for l in old["measured"].splitlines() if l.startswith("The other rows")), None)
+    earlier = earlier or "The other rows: " + next(
+        (l for l in old["measured"].splitlines() if l.startswith("Measured ")), "an earlier run.")
+    return {
+        "measured": f"Rows {', '.join(sorted(areas))} (`BENCH_ONLY={only}`): {new['measured']}\n{earlier}",
+        "rows": rows,
+        "why": why,
+        "perf": new["perf"] if "server" in parts else old["perf"],
+        "notes": new["notes"],
+    }
 
 
 def main():
@@ -355,10 +479,11 @@ def main():
     ap.add_argument("--measure-secs", default="?")
     ap.add_argument("--total-secs", default="?")
     ap.add_argument("--readme")
+    ap.add_argument("--only", default="all", help="BENCH_ONLY: with --readme, replace only these parts' rows")
     a = ap.parse_args()
-    table = build(a.runs, a.measure_secs, a.total_secs)
+    fresh = build(a.runs, a.measure_secs, a.total_secs)
     if not a.readme:
-        sys.stdout.write(table)
+        sys.stdout.write(render(fresh))
         return
     with open(a.readme) as f:
         readme = f.read()
@@ -367,9 +492,11 @@ def main():
         "`scripts/bench` measures snapdeck's performance figures side by side with their baselines, "
         "all in one run on the machine it runs on, and prints one table (raw JSON in `target/bench/runs/`). "
         "It is not part of `scripts/test`: nothing in it asserts. It installs what it needs if missing "
-        "(`wrk`, `brotli`, the Python SDK venv), builds (trunk `--release` for the pages, cargo `--profile server` for the native binaries; incremental: ~3 min), then measures for about "
-        "3.5 minutes; `--no-build` reuses the builds. "
-        "`scripts/bench --update-readme` rewrites this section with the latest figures.\n\n"
+        "(`wrk`, `brotli`, the Python SDK venv), builds (trunk `--release` for the pages, cargo `--profile server` for the native binaries; incremental: ~3 min), then measures (the "
+        "cleanup part alone took 2.5–3.5 minutes on 2026-12-04); `--no-build` reuses the builds. "
+        "`scripts/bench --update-readme` rewrites this section with the latest figures; with `BENCH_ONLY=cleanup` (any "
+        "comma-separated parts: size, load, timeline, cleanup, poll, server) it measures only those and replaces only "
+        "their rows.\n\n"
         "How each figure is taken (every server is `snapdeck-server --ephemeral` on 127.0.0.1, built with `--profile server`, opt-level 3, as `scripts/run` serves it):\n\n"
         "1. **Size** — the files `trunk build --release --offline` writes (wasm-opt -Oz), gzip -9 and brotli -q 11, against "
         "`bench/floor` (Leptos + router + gloo-net, fetches the devbox list) built the same way.\n"
@@ -381,14 +508,23 @@ def main():
         "opens `/devboxes/:id` (first render = first node painted − the end of the list responses that were in by then), then, "
         "once the whole list is in, pages to the last page in-app (the timeline is paged, 50 a page) and counts "
         "`[data-testid=snapshot-node]`.\n"
-        "4. **Cleanup** — one server, 25 ms added to every /v1 request (`/_emulator/faults`), one devbox of 1,001 snapshots "
-        "per contender. snapdeck (`snapdeck-bench cleanup`, 32 in flight; also at 16): list → statuses (snapdeck-core "
-        "`StatusCache`) → retention plan (keep the newest) → `BulkRun` (waves of deletes, each wave re-checked against one "
-        "listing of the devbox just before its deletes go out). Baseline: the seed page's "
-        "sample through the official Python SDK (`bench/seed_cleanup.py`). Proof: the set of every snapshot before and "
-        "after each run is compared with the expectation computed independently (`snapdeck-bench verify`).\n"
-        "5. **Status fan-in** — the 1,000 statuses of a devbox, 25 ms latency: `StatusCache` at 16 (and at 4, the browser's "
-        "bound) against one request at a time, same client.\n"
+        "4. **Cleanup** — one emulator (the upstream) with 25 ms added to every /v1 request (`--fault-latency-ms 25`), "
+        "one devbox of 1,000 complete snapshots per contender, keep the newest 1. The dashboard, as a person uses it: "
+        "`bench/cleanup-ui.mjs` drives `/usr/bin/chromium` headless — open `/cleanup?devbox=…&keep=1`, wait until the plan "
+        "is shown (“Will delete 999 of 1000 …” in the summary, no statuses left to check), type the count, press “Delete "
+        "999 snapshots”, wait for “Finished:” in the run panel (page clock from the navigation; the typing is not counted). "
+        "The undo window is 0 (Settings' `undo_seconds`, in localStorage before the app starts). Through a proxy "
+        "(`snapdeck-server --upstream <the emulator> --upstream-api-key …`; the browser holds the access token it prints), "
+        "where the server's jobs compute the plan and run the deletes; and tab only (info): the app served by the emulator "
+        "itself, `/healthz` answering `jobs: {available: false}` (Playwright's `context.route`), so the tab plans and "
+        "deletes on its own as in direct mode, over HTTP/1.1 (4 in flight). Baseline: the seed page's sample through the "
+        "official Python SDK (`bench/seed_cleanup.py`) on the same upstream in the same run. Info rows: snapdeck's runner "
+        "driven natively (`snapdeck-bench cleanup`, 32 and 16 in flight: list → statuses → retention plan → `BulkRun`), "
+        "which is not the dashboard. Proof: every snapshot of the upstream before and after each run, compared with the "
+        "expectation computed independently (`snapdeck-bench verify`), and the dashboard's plan (the plan job's deletes) "
+        "with that expectation.\n"
+        "5. **Status fan-in** — the 1,000 statuses of a devbox on the same upstream: `StatusCache` at 16 (and at 4, the "
+        "browser's bound over HTTP/1.1) against one request at a time, same client.\n"
         "6. **Poll** — three servers at once with `--snapshot-duration-ms` 2000, 20000, 120000; on each snapshot, "
         "snapdeck-core's `SnapshotWatch` schedule and a fixed 1 s poll (the SDKs' `await_completed`) watch side by side; "
         "delay = seen `complete` − (`create_time_ms` + duration).\n"
@@ -407,6 +543,12 @@ def main():
         after = "" if j < 0 else readme[j:]
     if not before.endswith("\n\n"):
         before = before.rstrip("\n") + "\n\n"
+    table = render(fresh)
+    if a.only != "all":
+        figures = readme[i:] if i >= 0 else ""
+        figures = figures.split("Latest figures:\n\n", 1)[1] if "Latest figures:\n\n" in figures else ""
+        figures = figures[: len(figures) - len(after)] if after else figures
+        table = render(splice(parse(figures), fresh, a.only))
     with open(a.readme, "w") as f:
         f.write(before + head + "\n" + intro + table + after)
 
