@@ -13,6 +13,7 @@
 //! the Workers runtime.
 
 pub mod access;
+pub mod audit;
 pub mod forward;
 pub mod headers;
 pub mod jobs;
