@@ -126,23 +126,26 @@ impl ListQuery {
     }
 }
 
-/// The first `limit` of `newest_first` that match `filter`, and whether more matched.
-pub fn select(
-    newest_first: impl IntoIterator<Item = AuditEntry>,
+/// The first `limit` of `newest_first` that match `filter`, and whether more matched;
+/// reads no further than the first match past `limit`, and stops at the first error
+/// (an entry that cannot be read).
+pub fn select<E>(
+    newest_first: impl IntoIterator<Item = Result<AuditEntry, E>>,
     filter: &AuditFilter,
     limit: usize,
-) -> (Vec<AuditEntry>, bool) {
+) -> Result<(Vec<AuditEntry>, bool), E> {
     let mut out = Vec::new();
     for entry in newest_first {
+        let entry = entry?;
         if !filter.matches(&entry) {
             continue;
         }
         if out.len() == limit {
-            return (out, true);
+            return Ok((out, true));
         }
         out.push(entry);
     }
-    (out, false)
+    Ok((out, false))
 }
 
 /// The CSV export's `Content-Disposition`, dated `now_ms` (as snapdeck-server's).
@@ -327,11 +330,24 @@ mod tests {
             outcome: Some(Outcome::Done),
             ..AuditFilter::default()
         };
-        let (two, more) = select(entries.clone(), &done, 2);
+        let (two, more) =
+            select(entries.iter().cloned().map(Ok::<_, String>), &done, 2).expect("read");
         let ids: Vec<&str> = two.iter().map(|e| e.id.as_str()).collect();
         assert_eq!((ids, more), (vec!["aud_job_1_0", "aud_job_1_2"], true));
-        let (all, more) = select(entries, &done, 3);
+        let (all, more) =
+            select(entries.iter().cloned().map(Ok::<_, String>), &done, 3).expect("read");
         assert_eq!((all.len(), more), (3, false));
+        // Past the limit nothing more is read: a broken entry there is never reached.
+        let broken = entries
+            .iter()
+            .cloned()
+            .map(Ok)
+            .chain([Err("unreadable".to_owned())]);
+        assert_eq!(
+            select(broken.clone(), &done, 2).map(|(_, more)| more),
+            Ok(true)
+        );
+        assert_eq!(select(broken, &done, 3), Err("unreadable".to_owned()));
     }
 
     #[test]

@@ -416,7 +416,9 @@ impl Db {
     }
 
     /// The newest entries that match `filter`, newest first: at most `limit`, and
-    /// whether more matched. The plain columns narrow the scan; `filter` decides.
+    /// whether more matched. The plain columns narrow the scan, and without free text
+    /// they decide, so SQLite stops one row past `limit`; free text is matched here,
+    /// over the narrowed rows, parsing only until `limit` is passed.
     pub(super) fn audit(
         &self,
         filter: &AuditFilter,
@@ -440,18 +442,26 @@ impl Db {
             bindings.push(value.clone());
             bindings.push(value);
         }
+        // SQLite reads a negative LIMIT as none.
+        let sql_limit = if filter.text.trim().is_empty() {
+            i64::try_from(limit).map_or(-1, |n| n.saturating_add(1))
+        } else {
+            -1
+        };
+        bindings.push(int(sql_limit));
         let rows: Vec<Stored> = self.rows(
             "SELECT entry FROM audit \
              WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?) \
                AND (? IS NULL OR outcome = ?) AND (? IS NULL OR at_ms >= ?) \
                AND (? IS NULL OR at_ms < ?) \
-             ORDER BY at_ms DESC, seq DESC",
+             ORDER BY at_ms DESC, seq DESC LIMIT ?",
             bindings,
         )?;
-        let entries = rows
-            .iter()
-            .map(|r| serde_json::from_str(&r.entry).map_err(json_err))
-            .collect::<Fallible<Vec<AuditEntry>>>()?;
-        Ok(audit::select(entries, filter, limit))
+        audit::select(
+            rows.iter()
+                .map(|r| serde_json::from_str(&r.entry).map_err(json_err)),
+            filter,
+            limit,
+        )
     }
 }
