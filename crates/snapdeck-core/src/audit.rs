@@ -88,15 +88,19 @@ pub enum Actor {
     EdgeCron,
     /// snapdeck-server's jobs.
     Server,
+    /// The edge worker's jobs that a person started (through its jobs API), as opposed
+    /// to the cron's ([`Actor::EdgeCron`]).
+    Edge,
 }
 
 impl Named for Actor {
-    const ALL: &'static [Self] = &[Self::ThisBrowser, Self::EdgeCron, Self::Server];
+    const ALL: &'static [Self] = &[Self::ThisBrowser, Self::EdgeCron, Self::Server, Self::Edge];
     fn as_str(self) -> &'static str {
         match self {
             Self::ThisBrowser => "this_browser",
             Self::EdgeCron => "edge_cron",
             Self::Server => "server",
+            Self::Edge => "edge",
         }
     }
     fn label(self) -> &'static str {
@@ -104,6 +108,7 @@ impl Named for Actor {
             Self::ThisBrowser => "this browser",
             Self::EdgeCron => "edge cron",
             Self::Server => "snapdeck-server",
+            Self::Edge => "edge worker",
         }
     }
 }
@@ -563,7 +568,18 @@ mod tests {
         assert_eq!(Actor::ThisBrowser.label(), "this browser");
         assert_eq!(Actor::EdgeCron.label(), "edge cron");
         assert_eq!(Actor::Server.label(), "snapdeck-server");
+        assert_eq!(Actor::Edge.label(), "edge worker");
         assert_eq!(Action::DeleteSnapshot.label(), "delete snapshot");
+    }
+
+    #[test]
+    fn the_edge_workers_own_jobs_are_an_actor_apart_from_its_cron() {
+        assert_eq!(Actor::parse("edge"), Some(Actor::Edge));
+        assert_ne!(Actor::Edge, Actor::EdgeCron);
+        assert_eq!(
+            AuditFilter::from_query(|n| (n == "actor").then_some("robot")),
+            Err("actor must be one of this_browser, edge_cron, server, edge, got \"robot\"".into())
+        );
     }
 
     #[test]

@@ -6,13 +6,15 @@
 //! work — cleanup plans, confirmed bulk deletes, the cron's retention policies — as
 //! jobs (`/_snapdeck/jobs`) in a SQLite-backed Durable Object whose alarms carry each
 //! job across invocations, through snapdeck-core's planner and snapdeck-run's driver,
-//! with snapdeck-api's client over the runtime's global `fetch`.
+//! with snapdeck-api's client over the runtime's global `fetch`. Every delete a job
+//! settles goes into the audit trail beside them (`/_snapdeck/audit`, [`audit`]).
 //!
 //! The decisions (who may call the proxy, which headers cross it, what the cleanup
 //! report says) are pure modules, tested natively; the wasm-only modules wire them to
 //! the Workers runtime.
 
 pub mod access;
+pub mod audit;
 pub mod forward;
 pub mod headers;
 pub mod jobs;

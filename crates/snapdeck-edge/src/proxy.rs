@@ -1,13 +1,14 @@
 //! The `fetch` side of the worker: `/v1/*` goes through the access check to the Runloop
-//! API with the key from the `RUNLOOP_API_KEY` secret; `/_snapdeck/jobs…` goes through
-//! the same check to the jobs' Durable Object; everything else is the built app, served
-//! by the static-assets binding with security headers.
+//! API with the key from the `RUNLOOP_API_KEY` secret; `/_snapdeck/jobs…` and
+//! `/_snapdeck/audit` go through the same check to the jobs' Durable Object; everything
+//! else is the built app, served by the static-assets binding with security headers.
 
 use worker::{
     Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, console_log,
     js_sys::Uint8Array, wasm_bindgen::JsValue,
 };
 
+use snapdeck_core::audit::AUDIT_PATH;
 use snapdeck_core::jobs::{JOBS_PATH, JobsCapability};
 
 use crate::access::{self, ALLOWED_REQUEST_HEADERS, Caller, Denied, TOKEN_HEADER};
@@ -119,7 +120,8 @@ fn authorize(
     }
 }
 
-/// `/_snapdeck/jobs…`: the same check as `/v1`, then the jobs' Durable Object.
+/// `/_snapdeck/jobs…` and `/_snapdeck/audit`: the same check as `/v1`, then the jobs'
+/// Durable Object.
 async fn jobs_api(mut req: Request, env: &Env) -> worker::Result<Response> {
     let settings = match Settings::from_env(env) {
         Ok(settings) => settings,
@@ -138,11 +140,12 @@ async fn jobs_api(mut req: Request, env: &Env) -> worker::Result<Response> {
     }
     let url = req.url()?;
     let path = url.path();
-    if path != JOBS_PATH && !path.starts_with(&format!("{JOBS_PATH}/")) {
+    if path != JOBS_PATH && !path.starts_with(&format!("{JOBS_PATH}/")) && path != AUDIT_PATH {
         return json_error(404, &format!("no such path: {path}"), cors_origin);
     }
     // Only what the jobs API reads crosses over; the object's own routes (the cron's)
-    // are out of reach from here, as this forwards only `/_snapdeck/jobs…`.
+    // are out of reach from here, as this forwards only `/_snapdeck/jobs…` and
+    // `/_snapdeck/audit`.
     let forwarded = Headers::new();
     for name in ["content-type", "x-request-id"] {
         if let Some(value) = req.headers().get(name)? {
@@ -170,7 +173,17 @@ async fn jobs_api(mut req: Request, env: &Env) -> worker::Result<Response> {
     let status = answer.status_code();
     let body = answer.bytes().await?;
     let out = Headers::new();
-    out.set("content-type", "application/json")?;
+    // JSON, or the audit's CSV export with its file name and whether `limit` cut it.
+    let content_type = answer.headers().get("content-type")?;
+    out.set(
+        "content-type",
+        content_type.as_deref().unwrap_or("application/json"),
+    )?;
+    for name in ["content-disposition", "x-snapdeck-has-more"] {
+        if let Some(value) = answer.headers().get(name)? {
+            out.set(name, &value)?;
+        }
+    }
     out.set("cache-control", "no-store")?;
     for (name, value) in headers::ALWAYS {
         out.set(name, value)?;
@@ -297,7 +310,8 @@ fn add_cors(headers: &Headers, cors_origin: Option<&str>) -> worker::Result<()> 
         headers.set("access-control-allow-origin", origin)?;
         headers.set(
             "access-control-expose-headers",
-            "retry-after, retry-after-ms, x-should-retry, x-request-id",
+            "retry-after, retry-after-ms, x-should-retry, x-request-id, content-disposition, \
+             x-snapdeck-has-more",
         )?;
     }
     Ok(())

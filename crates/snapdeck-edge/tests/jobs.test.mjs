@@ -3,7 +3,8 @@
 // worker's Durable Object, one bounded chunk per alarm (scripts/edge-test sets
 // JOBS_CHUNK_REQUESTS low), so each one here must continue across several alarms.
 // What each must delete is computed here, independently of snapdeck-core, from the
-// seeded state and the policy; what is gone afterwards must be exactly that.
+// seeded state and the policy; what is gone afterwards must be exactly that, and the
+// audit trail (`/_snapdeck/audit`) must hold one entry per item each job settled.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -130,6 +131,43 @@ async function jobs(method, path = "", body) {
   }
 }
 
+/** `GET /_snapdeck/audit` with `params`; `json` is parsed unless the answer is CSV. */
+async function audit(params, headers = auth()) {
+  const res = await edge(`/_snapdeck/audit?${new URLSearchParams(params)}`, { headers });
+  const csv = (res.headers.get("content-type") ?? "").startsWith("text/csv");
+  return { ...res, json: csv ? null : JSON.parse(res.text) };
+}
+
+/** A job's audit entries (its id is in each entry's text), oldest first. */
+async function trailOf(jobId, params = {}) {
+  const res = await audit({ q: jobId, limit: "10000", ...params });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.has_more, false);
+  return res.json.entries.filter((e) => e.job_id === jobId).reverse();
+}
+
+/** RFC 4180 rows: quoted fields may hold commas, quotes (doubled) and line breaks. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") row.push(field), (field = "");
+    else if (c === "\r" && text[i + 1] === "\n") {
+      row.push(field), rows.push(row), (row = []), (field = ""), i++;
+    } else field += c;
+  }
+  assert.equal(field + row.join(""), "", "the CSV ends with a line break");
+  return rows;
+}
+
 /** A job's summary, from the list (light: no items, no plan). */
 async function summary(id) {
   const { status, json } = await jobs("GET", "?limit=20");
@@ -196,6 +234,25 @@ test("the jobs API asks for the portal's token and answers polling for live even
   assert.equal((await jobs("GET", "/job_nope")).status, 404);
 });
 
+test("the audit trail asks for the token too and names a bad parameter", async () => {
+  assert.equal((await audit({}, {})).status, 401);
+  const bad = await audit({ outcome: "gone" });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.message, 'outcome must be one of done, failed, skipped, cancelled, got "gone"');
+  for (const [params, message] of [
+    [{ actor: "me" }, /^actor must be one of this_browser, edge_cron, server, edge/],
+    [{ since: "yesterday" }, /^since must be a time in milliseconds/],
+    [{ limit: "0" }, /^limit must be an integer between 1 and 10000/],
+    [{ format: "xml" }, /^format must be json or csv/],
+  ]) {
+    const res = await audit(params);
+    assert.equal(res.status, 400, JSON.stringify(params));
+    assert.match(res.json.message, message);
+  }
+  const post = await edge("/_snapdeck/audit", { method: "POST", headers: auth(), body: "{}" });
+  assert.equal(post.status, 405, "the trail is written by the edge's own jobs only");
+});
+
 test("a plan job and its delete job continue across alarms and delete exactly the plan", async () => {
   const keep = 80;
   const inv = await inventory();
@@ -252,6 +309,15 @@ test("a plan job and its delete job continue across alarms and delete exactly th
   assert.ok(done.chunks > 1, `the run took ${done.chunks} alarm(s)`);
   assert.equal(done.progress.done, planned.size, JSON.stringify(done.progress));
   assert.ok(done.items.every((i) => i.state.state === "done"), "every item deleted");
+  const trail = await trailOf(done.id);
+  assert.equal(trail.length, planned.size, "one audit entry per deleted snapshot");
+  assert.deepEqual(trail.map((e) => e.target_id).sort(), [...planned].sort());
+  for (const e of trail) {
+    assert.equal(e.actor, "edge", "a job a person started is the edge worker's");
+    assert.equal(e.action, "delete_snapshot");
+    assert.equal(e.outcome, "done");
+    assert.match(e.policy, new RegExp(`keep the newest ${keep} complete snapshots`));
+  }
 
   const remaining = new Set((await listAll()).map((s) => s.id));
   const gone = inv.map((s) => s.snapshot.id).filter((id) => !remaining.has(id));
@@ -323,6 +389,14 @@ test("a cancel mid-run stops the deletes with every item accounted for", async (
     const gone = new Set(inv.map((s) => s.snapshot.id).filter((id) => !remaining.has(id)));
     const doneIds = new Set(job.items.filter((i) => i.state.state === "done").map((i) => i.confirmed.snapshot_id));
     assert.deepEqual([...gone].sort(), [...doneIds].sort(), "exactly the items done are gone");
+    // Every item in the trail once, as it ended — a cancel included.
+    const trail = await trailOf(id);
+    assert.equal(trail.length, job.items.length, "one entry per item");
+    assert.equal(new Set(trail.map((e) => e.id)).size, trail.length, "no entry twice");
+    const count = (o) => trail.filter((e) => e.outcome === o).length;
+    assert.equal(count("done"), doneIds.size);
+    assert.equal(count("cancelled"), cancelled);
+    assert.equal((await trailOf(id, { outcome: "cancelled" })).length, cancelled, "filtered by outcome");
     for (const gid of gone) assert.ok(expected.has(gid), `${gid} was not confirmed`);
     const again = await jobs("POST", `/${id}/cancel`);
     assert.equal(again.json.status, "cancelled", "a finished job is answered unchanged");
@@ -361,6 +435,27 @@ test("the cron is a job too: it runs across alarms and deletes exactly its plan"
   const gone = inv.map((s) => s.snapshot.id).filter((id) => !remaining.has(id));
   assert.deepEqual(gone.sort(), [...expected].sort(), "deleted = the plan, nothing outside it");
   assertNewestKept(inv, keep, remaining);
+
+  // The trail: one `done` entry per snapshot the cron deleted, the cron named as actor.
+  const trail = await trailOf(done.id, { actor: "edge_cron", outcome: "done" });
+  assert.deepEqual(trail.map((e) => e.target_id).sort(), [...expected].sort());
+  assert.ok(trail.every((e) => e.policy === trail[0].policy && /^For every devbox: /.test(e.policy)));
+  assert.equal((await trailOf(done.id, { outcome: "skipped" })).length, 0, "nothing skipped");
+  assert.equal((await trailOf(done.id, { actor: "edge" })).length, 0, "nothing by another actor");
+  const csv = await audit({ q: done.id, outcome: "done", limit: "10000", format: "csv" });
+  assert.equal(csv.status, 200, csv.text);
+  assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
+  assert.match(csv.headers.get("content-disposition"), /^attachment; filename="snapdeck-audit-\d{4}-\d\d-\d\d\.csv"$/);
+  const [header, ...rows] = parseCsv(csv.text);
+  assert.deepEqual(header, [
+    "id", "at_ms", "at_utc", "actor", "action", "target_id", "target_name", "devbox_id",
+    "job_id", "policy", "outcome", "reason",
+  ]);
+  assert.equal(rows.length, expected.size, "a row per deleted snapshot");
+  const column = (name) => rows.map((r) => r[header.indexOf(name)]);
+  assert.deepEqual(column("target_id").sort(), [...expected].sort());
+  assert.ok(column("actor").every((a) => a === "edge_cron"));
+  assert.ok(column("policy").every((p) => p === trail[0].policy), "the policy, commas and all");
 
   let log = "";
   for (let i = 0; i < 50 && !/retention: done/.test(log); i++) {

@@ -1,21 +1,24 @@
 //! The jobs' tables in the Durable Object's SQLite: `jobs` (summary, spec, stage,
 //! chunks, the cancel flag in a column of its own), `items` (each delete's state),
 //! `inventory` (a job's listing with each snapshot's status as learnt) and
-//! `status_cache` (terminal statuses by snapshot id and creation time).
+//! `status_cache` (terminal statuses by snapshot id and creation time), and `audit`
+//! (the trail: one entry per delete item a job settled, kept when its job is pruned).
 //!
 //! Statements are synchronous; the object's output gate holds any request sent after a
 //! write until the write is durable, which is what "written before it is sent" rests on.
 
 use serde::Deserialize;
 use snapdeck_api::{Snapshot, SnapshotStatus};
+use snapdeck_core::audit::{AuditEntry, AuditFilter, Named};
 use snapdeck_core::bulk::BulkItem;
 use snapdeck_core::jobs::JobSummary;
 use worker::{SqlStorage, SqlStorageValue};
 
 use super::now_ms;
+use crate::audit;
 use crate::jobs::{self, EdgeSpec, Stage};
 
-const SCHEMA: [&str; 5] = [
+const SCHEMA: [&str; 7] = [
     "CREATE TABLE IF NOT EXISTS jobs (
         id TEXT PRIMARY KEY, seq INTEGER NOT NULL, request_id TEXT NOT NULL UNIQUE,
         spec TEXT NOT NULL, summary TEXT NOT NULL, stage TEXT NOT NULL,
@@ -30,6 +33,12 @@ const SCHEMA: [&str; 5] = [
         snapshot_id TEXT NOT NULL, create_time_ms INTEGER NOT NULL, status TEXT NOT NULL,
         PRIMARY KEY (snapshot_id, create_time_ms))",
     "CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (stage, last_chunk_ms)",
+    // As snapdeck-server's: the plain columns narrow a read, `entry` is the record.
+    "CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, at_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL, job_id TEXT,
+        entry TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at_ms, seq)",
 ];
 
 pub(super) type Fallible<T> = Result<T, String>;
@@ -386,5 +395,73 @@ impl Db {
                 ))
             })
             .collect()
+    }
+
+    /// Stores an audit entry unless its id is stored already (the same item written
+    /// again by a retried alarm).
+    pub(super) fn put_audit(&self, entry: &AuditEntry) -> Fallible<()> {
+        self.exec(
+            "INSERT OR IGNORE INTO audit (id, at_ms, actor, action, outcome, job_id, entry) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                text(&entry.id),
+                int(entry.at_ms),
+                text(entry.actor.as_str()),
+                text(entry.action.as_str()),
+                text(entry.outcome.as_str()),
+                entry.job_id.as_deref().map_or(SqlStorageValue::Null, text),
+                text(serde_json::to_string(entry).map_err(json_err)?),
+            ],
+        )
+    }
+
+    /// The newest entries that match `filter`, newest first: at most `limit`, and
+    /// whether more matched. The plain columns narrow the scan, and without free text
+    /// they decide, so SQLite stops one row past `limit`; free text is matched here,
+    /// over the narrowed rows, parsing only until `limit` is passed.
+    pub(super) fn audit(
+        &self,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> Fallible<(Vec<AuditEntry>, bool)> {
+        #[derive(Deserialize)]
+        struct Stored {
+            entry: String,
+        }
+        let name = |v: Option<&'static str>| v.map_or(SqlStorageValue::Null, text);
+        let time = |v: Option<i64>| v.map_or(SqlStorageValue::Null, int);
+        let mut bindings = Vec::new();
+        for value in [
+            name(filter.actor.map(Named::as_str)),
+            name(filter.action.map(Named::as_str)),
+            name(filter.outcome.map(Named::as_str)),
+            time(filter.since_ms),
+            time(filter.until_ms),
+        ] {
+            // Each condition reads its value twice (`? IS NULL OR column = ?`).
+            bindings.push(value.clone());
+            bindings.push(value);
+        }
+        // SQLite reads a negative LIMIT as none.
+        let sql_limit = if filter.text.trim().is_empty() {
+            i64::try_from(limit).map_or(-1, |n| n.saturating_add(1))
+        } else {
+            -1
+        };
+        bindings.push(int(sql_limit));
+        let rows: Vec<Stored> = self.rows(
+            "SELECT entry FROM audit \
+             WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?) \
+               AND (? IS NULL OR outcome = ?) AND (? IS NULL OR at_ms >= ?) \
+               AND (? IS NULL OR at_ms < ?) \
+             ORDER BY at_ms DESC, seq DESC LIMIT ?",
+            bindings,
+        )?;
+        audit::select(
+            rows.iter()
+                .map(|r| serde_json::from_str(&r.entry).map_err(json_err)),
+            filter,
+            limit,
+        )
     }
 }

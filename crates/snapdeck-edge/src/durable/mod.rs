@@ -6,7 +6,8 @@
 //!   count, the cancel flag in a column of its own), `items` (each delete's state),
 //!   `inventory` (a job's listing with each snapshot's status as learnt) and
 //!   `status_cache` (terminal statuses by snapshot id and creation time, so a second
-//!   plan makes no call for them).
+//!   plan makes no call for them), and `audit` (the trail: an entry for every delete
+//!   item a job settles, see [`crate::audit`]).
 //! * **Alarms**: each alarm is one invocation with its own subrequest budget. It runs
 //!   one bounded chunk of one unfinished job (round robin) — at most
 //!   `JOBS_CHUNK_REQUESTS` requests: a listing, a slice of the status fan-in, or a run
@@ -19,9 +20,14 @@
 //!   alarm cut off mid-chunk is retried by the runtime; the items it left running go
 //!   through `BulkRun::resume_after_interruption`, so a delete that may have been sent
 //!   is re-checked (gone: done) instead of sent again.
+//! * **Every settled item in the audit trail once**: its entry is written in the same
+//!   synchronous step as its state (no `await` between them, so the object's storage
+//!   commits them as one implicit transaction), with an id fixed by job and item, so
+//!   a retried alarm neither loses one nor writes one twice.
 //!
-//! The worker forwards `/_snapdeck/jobs…` here after its access check; the cron posts to
-//! [`RETENTION_PATH`], which the worker never forwards from outside.
+//! The worker forwards `/_snapdeck/jobs…` and `/_snapdeck/audit` here after its access
+//! check; the cron posts to [`RETENTION_PATH`], which the worker never forwards from
+//! outside.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +35,7 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 use snapdeck_api::endpoints::ListSnapshots;
 use snapdeck_api::{BrowserTransport, Client, Snapshot, SnapshotStatus};
+use snapdeck_core::audit::{self as trail, AUDIT_PATH, AuditList};
 use snapdeck_core::bulk::{BulkRun, ItemState};
 use snapdeck_core::jobs::{JOBS_PATH, Job, JobProgress, JobSpec, JobStatus, JobSummary, NewJob};
 use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy};
@@ -38,6 +45,7 @@ use worker::{
     durable_object,
 };
 
+use crate::audit::{self, Format, ListQuery};
 use crate::config::{self, Settings};
 use crate::forward::redact_text;
 use crate::jobs::{self, EdgeSpec, Refusal, Stage};
@@ -69,10 +77,13 @@ fn now_ms() -> i64 {
 }
 
 /// Writes the run down at every change — before the requests it leads to are sent —
-/// and reads the cancel flag the jobs API sets.
+/// with an audit entry for each item that settles, and reads the cancel flag the jobs
+/// API sets.
 struct Persist<'a> {
     db: &'a Db,
     summary: &'a mut JobSummary,
+    /// Who and which policy the job's audit entries name.
+    audit: audit::Writer,
     /// Each item's state as last written.
     written: Vec<ItemState>,
     /// A write failed: the run cancels itself, so nothing is sent unrecorded.
@@ -80,13 +91,19 @@ struct Persist<'a> {
 }
 
 impl Persist<'_> {
+    /// Synchronous from start to end: the items, their audit entries and the summary
+    /// commit together.
     fn write(&mut self, run: &BulkRun) -> Fallible<()> {
         let mut any = false;
+        let now = now_ms();
         for (n, item) in run.items.iter().enumerate() {
             if self.written.get(n) == Some(&item.state) {
                 continue;
             }
             self.db.put_item(&self.summary.id, n, item)?;
+            if let Some(entry) = self.audit.entry(n, item, now) {
+                self.db.put_audit(&entry)?;
+            }
             if let Some(slot) = self.written.get_mut(n) {
                 *slot = item.state.clone();
             }
@@ -94,7 +111,7 @@ impl Persist<'_> {
         }
         if any {
             self.summary.progress = JobProgress::of_run(&run.counts());
-            self.summary.updated_at_ms = now_ms();
+            self.summary.updated_at_ms = now;
             self.db.put_summary(self.summary)?;
         }
         Ok(())
@@ -210,6 +227,15 @@ impl SnapdeckJobs {
                 )
                 .await?;
             return json_response(&json, if created { 201 } else { 200 });
+        }
+        if path == AUDIT_PATH {
+            if method != Method::Get {
+                return Err(Refusal {
+                    status: 405,
+                    message: "the edge's audit trail is read with GET (its jobs write it)".into(),
+                });
+            }
+            return list_audit(&db, &url);
         }
         let Some(rest) = path.strip_prefix(JOBS_PATH) else {
             return Err(not_found("no such route"));
@@ -652,8 +678,10 @@ impl SnapdeckJobs {
         };
         let api = ClientApi::new(client, now_ms);
         let written = db.items(&row.id)?.into_iter().map(|i| i.state).collect();
+        let audit = audit::Writer::new(&row.id, &row.spec, row.summary.policy.as_ref());
         let mut persist = Persist {
             db,
+            audit,
             summary: &mut row.summary,
             written,
             failed: None,
@@ -727,6 +755,39 @@ fn snapshot_states(inventory: Vec<(Snapshot, Option<SnapshotStatus>)>) -> Vec<Sn
             status: status.unwrap_or(SnapshotStatus::Unknown),
         })
         .collect()
+}
+
+/// `GET /_snapdeck/audit?…`: the newest matching entries, newest first, as JSON
+/// ([`AuditList`]) or CSV — what snapdeck-server answers.
+fn list_audit(db: &Db, url: &worker::Url) -> Result<Response, Refusal> {
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let query = ListQuery::parse(|name| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    })
+    .map_err(|message| Refusal {
+        status: 400,
+        message,
+    })?;
+    let (entries, has_more) = db.audit(&query.filter, query.limit).map_err(internal)?;
+    match query.format {
+        Format::Json => Response::from_json(&AuditList { entries, has_more }).map_err(internal),
+        Format::Csv => {
+            let resp = Response::ok(trail::to_csv(&entries)).map_err(internal)?;
+            let headers = resp.headers();
+            for (name, value) in [
+                ("content-type", "text/csv; charset=utf-8".to_owned()),
+                ("content-disposition", audit::csv_disposition(now_ms())),
+                // The CSV has no room for it: a header says the oldest were left out.
+                ("x-snapdeck-has-more", has_more.to_string()),
+            ] {
+                headers.set(name, &value).map_err(internal)?;
+            }
+            Ok(resp)
+        }
+    }
 }
 
 fn summary_json(row: &Row) -> Result<serde_json::Value, Refusal> {
