@@ -336,7 +336,7 @@ fn drive(live: Rc<Live>) {
 }
 
 /// How often a job's state is read while it runs (ms).
-const JOB_POLL_MS: u64 = 400;
+const JOB_POLL_MS: u64 = 200;
 
 /// Follows the run's job on the server to its end: creates it (idempotent by request
 /// id), then reads its items into the run and publishes until the job is over; Cancel

@@ -155,7 +155,7 @@ fn use_tab_plan(
 
 /// How often a plan job is read while it runs (ms), and how long a policy edit settles
 /// before it is planned (a number typed digit by digit plans once).
-const PLAN_POLL_MS: u64 = 250;
+const PLAN_POLL_MS: u64 = 100;
 const PLAN_SETTLE_MS: u64 = 200;
 
 /// The plan as a job on the server (only while `enabled`): created for each policy,
@@ -177,8 +177,12 @@ fn use_job_plan(policy: Memo<RetentionPolicy>, enabled: Signal<bool>) -> PlanSou
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
         let stale = move || generation.try_get_value() != Some(mine);
+        // The first plan goes at once; later ones wait for an edit to settle.
+        let settle = job.with_untracked(Option::is_some) || error.with_untracked(Option::is_some);
         spawn_local(async move {
-            gloo_timers::future::sleep(Duration::from_millis(PLAN_SETTLE_MS)).await;
+            if settle {
+                gloo_timers::future::sleep(Duration::from_millis(PLAN_SETTLE_MS)).await;
+            }
             if stale() {
                 return;
             }
