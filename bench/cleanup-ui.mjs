@@ -22,6 +22,8 @@
 // Typing is not counted. With the jobs, each job's creation and end are given on the
 // same clock, so the table can say where the time went (the tab, or the server). With the jobs (not --tab-only), the plan job's ids are written
 // to --plan-out (a JSON array) so scripts/bench compares them with the expectation.
+// BENCH_DEBUG=FILE.png: on a step that does not happen, a screenshot there; and the
+// page's /_snapdeck and /healthz requests (path, start, end, bytes) on stderr.
 // Prints one JSON object; a step that does not happen within --timeout gives
 // `{"error", "stage", "summary"}` (what the page said) instead. Nothing asserts.
 
@@ -157,10 +159,18 @@ async function main() {
     // The person reads the number and types it; the button arms.
     await page.locator('[data-testid="cleanup-confirm"]').fill(String(planned));
     const go = page.getByRole('button', { name: `Delete ${planned} snapshots` });
-    await page.waitForFunction(
-      (name) => [...document.querySelectorAll('button')].some((b) => b.textContent === name && !b.disabled),
-      `Delete ${planned} snapshots`, { timeout: o.timeout },
-    );
+    stage = 'Delete armed';
+    try {
+      await page.waitForFunction(
+        (name) => [...document.querySelectorAll('button')].some((b) => b.textContent === name && !b.disabled),
+        `Delete ${planned} snapshots`, { timeout: o.timeout },
+      );
+    } catch (e) {
+      console.log(JSON.stringify({ ...(await stuck(e)), plan_text: planShown.text }));
+      if (process.env.BENCH_DEBUG?.endsWith('.png')) await page.screenshot({ path: process.env.BENCH_DEBUG, fullPage: true });
+      await context.close();
+      return;
+    }
     const sentAtPlan = { ...sent };
     await go.click();
     stage = 'Finished';
@@ -178,6 +188,11 @@ async function main() {
     const protocol = await page.evaluate(() => performance.getEntriesByType('resource')
       .find((r) => r.name.includes('/v1/'))?.nextHopProtocol || null);
 
+    if (process.env.BENCH_DEBUG) {
+      console.error(JSON.stringify(await page.evaluate(() => performance.getEntriesByType('resource')
+        .filter((r) => r.name.includes('/_snapdeck/') || r.name.includes('healthz') || r.name.includes('.wasm'))
+        .map((r) => [new URL(r.name).pathname, Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize]))));
+    }
     const jobs = o.tabOnly ? null : await jobsOf(o);
     if (o['plan-out'] && jobs?.plan_ids) {
       writeFileSync(o['plan-out'], JSON.stringify(jobs.plan_ids));

@@ -15,15 +15,17 @@ use futures::TryStreamExt;
 use leptos::prelude::*;
 use snapdeck_api::endpoints as ep;
 use snapdeck_api::{
-    BrowserTransport, Client, CreateDevbox, Devbox, DevboxStatus, MetadataFilter, Page, Query,
+    BrowserTransport, Client, CreateDevbox, EventStream, Devbox, DevboxStatus, MetadataFilter, Page, Query,
     Request, RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
 };
+use snapdeck_api::http::encode_path_segment;
 use wasm_bindgen::JsCast;
 
 pub use snapdeck_api::ApiError;
 use snapdeck_core::audit::{AuditFilter, AuditList, ListAudit};
 use snapdeck_core::jobs::{
-    CancelJob, CreateJob, GetJob, JOBS_PATH, Job, JobSummary, JobsCapability, ListJobs, NewJob,
+    CancelJob, CreateJob, EVENT_ITEM, EVENT_JOB, GetJob, ItemEvent, JOBS_PATH, Job, JobSummary,
+    JobsCapability, ListJobs, NewJob,
 };
 
 /// True for the failures the settings page can fix (the key or the base URL).
@@ -427,13 +429,20 @@ impl Api {
     /// once per page load). Direct mode (a configured base URL) never does: the tab
     /// works alone there.
     pub async fn jobs_available(&self) -> bool {
+        self.jobs_capability().await.available
+    }
+
+    /// What the server this page came from says about its jobs (`/healthz`, asked
+    /// until it answers, then once per page load). Direct mode has none.
+    async fn jobs_capability(&self) -> JobsCapability {
         thread_local! {
-            static JOBS: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+            static JOBS: std::cell::RefCell<Option<JobsCapability>> =
+                const { std::cell::RefCell::new(None) };
         }
         if !self.config.with_untracked(|c| c.base_url.trim().is_empty()) {
-            return false;
+            return JobsCapability::default();
         }
-        if let Some(known) = JOBS.with(std::cell::Cell::get) {
+        if let Some(known) = JOBS.with(|j| j.borrow().clone()) {
             return known;
         }
         #[derive(serde::Deserialize)]
@@ -447,14 +456,32 @@ impl Api {
             RetryPolicy::default(),
             Some(Duration::from_secs(5)),
         );
-        let available = match probe.await {
+        let capability = match probe.await {
             Ok(resp) if resp.status == 200 => serde_json::from_slice::<Healthz>(&resp.body)
-                .is_ok_and(|h| h.jobs.available && h.jobs.path == JOBS_PATH),
+                .map(|h| h.jobs)
+                .ok()
+                .filter(|j| j.available && j.path == JOBS_PATH)
+                .unwrap_or_default(),
             // Unknown now: ask again next time rather than deciding for the page's life.
-            _ => return false,
+            _ => return JobsCapability::default(),
         };
-        JOBS.with(|j| j.set(Some(available)));
-        available
+        JOBS.with(|j| *j.borrow_mut() = Some(capability.clone()));
+        capability
+    }
+
+    /// Follows a job live (`…/{id}/events`), where the server serves event streams
+    /// (snapdeck-server does; the edge worker does not). `None` when it cannot: the
+    /// caller reads the job instead (polling), which is also what it does when the
+    /// stream ends early.
+    pub async fn follow_job(&self, id: &str) -> Option<JobFollow> {
+        if !self.jobs_capability().await.events {
+            return None;
+        }
+        let client = self.client();
+        let path = format!("{JOBS_PATH}/{}/events", encode_path_segment(id));
+        let req = client.http_request(Request::get(&path, &Query::new()), None);
+        let stream = client.transport().open_events(req).await.ok()?;
+        Some(JobFollow { stream })
     }
 
     /// Creates a job; the same `request_id` again answers the job it created.
@@ -543,5 +570,41 @@ pub fn api_message(e: &ApiError) -> String {
     match e {
         ApiError::Api { message, .. } if !message.is_empty() => message.clone(),
         other => other.to_string(),
+    }
+}
+
+/// One change of a job, from its event stream.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    /// The job's summary (status, progress) after a change.
+    Summary(JobSummary),
+    /// One delete item that settled.
+    Item(ItemEvent),
+}
+
+/// A job followed live ([`Api::follow_job`]).
+#[derive(Debug)]
+pub struct JobFollow {
+    stream: EventStream,
+}
+
+impl JobFollow {
+    /// The next change; `None` when the stream is over (the job ended, or the
+    /// connection dropped: the caller reads the job to know which). Cancel-safe, like
+    /// the stream under it.
+    pub async fn next(&mut self) -> Option<JobEvent> {
+        loop {
+            let event = self.stream.next().await?.ok()?;
+            let parsed = match event.event.as_str() {
+                EVENT_JOB => serde_json::from_str(&event.data).map(JobEvent::Summary),
+                EVENT_ITEM => serde_json::from_str(&event.data).map(JobEvent::Item),
+                _ => continue,
+            };
+            // An event this version cannot read is skipped; the job's own read at the
+            // end has the truth.
+            if let Ok(parsed) = parsed {
+                return Some(parsed);
+            }
+        }
     }
 }

@@ -46,17 +46,30 @@ impl Statuses {
         self.persist();
     }
 
-    /// Records our own deletes as they settle, so every status badge agrees at once.
+    /// Records our own deletes as they settle, so every status badge agrees at once:
+    /// a batch of settled items is one update and one save (a run of thousands
+    /// settles hundreds at a time; saving the whole cache per item cost seconds).
     pub fn follow_runs(&self, events: RunEvents) {
         let this = *self;
         events.subscribe(move |e| {
-            if let RunEvent::Settled { items, .. } = e {
-                for item in items.iter() {
-                    if matches!(item.state, ItemState::Done { .. }) {
-                        this.record(&item.confirmed.snapshot_id, SnapshotStatus::Deleted, None);
-                    }
-                }
+            let RunEvent::Settled { items, .. } = e else {
+                return;
+            };
+            let deleted: Vec<&str> = items
+                .iter()
+                .filter(|item| matches!(item.state, ItemState::Done { .. }))
+                .map(|item| item.confirmed.snapshot_id.as_str())
+                .collect();
+            if deleted.is_empty() {
+                return;
             }
+            let now = now_ms();
+            this.cache.update(|c| {
+                for id in deleted {
+                    c.record_status(id, SnapshotStatus::Deleted, None, now);
+                }
+            });
+            this.persist();
         });
     }
 

@@ -32,7 +32,7 @@ use snapdeck_core::jobs::{DeleteSpec, JobSpec, NewJob};
 use snapdeck_core::{BulkRun, RunRule};
 use snapdeck_run::{Observer, Options, RunApi};
 
-use crate::api::{Api, ApiError, SnapshotFilter, use_api};
+use crate::api::{Api, ApiError, JobEvent, JobFollow, SnapshotFilter, use_api};
 use crate::hooks::use_now::now_ms;
 use crate::hooks::use_settings::{SettingsCtx, use_settings};
 use crate::services::run_events::{RunEvent, RunEvents, use_run_events};
@@ -96,6 +96,8 @@ struct Live {
     /// Items whose settling was told (indices); `Finished` was told for this drive.
     told: RefCell<BTreeSet<usize>>,
     told_finished: Cell<bool>,
+    /// The run was saved with its server job's id ([`Live::save`]).
+    saved_with_job: Cell<bool>,
     api: Api,
     events: RunEvents,
     watchers: RefCell<Vec<Watcher>>,
@@ -127,9 +129,15 @@ impl Live {
         self.run.borrow().clone()
     }
 
-    /// Saves, tells the app's run events what changed, and updates every page watching.
-    fn publish(&self) {
-        let run = self.snapshot();
+    /// Saves the run for a reload. A run on the server is saved once its job is known
+    /// (and when it ends): the job has its items, and a reload reads them from there,
+    /// so it is not written again on every tick (a run of thousands is ~250 KB).
+    fn save(&self, run: &BulkRun) {
+        let job_known = self.remote.borrow().as_ref().is_some_and(|r| r.job_id.is_some());
+        if job_known && self.saved_with_job.get() && !run.is_finished() {
+            return;
+        }
+        self.saved_with_job.set(job_known);
         storage::set_json(
             Area::Local,
             &storage_key(self.key),
@@ -142,6 +150,12 @@ impl Live {
                 plan_job: self.plan_job.borrow().clone(),
             },
         );
+    }
+
+    /// Saves, tells the app's run events what changed, and updates every page watching.
+    fn publish(&self) {
+        let run = self.snapshot();
+        self.save(&run);
         let key = self.key;
         let settled: Vec<_> = {
             let mut told = self.told.borrow_mut();
@@ -344,6 +358,9 @@ const JOB_POLL_MS: u64 = 200;
 /// and plan-still-holds check as the tab's).
 async fn drive_remote(live: &Live) {
     let mut cancel_sent = false;
+    // Followed live where the server streams events; read every JOB_POLL_MS
+    // otherwise, or once the stream is over.
+    let mut followed = false;
     loop {
         let remote = live.remote.borrow().clone();
         let Some(remote) = remote else { return };
@@ -392,7 +409,55 @@ async fn drive_remote(live: &Live) {
         if live.cancel.get() && !cancel_sent {
             cancel_sent = live.api.cancel_job(&job.summary.id).await.is_ok();
         }
-        gloo_timers::future::sleep(Duration::from_millis(JOB_POLL_MS)).await;
+        if !std::mem::replace(&mut followed, true)
+            && let Some(follow) = live.api.follow_job(&job.summary.id).await
+        {
+            follow_remote(live, follow, &job.summary.id, &mut cancel_sent).await;
+        } else {
+            gloo_timers::future::sleep(Duration::from_millis(JOB_POLL_MS)).await;
+        }
+    }
+}
+
+/// Applies a job's live events to the run (each settled item as it settles, published
+/// every [`TICK_MS`] at most) until the stream ends: with the job's last summary, or
+/// early (the connection dropped). Either way the caller then reads the job, which has
+/// the truth. Cancel, pressed meanwhile, is sent at once.
+async fn follow_remote(live: &Live, mut follow: JobFollow, id: &str, cancel_sent: &mut bool) {
+    let mut published = now_ms();
+    loop {
+        let next = {
+            let event = std::pin::pin!(follow.next());
+            let tick = std::pin::pin!(gloo_timers::future::sleep(Duration::from_millis(TICK_MS)));
+            match futures::future::select(event, tick).await {
+                futures::future::Either::Left((event, _)) => Some(event),
+                futures::future::Either::Right(_) => None,
+            }
+        };
+        match next {
+            // The stream is over.
+            Some(None) => return,
+            Some(Some(JobEvent::Item(event))) => {
+                let mut run = live.run.borrow_mut();
+                let id = &event.item.confirmed.snapshot_id;
+                if let Some(item) = run
+                    .items
+                    .iter_mut()
+                    .find(|i| i.confirmed.snapshot_id == *id)
+                {
+                    *item = event.item;
+                }
+            }
+            Some(Some(JobEvent::Summary(s))) if s.status.is_terminal() => return,
+            Some(Some(JobEvent::Summary(_))) | None => {}
+        }
+        if live.cancel.get() && !*cancel_sent {
+            *cancel_sent = live.api.cancel_job(id).await.is_ok();
+        }
+        if now_ms() - published >= TICK_MS as i64 {
+            published = now_ms();
+            live.publish();
+        }
     }
 }
 
@@ -466,6 +531,7 @@ fn register(
         plan_job: RefCell::new(None),
         told: RefCell::new(BTreeSet::new()),
         told_finished: Cell::new(false),
+        saved_with_job: Cell::new(false),
         api,
         events,
         watchers: RefCell::new(Vec::new()),

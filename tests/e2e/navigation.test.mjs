@@ -26,8 +26,17 @@ test('a page that goes away aborts its requests still in flight', async () => {
   // The Snapshots page's list requests (made while it is open), and which failed how.
   const listed = new Set();
   let onSnapshots = false;
+  // Only the page's own list (not the Devboxes page's per-row counts, which ask for
+  // `include_total_count` and may still be on their way when the person clicks away).
   page.on('request', (r) => {
-    if (onSnapshots && new URL(r.url()).pathname === '/v1/devboxes/disk_snapshots') listed.add(r);
+    const url = new URL(r.url());
+    if (
+      onSnapshots &&
+      url.pathname === '/v1/devboxes/disk_snapshots' &&
+      !url.searchParams.has('include_total_count')
+    ) {
+      listed.add(r);
+    }
   });
   const failed = new Map();
   page.on('requestfailed', (r) => failed.set(r, r.failure()?.errorText));

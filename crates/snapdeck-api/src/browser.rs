@@ -139,3 +139,124 @@ async fn abortable_sleep(signal: &AbortSignal, ms: u32) {
         let _ = signal.remove_event_listener_with_callback("abort", wake);
     }
 }
+
+impl BrowserTransport {
+    /// Opens a server-sent event stream: `req` is sent with `fetch` (so it carries the
+    /// Bearer key and this transport's abort signal) and its body is read as it
+    /// arrives. An answer that is not a 2xx `text/event-stream` is an error: the caller
+    /// falls back to reading the resource instead.
+    pub async fn open_events(&self, req: HttpRequest) -> Result<EventStream, TransportError> {
+        if self.aborted() {
+            return Err(TransportError::Aborted);
+        }
+        let mut builder = RequestBuilder::new(&req.url)
+            .method(GlooMethod::GET)
+            .abort_signal(self.signal.as_ref());
+        for (name, value) in &req.headers {
+            if !name.eq_ignore_ascii_case("accept") {
+                builder = builder.header(name, value);
+            }
+        }
+        let request = builder
+            .header("accept", "text/event-stream")
+            .build()
+            .map_err(|e| TransportError::Network(format!("could not build the request: {e}")))?;
+        let resp = request.send().await.map_err(|e| self.network_error(e))?;
+        let is_stream = resp
+            .headers()
+            .get("content-type")
+            .is_some_and(|t| t.starts_with("text/event-stream"));
+        if !resp.ok() || !is_stream {
+            return Err(TransportError::Network(format!(
+                "no event stream here (HTTP {})",
+                resp.status()
+            )));
+        }
+        let body = resp
+            .body()
+            .ok_or_else(|| TransportError::Network("the event stream has no body".into()))?;
+        Ok(EventStream {
+            reader: body.get_reader().unchecked_into(),
+            pending: None,
+            decoder: crate::sse::SseDecoder::new(),
+            ready: std::collections::VecDeque::new(),
+            transport: self.clone(),
+            ended: false,
+        })
+    }
+}
+
+/// A server-sent event stream being read ([`BrowserTransport::open_events`]).
+///
+/// [`EventStream::next`] is cancel-safe: a read left unfinished (its future dropped,
+/// e.g. lost to a timer in a `select`) is kept and finished by the next call, so no
+/// chunk is lost. Dropping the stream cancels the body, which closes the connection.
+pub struct EventStream {
+    reader: web_sys::ReadableStreamDefaultReader,
+    pending: Option<wasm_bindgen_futures::JsFuture>,
+    decoder: crate::sse::SseDecoder,
+    ready: std::collections::VecDeque<crate::sse::SseEvent>,
+    transport: BrowserTransport,
+    ended: bool,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("ready", &self.ready.len())
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventStream {
+    /// The next event; `None` once the server has ended the stream. An error (the
+    /// connection dropped, the page aborted) ends it too.
+    pub async fn next(&mut self) -> Option<Result<crate::sse::SseEvent, TransportError>> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Some(Ok(event));
+            }
+            if self.ended {
+                return None;
+            }
+            let read = self
+                .pending
+                .get_or_insert_with(|| wasm_bindgen_futures::JsFuture::from(self.reader.read()));
+            let chunk = read.await;
+            self.pending = None;
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(_) => {
+                    self.ended = true;
+                    return Some(Err(if self.transport.aborted() {
+                        TransportError::Aborted
+                    } else {
+                        TransportError::Network("the event stream broke off".into())
+                    }));
+                }
+            };
+            let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+                .ok()
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true);
+            if done {
+                self.ended = true;
+                continue;
+            }
+            if let Ok(value) = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")) {
+                let bytes = js_sys::Uint8Array::new(&value).to_vec();
+                self.ready.extend(self.decoder.push(&bytes));
+            }
+        }
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        if !self.ended {
+            // The returned promise settles on its own; nothing waits for it.
+            let _ = self.reader.cancel();
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! * [`commands`]: running commands on a devbox (`execute_sync`, executions, logs).
 //! * [`Client`]: base URL, Bearer key, [`RetryPolicy`], pagination as a stream, over
 //!   any [`Transport`]. Errors are one [`ApiError`].
+//! * [`sse`]: decoding server-sent events read with `fetch` (snapdeck's job streams).
 //! * Transports: `BrowserTransport` (feature `browser`: global `fetch`, so it works in a
 //!   window, a dedicated worker and edge workers) and `NativeTransport` (feature
 //!   `native`: reqwest + tokio). Tests implement [`Transport`] themselves.
@@ -17,6 +18,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod retry;
+pub mod sse;
 pub mod transport;
 pub mod types;
 
@@ -26,7 +28,7 @@ mod browser;
 mod native;
 
 #[cfg(feature = "browser")]
-pub use browser::BrowserTransport;
+pub use browser::{BrowserTransport, EventStream};
 pub use client::{AWAIT_RUNNING, AWAIT_SUSPENDED, Client, DEFAULT_TIMEOUT, REQUEST_ID_HEADER};
 pub use endpoints::{Endpoint, FromResponse, MetadataFilter, Page, Paginated};
 pub use error::{ApiError, TransportError};
@@ -34,5 +36,6 @@ pub use http::{HttpRequest, HttpResponse, Method, Query, Request};
 #[cfg(feature = "native")]
 pub use native::NativeTransport;
 pub use retry::{Attempt, RetryPolicy};
+pub use sse::{SseDecoder, SseEvent};
 pub use transport::Transport;
 pub use types::*;

@@ -18,7 +18,7 @@ use snapdeck_api::{Snapshot, SnapshotStatus};
 use snapdeck_core::jobs::{Job, JobSpec, NewJob};
 use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy};
 
-use crate::api::{ApiError, SnapshotFilter, use_page_api};
+use crate::api::{ApiConfig, ApiError, JobEvent, SnapshotFilter, use_page_api};
 use crate::components::LoadPhase;
 use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_now::now_ms;
@@ -85,24 +85,35 @@ fn use_tab_plan(
 ) -> PlanSource {
     let api = use_page_api();
     let version = use_refresh();
+    // Each answer says which scope it lists (`None`: not this page's source yet, so
+    // nothing was listed). A resource shows its last answer while the next one loads:
+    // only an answer for the scope asked now is the list, never an earlier one's.
     let snapshots = LocalResource::new(move || {
         let _config = api.track();
         let _v = version.track();
         let on = enabled.get();
+        let scope = scope_devbox.get();
         let filter = SnapshotFilter {
-            devbox_id: scope_devbox.get(),
+            devbox_id: scope.clone(),
             ..Default::default()
         };
         async move {
             if !on {
-                // Not (yet) this page's source: nothing to list.
-                return Ok(Vec::new());
+                return (None, Ok(Vec::new()));
             }
-            api.list_snapshots(&filter).await
+            (Some(scope), api.list_snapshots(&filter).await)
         }
     });
-    let all: Memo<Vec<Snapshot>> = Memo::new(move |_| {
+    let answer = move || {
+        let now = Some(scope_devbox.get());
         snapshots.with(|r| match r {
+            Some((scope, list)) if *scope == now => Some(list.clone()),
+            _ => None,
+        })
+    };
+    let listed: Memo<Option<Result<Vec<Snapshot>, ApiError>>> = Memo::new(move |_| answer());
+    let all: Memo<Vec<Snapshot>> = Memo::new(move |_| {
+        listed.with(|r| match r {
             Some(Ok(l)) => l.clone(),
             _ => Vec::new(),
         })
@@ -141,11 +152,11 @@ fn use_tab_plan(
         all.with(|l| status_map.with(|m| retention::plan(&p, l, m, now_ms())))
     });
     PlanSource {
-        phase: Memo::new(move |_| snapshots.with(|r| LoadPhase::of_list(r.as_ref()))),
+        phase: Memo::new(move |_| listed.with(|r| LoadPhase::of_list(r.as_ref()))),
         total: Signal::derive(move || all.with(Vec::len)),
         plan,
         current: Signal::derive(move || {
-            snapshots.with(|r| matches!(r, Some(Ok(_)))) && unknown.get() == 0
+            listed.with(|r| matches!(r, Some(Ok(_)))) && unknown.get() == 0
         }),
         unknown,
         retry: Callback::new(move |_| snapshots.refetch()),
@@ -168,12 +179,17 @@ fn use_job_plan(policy: Memo<RetentionPolicy>, enabled: Signal<bool>) -> PlanSou
     let error = RwSignal::new(None::<ApiError>);
     let again = RwSignal::new(0u32);
     let generation = StoredValue::new(0u64);
+    // What the last job was created for: the same inputs again (an effect re-run by a
+    // signal that did not change them) plan nothing new, so the server does not compute
+    // the same plan twice at once.
+    let asked = StoredValue::new(None::<(RetentionPolicy, u64, u32, ApiConfig)>);
     Effect::new(move |_| {
         let (p, on) = (policy.get(), enabled.get());
-        let _ = (version.track(), again.get(), api.track());
-        if !on {
+        let inputs = (p.clone(), version.track(), again.get(), api.track());
+        if !on || asked.with_value(|a| a.as_ref() == Some(&inputs)) {
             return;
         }
+        asked.set_value(Some(inputs));
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
         let stale = move || generation.try_get_value() != Some(mine);
@@ -192,8 +208,22 @@ fn use_job_plan(policy: Memo<RetentionPolicy>, enabled: Signal<bool>) -> PlanSou
                 spec: JobSpec::Plan { policy: p },
             };
             let mut answer = api.create_job(new).await;
+            // Followed live where the server streams events; read every
+            // PLAN_POLL_MS otherwise, or once the stream is over.
+            let mut followed = false;
+            // A plan superseded by a newer one is of no use: the server stops it.
+            let drop_stale = move |id: String| {
+                spawn_local(async move {
+                    let _ = api.cancel_job(&id).await;
+                });
+            };
             loop {
                 if stale() {
+                    if let Ok(j) = &answer
+                        && !j.summary.status.is_terminal()
+                    {
+                        drop_stale(j.summary.id.clone());
+                    }
                     return;
                 }
                 match answer {
@@ -214,7 +244,30 @@ fn use_job_plan(policy: Memo<RetentionPolicy>, enabled: Signal<bool>) -> PlanSou
                         if over {
                             return;
                         }
-                        gloo_timers::future::sleep(Duration::from_millis(PLAN_POLL_MS)).await;
+                        if !std::mem::replace(&mut followed, true)
+                            && let Some(mut follow) = api.follow_job(&id).await
+                        {
+                            while let Some(event) = follow.next().await {
+                                if stale() {
+                                    drop_stale(id);
+                                    return;
+                                }
+                                if let JobEvent::Summary(s) = event {
+                                    let over = s.status.is_terminal();
+                                    job.update(|j| {
+                                        if let Some(j) = j {
+                                            j.summary = s;
+                                        }
+                                    });
+                                    if over {
+                                        break;
+                                    }
+                                }
+                            }
+                        } else {
+                            gloo_timers::future::sleep(Duration::from_millis(PLAN_POLL_MS))
+                                .await;
+                        }
                         answer = api.get_job(&id).await;
                     }
                 }

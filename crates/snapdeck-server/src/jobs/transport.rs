@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 /// Requests in flight across every job at once.
-pub const TOTAL_IN_FLIGHT: usize = 64;
+pub const TOTAL_IN_FLIGHT: usize = 128;
 /// The base URL jobs' clients use; only the path and query reach the router.
 pub const LOOPBACK_BASE: &str = "http://snapdeck-jobs.internal";
 
