@@ -14,11 +14,11 @@ use crate::hooks::use_settings::SettingsCtx;
 use futures::TryStreamExt;
 use leptos::prelude::*;
 use snapdeck_api::endpoints as ep;
-use snapdeck_api::{
-    BrowserTransport, Client, CreateDevbox, EventStream, Devbox, DevboxStatus, MetadataFilter, Page, Query,
-    Request, RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
-};
 use snapdeck_api::http::encode_path_segment;
+use snapdeck_api::{
+    BrowserTransport, Client, CreateDevbox, Devbox, DevboxStatus, EventStream, MetadataFilter,
+    Page, Query, Request, RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
+};
 use wasm_bindgen::JsCast;
 
 pub use snapdeck_api::ApiError;

@@ -133,7 +133,11 @@ impl Live {
     /// (and when it ends): the job has its items, and a reload reads them from there,
     /// so it is not written again on every tick (a run of thousands is ~250 KB).
     fn save(&self, run: &BulkRun) {
-        let job_known = self.remote.borrow().as_ref().is_some_and(|r| r.job_id.is_some());
+        let job_known = self
+            .remote
+            .borrow()
+            .as_ref()
+            .is_some_and(|r| r.job_id.is_some());
         if job_known && self.saved_with_job.get() && !run.is_finished() {
             return;
         }

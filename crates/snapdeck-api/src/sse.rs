@@ -181,10 +181,7 @@ mod tests {
 
     #[test]
     fn a_leading_byte_order_mark_is_dropped() {
-        assert_eq!(
-            all_at_once("\u{feff}data: a\n\n"),
-            vec![ev("message", "a")]
-        );
+        assert_eq!(all_at_once("\u{feff}data: a\n\n"), vec![ev("message", "a")]);
     }
 
     /// Every way to cut a body into chunks gives the same events: line ends of each

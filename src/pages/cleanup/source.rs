@@ -265,8 +265,7 @@ fn use_job_plan(policy: Memo<RetentionPolicy>, enabled: Signal<bool>) -> PlanSou
                                 }
                             }
                         } else {
-                            gloo_timers::future::sleep(Duration::from_millis(PLAN_POLL_MS))
-                                .await;
+                            gloo_timers::future::sleep(Duration::from_millis(PLAN_POLL_MS)).await;
                         }
                         answer = api.get_job(&id).await;
                     }
