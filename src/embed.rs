@@ -73,7 +73,12 @@ pub fn parse_view(s: &str) -> Option<PageKind> {
 pub fn view_of(href: &str) -> Option<PageKind> {
     Page::parse(href)
         .map(|p| p.kind())
-        .filter(|k| !matches!(k, PageKind::Settings | PageKind::Audit))
+        .filter(|k| {
+            !matches!(
+                k,
+                PageKind::Settings | PageKind::Audit | PageKind::Blueprints | PageKind::Blueprint
+            )
+        })
 }
 
 fn view_class(kind: PageKind) -> &'static str {
@@ -84,6 +89,7 @@ fn view_class(kind: PageKind) -> &'static str {
         PageKind::Snapshots => "snapshots",
         PageKind::Audit => "audit",
         PageKind::Settings => "settings",
+        PageKind::Blueprints | PageKind::Blueprint => "blueprints",
     }
 }
 
@@ -121,7 +127,14 @@ impl EmbedConfig {
             })
             .href(),
             (PageKind::Snapshots, _) => Page::snapshots().href(),
-            (PageKind::Devboxes | PageKind::Audit | PageKind::Settings, _) => {
+            (
+                PageKind::Devboxes
+                | PageKind::Audit
+                | PageKind::Settings
+                | PageKind::Blueprints
+                | PageKind::Blueprint,
+                _,
+            ) => {
                 Page::devboxes().href()
             }
         };
