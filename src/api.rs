@@ -15,8 +15,9 @@ use futures::TryStreamExt;
 use leptos::prelude::*;
 use snapdeck_api::endpoints as ep;
 use snapdeck_api::{
-    Blueprint, BlueprintLogs, BrowserTransport, Client, CreateBlueprint, CreateDevbox, Devbox, DevboxStatus, MetadataFilter, Page, Query,
-    Request, RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
+    Blueprint, BlueprintLogs, BrowserTransport, Client, CreateBlueprint, CreateDevbox, Devbox,
+    DevboxStatus, MetadataFilter, Page, Query, Request, RetryPolicy, Snapshot, SnapshotParams,
+    SnapshotStatusView,
 };
 use wasm_bindgen::JsCast;
 

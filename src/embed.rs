@@ -71,14 +71,12 @@ pub fn parse_view(s: &str) -> Option<PageKind> {
 /// The kind of page an embed shows for an app URL (`None`: not shown in embeds, e.g.
 /// settings, or no page at all).
 pub fn view_of(href: &str) -> Option<PageKind> {
-    Page::parse(href)
-        .map(|p| p.kind())
-        .filter(|k| {
-            !matches!(
-                k,
-                PageKind::Settings | PageKind::Audit | PageKind::Blueprints | PageKind::Blueprint
-            )
-        })
+    Page::parse(href).map(|p| p.kind()).filter(|k| {
+        !matches!(
+            k,
+            PageKind::Settings | PageKind::Audit | PageKind::Blueprints | PageKind::Blueprint
+        )
+    })
 }
 
 fn view_class(kind: PageKind) -> &'static str {
@@ -134,9 +132,7 @@ impl EmbedConfig {
                 | PageKind::Blueprints
                 | PageKind::Blueprint,
                 _,
-            ) => {
-                Page::devboxes().href()
-            }
+            ) => Page::devboxes().href(),
         };
         let undo_seconds = match non_empty("data-undo-seconds") {
             None => DEFAULT_UNDO_SECONDS,

@@ -428,7 +428,10 @@ impl Page {
             Page::Blueprints(q) => with_query(
                 "/blueprints",
                 &[
-                    ("status", q.status.map(|s| s.as_str().into()).unwrap_or_default()),
+                    (
+                        "status",
+                        q.status.map(|s| s.as_str().into()).unwrap_or_default(),
+                    ),
                     ("q", q.q.clone()),
                     ("sort", q.sort.param()),
                 ],

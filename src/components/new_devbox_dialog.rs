@@ -75,11 +75,8 @@ pub fn use_new_devbox_key(open: RwSignal<bool>) {
         return;
     }
     let handle = window_event_listener(ev::keydown, move |e| {
-        if e.key() == "n"
-            && !typing_in_field(&e)
-            && !(e.ctrl_key() || e.meta_key() || e.alt_key())
-            && !open.get_untracked()
-        {
+        let modified = e.ctrl_key() || e.meta_key() || e.alt_key();
+        if e.key() == "n" && !modified && !typing_in_field(&e) && !open.get_untracked() {
             e.prevent_default();
             open.set(true);
         }

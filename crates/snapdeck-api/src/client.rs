@@ -11,8 +11,8 @@ use crate::http::{HttpRequest, HttpResponse, Request};
 use crate::retry::{Attempt, RetryPolicy};
 use crate::transport::Transport;
 use crate::types::{
-    self, Blueprint, BlueprintList, BlueprintLogs, Devbox, DevboxList, DevboxStatus, ExecutionDetail, Snapshot,
-    SnapshotList, SnapshotParams, SnapshotStatusView,
+    self, Blueprint, BlueprintList, BlueprintLogs, Devbox, DevboxList, DevboxStatus,
+    ExecutionDetail, Snapshot, SnapshotList, SnapshotParams, SnapshotStatusView,
 };
 
 /// Header carrying the idempotency key; the server treats a repeat as the same operation.

@@ -31,7 +31,9 @@ pub fn family(blueprint_id: &str, devboxes: &[Devbox], snapshots: &[Snapshot]) -
         .iter()
         .filter(|d| {
             d.blueprint_id.as_deref() == Some(blueprint_id)
-                || d.snapshot_id.as_deref().is_some_and(|s| snap_ids.contains(s))
+                || d.snapshot_id
+                    .as_deref()
+                    .is_some_and(|s| snap_ids.contains(s))
         })
         .cloned()
         .collect();
@@ -45,7 +47,10 @@ pub fn family(blueprint_id: &str, devboxes: &[Devbox], snapshots: &[Snapshot]) -
 
 /// Family sizes of every blueprint at once, `blueprint id → (devboxes, snapshots)`, for
 /// the list (one pass over each listing instead of one [`family`] per row).
-pub fn family_counts(devboxes: &[Devbox], snapshots: &[Snapshot]) -> HashMap<String, (usize, usize)> {
+pub fn family_counts(
+    devboxes: &[Devbox],
+    snapshots: &[Snapshot],
+) -> HashMap<String, (usize, usize)> {
     let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
     let mut origin: HashMap<&str, &str> = HashMap::new();
     for s in snapshots {
@@ -55,10 +60,11 @@ pub fn family_counts(devboxes: &[Devbox], snapshots: &[Snapshot]) -> HashMap<Str
         }
     }
     for d in devboxes {
-        let bp = d
-            .blueprint_id
-            .as_deref()
-            .or_else(|| d.snapshot_id.as_deref().and_then(|s| origin.get(s).copied()));
+        let bp = d.blueprint_id.as_deref().or_else(|| {
+            d.snapshot_id
+                .as_deref()
+                .and_then(|s| origin.get(s).copied())
+        });
         if let Some(bp) = bp {
             counts.entry(bp.to_owned()).or_default().0 += 1;
         }
@@ -84,7 +90,11 @@ pub fn dependents_in_message(message: &str) -> Vec<String> {
     let tail = message.rsplit_once(':').map_or(message, |(_, t)| t);
     tail.split([',', ' ', '[', ']', '"'])
         .map(str::trim)
-        .filter(|w| w.len() > 4 && w.contains('_') && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| {
+            w.len() > 4
+                && w.contains('_')
+                && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
         .map(str::to_owned)
         .collect()
 }
@@ -130,7 +140,11 @@ mod tests {
         ];
         let f = family("bpt_1", &devboxes, &snapshots);
         let ids: Vec<&str> = f.devboxes.iter().map(|d| d.id.as_str()).collect();
-        assert_eq!(ids, ["dbx_b", "dbx_a"], "newest first, the plain one left out");
+        assert_eq!(
+            ids,
+            ["dbx_b", "dbx_a"],
+            "newest first, the plain one left out"
+        );
         let ids: Vec<&str> = f.snapshots.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["snp_2", "snp_1"]);
         assert_eq!(f.devboxes[0].status, DevboxStatus::Running);

@@ -166,9 +166,18 @@ mod tests {
 
     #[test]
     fn a_blueprint_typed_as_an_id_is_sent_as_an_id_and_anything_else_as_a_name() {
-        assert_eq!(Source::blueprint(" bpt_12 "), Some(Source::BlueprintId("bpt_12".into())));
-        assert_eq!(Source::blueprint("bp_9"), Some(Source::BlueprintId("bp_9".into())));
-        assert_eq!(Source::blueprint("node-20"), Some(Source::BlueprintName("node-20".into())));
+        assert_eq!(
+            Source::blueprint(" bpt_12 "),
+            Some(Source::BlueprintId("bpt_12".into()))
+        );
+        assert_eq!(
+            Source::blueprint("bp_9"),
+            Some(Source::BlueprintId("bp_9".into()))
+        );
+        assert_eq!(
+            Source::blueprint("node-20"),
+            Some(Source::BlueprintName("node-20".into()))
+        );
         assert_eq!(Source::blueprint("  "), None);
     }
 

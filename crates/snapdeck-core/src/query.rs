@@ -423,7 +423,10 @@ pub mod blueprints {
                 Sort::default(),
             );
             assert_eq!(ids(&rows), ["bpt_4", "bpt_1"]);
-            assert_eq!(ids(&query(&list(), None, "bpt_3", Sort::default())), ["bpt_3"]);
+            assert_eq!(
+                ids(&query(&list(), None, "bpt_3", Sort::default())),
+                ["bpt_3"]
+            );
         }
 
         #[test]

@@ -1147,7 +1147,10 @@ async fn built(emu: &Emu, id: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_blueprint_built_on_another_names_its_base_by_id_or_latest_build_of_a_name() {
     let emu = Emu::new();
-    let first = emu.post("/v1/blueprints", json!({"name": "node"})).await.ok();
+    let first = emu
+        .post("/v1/blueprints", json!({"name": "node"}))
+        .await
+        .ok();
     let first_id = first["id"].as_str().expect("id").to_owned();
     assert!(
         first.get("base_blueprint_id").is_none_or(|v| v.is_null()),
@@ -1164,7 +1167,10 @@ async fn a_blueprint_built_on_another_names_its_base_by_id_or_latest_build_of_a_
         StatusCode::BAD_REQUEST
     );
     assert_eq!(built(&emu, &first_id).await["status"], "build_complete");
-    let second = emu.post("/v1/blueprints", json!({"name": "node"})).await.ok();
+    let second = emu
+        .post("/v1/blueprints", json!({"name": "node"}))
+        .await
+        .ok();
     let second_id = second["id"].as_str().expect("id").to_owned();
     built(&emu, &second_id).await;
 
@@ -1189,7 +1195,10 @@ async fn a_blueprint_built_on_another_names_its_base_by_id_or_latest_build_of_a_
         "a name resolves to its latest successful build"
     );
     let got = emu
-        .get(&format!("/v1/blueprints/{}", by_name["id"].as_str().expect("id")))
+        .get(&format!(
+            "/v1/blueprints/{}",
+            by_name["id"].as_str().expect("id")
+        ))
         .await
         .ok();
     assert_eq!(got["base_blueprint_id"], second_id.as_str());
@@ -1208,7 +1217,11 @@ async fn a_blueprint_built_on_another_names_its_base_by_id_or_latest_build_of_a_
             StatusCode::BAD_REQUEST,
         ),
     ] {
-        assert_eq!(emu.post("/v1/blueprints", body.clone()).await.status, status, "{body}");
+        assert_eq!(
+            emu.post("/v1/blueprints", body.clone()).await.status,
+            status,
+            "{body}"
+        );
     }
 }
 
@@ -1234,7 +1247,9 @@ async fn a_blueprint_delete_is_refused_naming_every_dependent_snapshot_then_allo
     let second_id = second["id"].as_str().expect("id").to_owned();
     assert_eq!(second["source_blueprint_id"], bid.as_str());
 
-    let refused = emu.post_empty(&format!("/v1/blueprints/{bid}/delete")).await;
+    let refused = emu
+        .post_empty(&format!("/v1/blueprints/{bid}/delete"))
+        .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let message = refused.json()["message"]
         .as_str()
@@ -1243,7 +1258,10 @@ async fn a_blueprint_delete_is_refused_naming_every_dependent_snapshot_then_allo
     assert!(message.contains(&first_id), "{message}");
     assert!(message.contains(&second_id), "{message}");
     // Still there.
-    assert_eq!(emu.get(&format!("/v1/blueprints/{bid}")).await.status, StatusCode::OK);
+    assert_eq!(
+        emu.get(&format!("/v1/blueprints/{bid}")).await.status,
+        StatusCode::OK
+    );
 
     for id in [&first_id, &second_id] {
         emu.post_empty(&format!("/v1/devboxes/disk_snapshots/{id}/delete"))

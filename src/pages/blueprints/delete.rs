@@ -75,7 +75,7 @@ pub(super) fn DeleteBlueprint(
         <Show when=move || asking.get()>
             <ConfirmDialog
                 title=format!("Delete blueprint “{}”?", blueprint.get_untracked().name)
-                confirm_label=Signal::derive(move || if busy.get() { "Deleting…".into() } else { "Delete blueprint".into() })
+                confirm_label=Signal::derive(move || String::from(if busy.get() { "Deleting…" } else { "Delete blueprint" }))
                 busy=busy
                 on_confirm=confirm
                 on_close=move |_| asking.set(false)
@@ -128,7 +128,7 @@ pub(super) fn RefusalPanel(
             <SnapshotList snapshots=named />
             {(!unknown.is_empty()).then(|| view! {
                 <ul class="sd-family__list">
-                    {unknown.into_iter().map(|id| view! { <li class="sd-family__item sd-mono" data-id=id.clone()>{id}</li> }).collect_view()}
+                    {unknown.into_iter().map(|id| view! { <li class="sd-family__item sd-mono" data-id=id.clone()>{id.clone()}</li> }).collect_view()}
                 </ul>
             })}
             <p class="sd-help">{format!("API: {}", refusal.message)}</p>

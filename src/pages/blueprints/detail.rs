@@ -213,17 +213,27 @@ fn Parameters(blueprint: Signal<Blueprint>) -> impl IntoView {
     move || {
         let b = blueprint.get();
         let p = &b.parameters;
-        let dockerfile = p.get("dockerfile").and_then(|v| v.as_str()).map(str::to_owned);
+        let dockerfile = p
+            .get("dockerfile")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
         let commands: Vec<String> = p
             .get("system_setup_commands")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         let launch = p
             .get("launch_parameters")
             .filter(|v| !v.is_null())
             .and_then(|v| serde_json::to_string_pretty(v).ok());
-        let base_name = p.get("base_blueprint_name").and_then(|v| v.as_str()).map(str::to_owned);
+        let base_name = p
+            .get("base_blueprint_name")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
         let meta: Vec<(String, String)> = b.metadata.clone().into_iter().collect();
         let none = || view! { <span class="sd-muted">"none"</span> };
         view! {

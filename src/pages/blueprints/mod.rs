@@ -17,8 +17,8 @@ use leptos::prelude::*;
 use snapdeck_api::{Blueprint, BlueprintStatus};
 use snapdeck_core::query;
 
-pub use self::detail::BlueprintPage;
 use self::create_dialog::CreateBlueprintDialog;
+pub use self::detail::BlueprintPage;
 use self::table::BlueprintTable;
 
 use crate::api::{SnapshotFilter, use_page_api};
@@ -83,9 +83,9 @@ pub fn BlueprintsPage() -> impl IntoView {
     });
     let devboxes = use_devboxes();
     use_interval(2000, move || {
-        let building = blueprints.with_untracked(|r| {
-            matches!(r, Some(Ok(l)) if l.iter().any(|b: &Blueprint| b.status.is_building()))
-        });
+        let building = blueprints.with_untracked(
+            |r| matches!(r, Some(Ok(l)) if l.iter().any(|b: &Blueprint| b.status.is_building())),
+        );
         if building {
             blueprints.refetch();
         }

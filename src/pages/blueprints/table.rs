@@ -72,7 +72,10 @@ fn BlueprintRow(blueprint: Blueprint, counts: Counts) -> impl IntoView {
     let count = move |pick: fn(&(usize, usize)) -> usize| {
         let id = id.clone();
         move || match counts.get() {
-            None => view! { <span class="sd-skeleton sd-skeleton--num" aria-label="loading"></span> }.into_any(),
+            None => {
+                view! { <span class="sd-skeleton sd-skeleton--num" aria-label="loading"></span> }
+                    .into_any()
+            }
             Some(c) => {
                 let n = c.get(&id).map(pick).unwrap_or(0);
                 view! { <span class="sd-mono">{n}</span> }.into_any()
