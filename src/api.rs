@@ -16,8 +16,9 @@ use leptos::prelude::*;
 use snapdeck_api::endpoints as ep;
 use snapdeck_api::http::encode_path_segment;
 use snapdeck_api::{
-    BrowserTransport, Client, CreateDevbox, Devbox, DevboxStatus, EventStream, MetadataFilter,
-    Page, Query, Request, RetryPolicy, Snapshot, SnapshotParams, SnapshotStatusView,
+    Blueprint, BlueprintLogs, BrowserTransport, Client, CreateBlueprint, CreateDevbox, Devbox,
+    DevboxStatus, EventStream, MetadataFilter, Page, Query, Request, RetryPolicy, Snapshot,
+    SnapshotParams, SnapshotStatusView,
 };
 use wasm_bindgen::JsCast;
 
@@ -387,6 +388,45 @@ impl Api {
     /// Deletes a complete snapshot (409 otherwise).
     pub async fn delete_snapshot(&self, id: &str) -> Result<(), ApiError> {
         let r = self.client().delete_snapshot(id).await;
+        self.observe(r)
+    }
+
+    // ---- blueprints ----
+
+    /// Every blueprint (all pages).
+    pub async fn list_blueprints(&self) -> Result<Vec<Blueprint>, ApiError> {
+        let client = self.client();
+        let r = client
+            .blueprints(ep::ListBlueprints {
+                limit: Some(LIST_PAGE),
+                ..Default::default()
+            })
+            .try_collect()
+            .await;
+        self.observe(r)
+    }
+
+    /// One blueprint.
+    pub async fn get_blueprint(&self, id: &str) -> Result<Blueprint, ApiError> {
+        let r = self.client().get_blueprint(id).await;
+        self.observe(r)
+    }
+
+    /// Starts a blueprint build.
+    pub async fn create_blueprint(&self, body: &CreateBlueprint) -> Result<Blueprint, ApiError> {
+        let r = self.client().create_blueprint(body).await;
+        self.observe(r)
+    }
+
+    /// Deletes a blueprint; 400 while snapshots depend on it.
+    pub async fn delete_blueprint(&self, id: &str) -> Result<(), ApiError> {
+        let r = self.client().delete_blueprint(id).await;
+        self.observe(r)
+    }
+
+    /// A blueprint's build log so far.
+    pub async fn blueprint_logs(&self, id: &str) -> Result<BlueprintLogs, ApiError> {
+        let r = self.client().blueprint_logs(id).await;
         self.observe(r)
     }
 

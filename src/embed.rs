@@ -71,9 +71,12 @@ pub fn parse_view(s: &str) -> Option<PageKind> {
 /// The kind of page an embed shows for an app URL (`None`: not shown in embeds, e.g.
 /// settings, or no page at all).
 pub fn view_of(href: &str) -> Option<PageKind> {
-    Page::parse(href)
-        .map(|p| p.kind())
-        .filter(|k| !matches!(k, PageKind::Settings | PageKind::Audit))
+    Page::parse(href).map(|p| p.kind()).filter(|k| {
+        !matches!(
+            k,
+            PageKind::Settings | PageKind::Audit | PageKind::Blueprints | PageKind::Blueprint
+        )
+    })
 }
 
 fn view_class(kind: PageKind) -> &'static str {
@@ -84,6 +87,7 @@ fn view_class(kind: PageKind) -> &'static str {
         PageKind::Snapshots => "snapshots",
         PageKind::Audit => "audit",
         PageKind::Settings => "settings",
+        PageKind::Blueprints | PageKind::Blueprint => "blueprints",
     }
 }
 
@@ -121,9 +125,14 @@ impl EmbedConfig {
             })
             .href(),
             (PageKind::Snapshots, _) => Page::snapshots().href(),
-            (PageKind::Devboxes | PageKind::Audit | PageKind::Settings, _) => {
-                Page::devboxes().href()
-            }
+            (
+                PageKind::Devboxes
+                | PageKind::Audit
+                | PageKind::Settings
+                | PageKind::Blueprints
+                | PageKind::Blueprint,
+                _,
+            ) => Page::devboxes().href(),
         };
         let undo_seconds = match non_empty("data-undo-seconds") {
             None => DEFAULT_UNDO_SECONDS,

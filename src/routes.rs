@@ -3,9 +3,11 @@
 //! sort, selection scope and paging live in the query string, so reloads and deep links
 //! land exactly where the person was.
 
-use snapdeck_api::DevboxStatus;
+use snapdeck_api::{BlueprintStatus, DevboxStatus};
 use snapdeck_core::audit::{Action, Actor, AuditFilter, Named, Outcome};
-pub use snapdeck_core::query::{DevboxColumn, PAGE_SIZE, SnapshotColumn, Sort, SortKey};
+pub use snapdeck_core::query::{
+    BlueprintColumn, DevboxColumn, PAGE_SIZE, SnapshotColumn, Sort, SortKey,
+};
 use snapdeck_core::{RetentionPolicy, Scope};
 
 use crate::fmt::encode_component;
@@ -25,6 +27,10 @@ pub enum Page {
     Audit(AuditQuery),
     /// `/settings`
     Settings,
+    /// `/blueprints?status=&q=&sort=`
+    Blueprints(BlueprintsQuery),
+    /// `/blueprints/:id`
+    Blueprint { id: String },
 }
 
 /// Which page, without its query: what the router switches on (a query change keeps
@@ -37,6 +43,8 @@ pub enum PageKind {
     Cleanup,
     Audit,
     Settings,
+    Blueprints,
+    Blueprint,
 }
 
 /// Query state of the audit trail: snapdeck-core's filter (who, what, how it ended,
@@ -129,6 +137,24 @@ impl Default for CleanupQuery {
             // Off by default: the API refuses to delete a snapshot that is not complete
             // (409), so errored ones are only worth planning when someone asks.
             include_errored: false,
+        }
+    }
+}
+
+/// Query state of the blueprint list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlueprintsQuery {
+    pub status: Option<BlueprintStatus>,
+    pub q: String,
+    pub sort: Sort<BlueprintColumn>,
+}
+
+impl BlueprintsQuery {
+    fn read(q: &QueryString) -> Self {
+        Self {
+            status: q.get("status").and_then(BlueprintStatus::parse),
+            q: q.text("q"),
+            sort: q.get("sort").map(Sort::parse).unwrap_or_default(),
         }
     }
 }
@@ -399,6 +425,18 @@ impl Page {
                 ],
             ),
             Page::Settings => "/settings".to_string(),
+            Page::Blueprints(q) => with_query(
+                "/blueprints",
+                &[
+                    (
+                        "status",
+                        q.status.map(|s| s.as_str().into()).unwrap_or_default(),
+                    ),
+                    ("q", q.q.clone()),
+                    ("sort", q.sort.param()),
+                ],
+            ),
+            Page::Blueprint { id } => format!("/blueprints/{}", encode_component(id)),
         }
     }
 
@@ -424,6 +462,10 @@ impl Page {
             ["cleanup"] => Page::Cleanup(CleanupQuery::read(&q)),
             ["audit"] => Page::Audit(AuditQuery::read(&q)),
             ["settings"] => Page::Settings,
+            ["blueprints"] => Page::Blueprints(BlueprintsQuery::read(&q)),
+            ["blueprints", id] => Page::Blueprint {
+                id: decode_segment(id),
+            },
             _ => return None,
         })
     }
@@ -437,6 +479,8 @@ impl Page {
             Page::Cleanup(_) => PageKind::Cleanup,
             Page::Audit(_) => PageKind::Audit,
             Page::Settings => PageKind::Settings,
+            Page::Blueprints(_) => PageKind::Blueprints,
+            Page::Blueprint { .. } => PageKind::Blueprint,
         }
     }
 
@@ -456,6 +500,16 @@ impl Page {
     /// The snapshot list with no filters.
     pub fn snapshots() -> Self {
         Page::Snapshots(SnapshotsQuery::default())
+    }
+
+    /// The blueprint list with no filters.
+    pub fn blueprints() -> Self {
+        Page::Blueprints(BlueprintsQuery::default())
+    }
+
+    /// A blueprint's page.
+    pub fn blueprint(id: impl Into<String>) -> Self {
+        Page::Blueprint { id: id.into() }
     }
 
     /// The cleanup page with the default policy.
@@ -618,6 +672,14 @@ mod tests {
                 },
             }),
             Page::Settings,
+            Page::blueprints(),
+            Page::Blueprints(BlueprintsQuery {
+                status: Some(BlueprintStatus::Failed),
+                q: "node & py=3 é".into(),
+                sort: Sort::by(BlueprintColumn::Name),
+            }),
+            Page::blueprint("bpt_1"),
+            Page::blueprint("bpt a/b?c#d"),
         ]
     }
 

@@ -2,7 +2,7 @@
 //! tray rows and run outcomes all take a [`Tone`], and only [`Tone::as_str`] knows the
 //! CSS modifier it becomes (`sd-badge--ok`, `sd-toast--err`, …).
 
-use snapdeck_api::{DevboxStatus, SnapshotStatus};
+use snapdeck_api::{BlueprintStatus, DevboxStatus, SnapshotStatus};
 
 /// A colour family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,6 +52,17 @@ impl Tone {
         }
     }
 
+    /// A blueprint build's family: complete green, building blue, failed red.
+    pub fn of_blueprint(s: BlueprintStatus) -> Self {
+        match s {
+            BlueprintStatus::BuildComplete => Tone::Ok,
+            BlueprintStatus::Failed => Tone::Err,
+            BlueprintStatus::AwaitingUpload => Tone::Warn,
+            BlueprintStatus::Unknown => Tone::Muted,
+            _ => Tone::Busy,
+        }
+    }
+
     /// A snapshot status's family; `None` (not fetched yet) is loading.
     pub fn of_snapshot(s: Option<SnapshotStatus>) -> Self {
         match s {
@@ -86,6 +97,8 @@ mod tests {
             Tone::Muted
         );
         assert_eq!(Tone::of_snapshot(None), Tone::Loading);
+        assert_eq!(Tone::of_blueprint(BlueprintStatus::Building), Tone::Busy);
+        assert_eq!(Tone::of_blueprint(BlueprintStatus::Failed), Tone::Err);
         assert_eq!(format!("sd-badge--{}", Tone::Warn), "sd-badge--warn");
     }
 }

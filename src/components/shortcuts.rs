@@ -1,5 +1,5 @@
-//! Keyboard shortcuts: `?` shows this list; `g` then `d`/`s`/`c` goes to Devboxes,
-//! Snapshots or Cleanup. (`/` focusing search lives on the pages that have one.)
+//! Keyboard shortcuts: `?` shows this list; `g` then `d`/`s`/`b`/`c` goes to Devboxes,
+//! Snapshots, Blueprints or Cleanup; `n` (on pages that start devboxes) opens New devbox. (`/` focusing search lives on the pages that have one.)
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -9,12 +9,14 @@ use crate::components::modal::Modal;
 use crate::hooks::use_nav::use_nav;
 use crate::routes::Page;
 
-const SHORTCUTS: [(&str, &str); 7] = [
+const SHORTCUTS: [(&str, &str); 9] = [
     ("?", "Show these shortcuts"),
     ("/", "Search (devbox list)"),
     ("g d", "Go to Devboxes"),
     ("g s", "Go to Snapshots"),
+    ("g b", "Go to Blueprints"),
     ("g c", "Go to Cleanup"),
+    ("n", "New devbox (Devboxes, a blueprint)"),
     ("Enter", "Submit a dialog"),
     ("Esc", "Close a dialog"),
 ];
@@ -45,6 +47,7 @@ pub fn Shortcuts() -> impl IntoView {
             let target = match key.as_str() {
                 "d" => Some(Page::devboxes()),
                 "s" => Some(Page::snapshots()),
+                "b" => Some(Page::blueprints()),
                 "c" => Some(Page::cleanup()),
                 _ => None,
             };

@@ -15,20 +15,33 @@ use crate::services::ops::use_ops;
 
 /// One key/value row of the metadata editor.
 #[derive(Debug, Clone, Copy)]
-struct MetaRow {
+pub struct MetaRow {
     id: u32,
     key: RwSignal<String>,
     value: RwSignal<String>,
 }
 
 impl MetaRow {
-    fn new(id: u32) -> Self {
+    /// An empty row.
+    pub fn new(id: u32) -> Self {
         Self {
             id,
             key: RwSignal::new(String::new()),
             value: RwSignal::new(String::new()),
         }
     }
+}
+
+/// The rows as validated metadata (blank rows dropped), for a create body.
+pub fn metadata_of(
+    rows: RwSignal<Vec<MetaRow>>,
+) -> Result<snapdeck_api::Metadata, snapdeck_core::ValidationError> {
+    let pairs: Vec<(String, String)> = rows.with_untracked(|r| {
+        r.iter()
+            .map(|row| (row.key.get_untracked(), row.value.get_untracked()))
+            .collect()
+    });
+    validate::metadata_rows(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// The default snapshot name for a devbox now.
@@ -59,13 +72,7 @@ pub fn SnapshotDialog(
         let parsed = (|| {
             let name = validate::name(&name.get_untracked())?;
             let commit = validate::commit_message(&message.get_untracked())?;
-            let pairs: Vec<(String, String)> = rows.with_untracked(|r| {
-                r.iter()
-                    .map(|row| (row.key.get_untracked(), row.value.get_untracked()))
-                    .collect()
-            });
-            let metadata =
-                validate::metadata_rows(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+            let metadata = metadata_of(rows)?;
             Ok::<_, snapdeck_core::ValidationError>(SnapshotParams {
                 name,
                 commit_message: commit,
@@ -125,7 +132,7 @@ pub fn SnapshotDialog(
 
 /// The metadata editor: key/value rows, each removable, and "+ Add metadata".
 #[component]
-fn MetadataRows(
+pub fn MetadataRows(
     /// The rows being edited.
     rows: RwSignal<Vec<MetaRow>>,
 ) -> impl IntoView {

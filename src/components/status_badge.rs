@@ -1,7 +1,7 @@
-//! Status badges for devboxes and snapshots.
+//! Status badges for devboxes, snapshots and blueprint builds.
 
 use leptos::prelude::*;
-use snapdeck_api::{DevboxStatus, SnapshotStatus};
+use snapdeck_api::{BlueprintStatus, DevboxStatus, SnapshotStatus};
 
 use crate::tone::Tone;
 
@@ -32,6 +32,31 @@ pub fn SnapshotBadge(
                 Some(SnapshotStatus::InProgress) => "in progress",
                 Some(s) => s.as_str(),
                 None => "…",
+            }}
+        </span>
+    }
+}
+
+/// A blueprint build pill: the phase while it builds (`queued`, `provisioning`,
+/// `building`), then `build complete` or `failed` with its reason.
+#[component]
+pub fn BlueprintBadge(
+    /// The build status.
+    #[prop(into)]
+    status: Signal<BlueprintStatus>,
+    /// Why it failed, when it did.
+    #[prop(optional, into)]
+    reason: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <span
+            class=move || format!("sd-badge sd-badge--{}", Tone::of_blueprint(status.get()))
+            data-testid="blueprint-status"
+            data-status=move || status.get().as_str()
+        >
+            {move || match (status.get(), reason.get()) {
+                (BlueprintStatus::Failed, Some(r)) => format!("failed: {}", r.replace('_', " ")),
+                (s, _) => s.as_str().replace('_', " "),
             }}
         </span>
     }

@@ -92,6 +92,7 @@ pub fn TopBar() -> impl IntoView {
                 <nav class="sd-nav" aria-label="Main">
                     <NavLink href=Page::devboxes().href() prefix="/devboxes" label="Devboxes" />
                     <NavLink href=Page::snapshots().href() prefix="/snapshots" label="Snapshots" />
+                    <NavLink href=Page::blueprints().href() prefix="/blueprints" label="Blueprints" />
                     <NavLink href=Page::cleanup().href() prefix="/cleanup" label="Cleanup" />
                     <NavLink href=Page::Audit(Default::default()).href() prefix="/audit" label="Audit" />
                 </nav>

@@ -14,8 +14,8 @@ use crate::api::use_page_api;
 use crate::components::shortcuts::typing_in_field;
 use crate::components::sort_header::sort_header;
 use crate::components::{
-    Chip, Chips, EmptyState, ErrorState, IdCell, LoadPhase, Pager, RelTime, SkeletonRows,
-    StatusBadge,
+    Chip, Chips, EmptyState, ErrorState, IdCell, LoadPhase, NewDevboxDialog, Pager, RelTime,
+    SkeletonRows, StatusBadge, use_new_devbox_key,
 };
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_interval::use_interval;
@@ -126,6 +126,10 @@ pub fn DevboxesPage() -> impl IntoView {
     });
     on_cleanup(move || handle.remove());
 
+    // `n` or the button: New devbox (default image; the dialog offers the rest).
+    let new_devbox = RwSignal::new(false);
+    use_new_devbox_key(new_devbox);
+
     let on_search = {
         move |ev: ev::Event| {
             let text = event_target_value(&ev);
@@ -165,7 +169,18 @@ pub fn DevboxesPage() -> impl IntoView {
                     />
                     <kbd class="sd-kbd sd-search__hint" aria-hidden="true">"/"</kbd>
                 </div>
+                <button
+                    type="button"
+                    class="sd-btn sd-btn--primary"
+                    title="Start a devbox from a blueprint, a snapshot or the default image (n)"
+                    on:click=move |_| new_devbox.set(true)
+                >
+                    "New devbox"
+                </button>
             </div>
+            <Show when=move || new_devbox.get()>
+                <NewDevboxDialog on_close=move |_| new_devbox.set(false) />
+            </Show>
             <Chips label="Filter by status" chips=chips />
             {move || match phase.get() {
                 LoadPhase::Loading => {
@@ -179,7 +194,7 @@ pub fn DevboxesPage() -> impl IntoView {
                     view! {
                         <EmptyState title="No devboxes yet.">
                             <p>
-                                "Create one with the Runloop CLI ("
+                                "Start one with “New devbox” (n), or with the Runloop CLI ("
                                 <code>"rli devbox create"</code>
                                 ") or SDK; it will show up here."
                             </p>
@@ -343,7 +358,8 @@ fn DevboxRow(
     }
 }
 
-/// Where a devbox came from: a snapshot or a blueprint, linked to its snapshots.
+/// Where a devbox came from: a snapshot (linked to its snapshots) or a blueprint (linked
+/// to its page).
 #[component]
 pub fn SourceCell(
     /// The devbox.
@@ -367,12 +383,7 @@ pub fn SourceCell(
         }
         .into_any()
     } else if let Some(bp) = devbox.blueprint_id {
-        let href = Page::Snapshots(SnapshotsQuery {
-            blueprint: Some(bp.clone()),
-            page: 1,
-            ..Default::default()
-        })
-        .href();
+        let href = Page::blueprint(&bp).href();
         view! {
             <span class="sd-source">
                 <span class="sd-source__kind">"blueprint"</span>

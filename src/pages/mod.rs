@@ -2,6 +2,7 @@
 //! is the one place a [`PageKind`] becomes a page, for the dashboard and the embeds.
 
 pub mod audit;
+pub mod blueprints;
 pub mod cleanup;
 pub mod devbox;
 pub mod devboxes;
@@ -12,6 +13,7 @@ pub mod snapshots;
 use leptos::prelude::*;
 
 pub use audit::AuditPage;
+pub use blueprints::{BlueprintPage, BlueprintsPage};
 pub use cleanup::CleanupPage;
 pub use devbox::DevboxPage;
 pub use devboxes::DevboxesPage;
@@ -30,6 +32,8 @@ pub fn page_view(kind: Option<PageKind>) -> AnyView {
         Some(PageKind::Cleanup) => view! { <CleanupPage /> }.into_any(),
         Some(PageKind::Audit) => view! { <AuditPage /> }.into_any(),
         Some(PageKind::Settings) => view! { <SettingsPage /> }.into_any(),
+        Some(PageKind::Blueprints) => view! { <BlueprintsPage /> }.into_any(),
+        Some(PageKind::Blueprint) => view! { <BlueprintPage /> }.into_any(),
         None => view! { <NotFoundPage /> }.into_any(),
     }
 }

@@ -11,8 +11,8 @@ use crate::http::{HttpRequest, HttpResponse, Request};
 use crate::retry::{Attempt, RetryPolicy};
 use crate::transport::Transport;
 use crate::types::{
-    self, Blueprint, BlueprintList, Devbox, DevboxList, DevboxStatus, ExecutionDetail, Snapshot,
-    SnapshotList, SnapshotParams, SnapshotStatusView,
+    self, Blueprint, BlueprintList, BlueprintLogs, Devbox, DevboxList, DevboxStatus,
+    ExecutionDetail, Snapshot, SnapshotList, SnapshotParams, SnapshotStatusView,
 };
 
 /// Header carrying the idempotency key; the server treats a repeat as the same operation.
@@ -465,6 +465,16 @@ impl<T: Transport> Client<T> {
         body: &types::CreateBlueprint,
     ) -> Result<Blueprint, ApiError> {
         self.call(&ep::CreateBlueprint { body: body.clone() }).await
+    }
+
+    /// `POST /v1/blueprints/{id}/delete`; 400 while snapshots depend on it.
+    pub async fn delete_blueprint(&self, id: &str) -> Result<(), ApiError> {
+        self.call(&ep::DeleteBlueprint { id: id.into() }).await
+    }
+
+    /// `GET /v1/blueprints/{id}/logs`.
+    pub async fn blueprint_logs(&self, id: &str) -> Result<BlueprintLogs, ApiError> {
+        self.call(&ep::GetBlueprintLogs { id: id.into() }).await
     }
 
     // ----------------------------------------------------------------------------

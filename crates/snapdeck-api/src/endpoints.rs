@@ -16,8 +16,8 @@ use crate::error::ApiError;
 use crate::http::{HttpResponse, Query, Request, encode_path_segment as seg};
 use crate::retry::RetryPolicy;
 use crate::types::{
-    self, Blueprint, BlueprintList, Devbox, DevboxList, DevboxStatus, ExecutionDetail,
-    SnapshotList, SnapshotParams, SnapshotStatusView,
+    self, Blueprint, BlueprintList, BlueprintLogs, Devbox, DevboxList, DevboxStatus,
+    ExecutionDetail, SnapshotList, SnapshotParams, SnapshotStatusView,
 };
 
 /// One API operation.
@@ -89,6 +89,7 @@ json_output!(
     SnapshotStatusView,
     Blueprint,
     BlueprintList,
+    BlueprintLogs,
     ExecutionDetail,
 );
 
@@ -514,6 +515,39 @@ impl Endpoint for CreateBlueprint {
     }
 }
 
+/// `POST /v1/blueprints/{id}/delete`: 400 while snapshots depend on it (the message
+/// names them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteBlueprint {
+    pub id: String,
+}
+
+impl Endpoint for DeleteBlueprint {
+    type Output = ();
+    fn request(&self) -> Result<Request, ApiError> {
+        Ok(Request::post_empty(
+            format!("/v1/blueprints/{}/delete", seg(&self.id)),
+            &Query::new(),
+        ))
+    }
+}
+
+/// `GET /v1/blueprints/{id}/logs`: the build's log lines so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetBlueprintLogs {
+    pub id: String,
+}
+
+impl Endpoint for GetBlueprintLogs {
+    type Output = BlueprintLogs;
+    fn request(&self) -> Result<Request, ApiError> {
+        Ok(Request::get(
+            format!("/v1/blueprints/{}/logs", seg(&self.id)),
+            &Query::new(),
+        ))
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Files
 // ---------------------------------------------------------------------------------
@@ -846,6 +880,16 @@ mod tests {
                 }),
                 Method::Post,
                 "/v1/blueprints",
+            ),
+            (
+                req(&DeleteBlueprint { id: "b/1".into() }),
+                Method::Post,
+                "/v1/blueprints/b%2F1/delete",
+            ),
+            (
+                req(&GetBlueprintLogs { id: "b".into() }),
+                Method::Get,
+                "/v1/blueprints/b/logs",
             ),
             (
                 req(&WriteFileContents {

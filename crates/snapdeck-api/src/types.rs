@@ -291,7 +291,7 @@ pub struct SnapshotStatusView {
 }
 
 /// Blueprint build status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlueprintStatus {
     Queued,
@@ -302,6 +302,48 @@ pub enum BlueprintStatus {
     BuildComplete,
     #[serde(other)]
     Unknown,
+}
+
+impl BlueprintStatus {
+    /// Every known status, in build order (`failed` after the phases, then success).
+    pub const ALL: [BlueprintStatus; 6] = [
+        Self::Queued,
+        Self::Provisioning,
+        Self::Building,
+        Self::AwaitingUpload,
+        Self::Failed,
+        Self::BuildComplete,
+    ];
+
+    /// The wire name, e.g. `"build_complete"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Provisioning => "provisioning",
+            Self::Building => "building",
+            Self::AwaitingUpload => "awaiting_upload",
+            Self::Failed => "failed",
+            Self::BuildComplete => "build_complete",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a wire name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// True while the build is still going (what the SDKs' await helpers poll on:
+    /// `queued`, `provisioning`, `building`; `awaiting_upload` waits for the caller).
+    pub fn is_building(self) -> bool {
+        matches!(self, Self::Queued | Self::Provisioning | Self::Building)
+    }
+}
+
+impl std::fmt::Display for BlueprintStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// `BlueprintView` (the fields snapdeck uses; the rest are ignored).
@@ -318,6 +360,9 @@ pub struct Blueprint {
     pub build_finish_time_ms: Option<i64>,
     #[serde(default)]
     pub failure_reason: Option<String>,
+    /// The blueprint this one was built on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_blueprint_id: Option<String>,
     #[serde(default)]
     pub parameters: serde_json::Value,
     #[serde(default)]
@@ -401,8 +446,37 @@ pub struct CreateBlueprint {
     pub dockerfile: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_setup_commands: Option<Vec<String>>,
+    /// Build on another blueprint (give this or `base_blueprint_name`, not both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_blueprint_id: Option<String>,
+    /// Build on the latest successful build of the blueprint with this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_blueprint_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_parameters: Option<LaunchParameters>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+}
+
+/// One line of a blueprint's build log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlueprintLogLine {
+    /// `info`, `warn`, `error`, … as the API says.
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub timestamp_ms: Option<i64>,
+}
+
+/// `GET /v1/blueprints/{id}/logs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlueprintLogs {
+    #[serde(default)]
+    pub blueprint_id: String,
+    #[serde(default)]
+    pub logs: Vec<BlueprintLogLine>,
 }
 
 /// Body of `write_file_contents`.

@@ -10,6 +10,9 @@
 //!   snapshots against the list in waves just before deleting them.
 //! * [`recheck`]: the rule each wave re-applies (the plan's policy, or the floor of a
 //!   hand-picked selection), so the plan still holds at the moment of each delete.
+//! * [`blueprints`]: a blueprint's family (devboxes and snapshots descended from it),
+//!   the build poll's backoff, the snapshots a refused delete names.
+//! * [`launch`]: the "New devbox" dialog's choices → the create body and its summary.
 //! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
 //! * [`eligibility`]: whether a snapshot can be deleted at all (one rule for every
 //!   delete path) and how risky one delete is (newest complete, pinned, live children).
@@ -20,11 +23,13 @@
 
 pub mod access;
 pub mod audit;
+pub mod blueprints;
 pub mod bulk;
 pub mod edit;
 pub mod eligibility;
 pub mod format;
 pub mod jobs;
+pub mod launch;
 pub mod lineage;
 pub mod query;
 pub mod recheck;

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use snapdeck_api::{Devbox, DevboxStatus, Snapshot};
+use snapdeck_api::{Blueprint, BlueprintStatus, Devbox, DevboxStatus, Snapshot};
 
 /// Rows per page in tables and the timeline (keeps the DOM small: < 500 rows).
 pub const PAGE_SIZE: usize = 50;
@@ -60,6 +60,29 @@ pub enum DevboxColumn {
 }
 
 impl SortKey for DevboxColumn {
+    const ALL: &'static [Self] = &[Self::Name, Self::Status, Self::Created];
+    const DEFAULT: Self = Self::Created;
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Status => "status",
+            Self::Created => "created",
+        }
+    }
+    fn starts_descending(self) -> bool {
+        self == Self::Created
+    }
+}
+
+/// Columns of the blueprint list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlueprintColumn {
+    Name,
+    Status,
+    Created,
+}
+
+impl SortKey for BlueprintColumn {
     const ALL: &'static [Self] = &[Self::Name, Self::Status, Self::Created];
     const DEFAULT: Self = Self::Created;
     fn as_str(self) -> &'static str {
@@ -290,6 +313,149 @@ pub mod snapshots {
             .collect();
         sort(&mut rows, order, devboxes);
         rows
+    }
+}
+
+/// The blueprint list's rules.
+pub mod blueprints {
+    use super::*;
+
+    /// True when the search matches the blueprint's name or id.
+    pub fn matches_search(b: &Blueprint, q: &str) -> bool {
+        super::matches(q, [b.id.as_str(), b.name.as_str()])
+    }
+
+    /// Sorts `list` by `sort`; statuses in build order (the chips' order). Ties go
+    /// newest first, then by id.
+    pub fn sort(list: &mut [Blueprint], sort: Sort<BlueprintColumn>) {
+        let stage = |s: BlueprintStatus| BlueprintStatus::ALL.iter().position(|&x| x == s);
+        list.sort_by(|a, b| {
+            let by_key = match sort.key {
+                BlueprintColumn::Name => compare_text(&a.name, &b.name),
+                BlueprintColumn::Status => match (stage(a.status), stage(b.status)) {
+                    (Some(x), Some(y)) => x.cmp(&y),
+                    (x, y) => y.is_some().cmp(&x.is_some()),
+                },
+                BlueprintColumn::Created => a.create_time_ms.cmp(&b.create_time_ms),
+            };
+            sort.directed(by_key)
+                .then_with(|| newest_then_id((a.create_time_ms, &a.id), (b.create_time_ms, &b.id)))
+        });
+    }
+
+    /// The filter → sort pipeline: rows in `status` (if any) matching the search.
+    pub fn query(
+        list: &[Blueprint],
+        status: Option<BlueprintStatus>,
+        q: &str,
+        order: Sort<BlueprintColumn>,
+    ) -> Vec<Blueprint> {
+        let mut rows: Vec<Blueprint> = list
+            .iter()
+            .filter(|b| status.is_none_or(|s| b.status == s) && matches_search(b, q))
+            .cloned()
+            .collect();
+        sort(&mut rows, order);
+        rows
+    }
+
+    /// How many of `list` match the search, per status present, in build order: the
+    /// chips' counts (the selected status is listed even at zero).
+    pub fn status_counts(
+        list: &[Blueprint],
+        q: &str,
+        selected: Option<BlueprintStatus>,
+    ) -> Vec<(BlueprintStatus, usize)> {
+        let searched: Vec<&Blueprint> = list.iter().filter(|b| matches_search(b, q)).collect();
+        BlueprintStatus::ALL
+            .into_iter()
+            .map(|s| (s, searched.iter().filter(|b| b.status == s).count()))
+            .filter(|&(s, n)| n > 0 || selected == Some(s))
+            .collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn bp(id: &str, name: &str, status: BlueprintStatus, t: i64) -> Blueprint {
+            Blueprint {
+                id: id.into(),
+                name: name.into(),
+                status,
+                state: "created".into(),
+                create_time_ms: t,
+                build_finish_time_ms: None,
+                failure_reason: None,
+                base_blueprint_id: None,
+                parameters: serde_json::Value::Null,
+                metadata: Default::default(),
+            }
+        }
+
+        fn ids(rows: &[Blueprint]) -> Vec<&str> {
+            rows.iter().map(|b| b.id.as_str()).collect()
+        }
+
+        fn list() -> Vec<Blueprint> {
+            vec![
+                bp("bpt_1", "node-20", BlueprintStatus::BuildComplete, 10),
+                bp("bpt_2", "Python", BlueprintStatus::Failed, 30),
+                bp("bpt_3", "python-ml", BlueprintStatus::Building, 20),
+                bp("bpt_4", "node-20", BlueprintStatus::BuildComplete, 30),
+            ]
+        }
+
+        #[test]
+        fn the_default_order_is_newest_first_with_ids_breaking_ties() {
+            let rows = query(&list(), None, "", Sort::default());
+            assert_eq!(ids(&rows), ["bpt_4", "bpt_2", "bpt_3", "bpt_1"]);
+        }
+
+        #[test]
+        fn status_and_search_narrow_together_ignoring_case_and_matching_ids() {
+            let rows = query(&list(), None, "PYTHON", Sort::default());
+            assert_eq!(ids(&rows), ["bpt_2", "bpt_3"]);
+            let rows = query(
+                &list(),
+                Some(BlueprintStatus::BuildComplete),
+                "node",
+                Sort::default(),
+            );
+            assert_eq!(ids(&rows), ["bpt_4", "bpt_1"]);
+            assert_eq!(
+                ids(&query(&list(), None, "bpt_3", Sort::default())),
+                ["bpt_3"]
+            );
+        }
+
+        #[test]
+        fn statuses_sort_in_build_order_not_alphabetically() {
+            let rows = query(&list(), None, "", Sort::by(BlueprintColumn::Status));
+            // building, failed, then the two complete ones newest first.
+            assert_eq!(ids(&rows), ["bpt_3", "bpt_2", "bpt_4", "bpt_1"]);
+            let rows = query(&list(), None, "", Sort::by(BlueprintColumn::Name));
+            assert_eq!(ids(&rows), ["bpt_4", "bpt_1", "bpt_2", "bpt_3"]);
+        }
+
+        #[test]
+        fn chips_count_the_searched_rows_per_status_and_keep_the_selected_one() {
+            assert_eq!(
+                status_counts(&list(), "", None),
+                [
+                    (BlueprintStatus::Building, 1),
+                    (BlueprintStatus::Failed, 1),
+                    (BlueprintStatus::BuildComplete, 2)
+                ]
+            );
+            assert_eq!(
+                status_counts(&list(), "node", Some(BlueprintStatus::Queued)),
+                [
+                    (BlueprintStatus::Queued, 0),
+                    (BlueprintStatus::BuildComplete, 2)
+                ]
+            );
+        }
     }
 }
 

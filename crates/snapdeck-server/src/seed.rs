@@ -77,6 +77,7 @@ impl Seeder<'_> {
                 create_time_ms: created,
                 build_finish_time_ms: Some(created + 4 * 60_000),
                 failure_reason: None,
+                base_blueprint_id: None,
                 parameters: serde_json::json!({
                     "name": name,
                     "system_setup_commands": commands,

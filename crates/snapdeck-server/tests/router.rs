@@ -1131,6 +1131,150 @@ async fn a_blueprint_whose_setup_fails_ends_failed() {
     );
 }
 
+/// Polls a blueprint until its build ends; its last view.
+async fn built(emu: &Emu, id: &str) -> serde_json::Value {
+    let mut v = json!(null);
+    for _ in 0..200 {
+        v = emu.get(&format!("/v1/blueprints/{id}")).await.ok();
+        if v["status"] == "build_complete" || v["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    v
+}
+
+#[tokio::test]
+async fn a_blueprint_built_on_another_names_its_base_by_id_or_latest_build_of_a_name() {
+    let emu = Emu::new();
+    let first = emu
+        .post("/v1/blueprints", json!({"name": "node"}))
+        .await
+        .ok();
+    let first_id = first["id"].as_str().expect("id").to_owned();
+    assert!(
+        first.get("base_blueprint_id").is_none_or(|v| v.is_null()),
+        "a blueprint without a base has none"
+    );
+    // Not built yet: nothing to build on.
+    assert_eq!(
+        emu.post(
+            "/v1/blueprints",
+            json!({"name": "child", "base_blueprint_id": first_id})
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(built(&emu, &first_id).await["status"], "build_complete");
+    let second = emu
+        .post("/v1/blueprints", json!({"name": "node"}))
+        .await
+        .ok();
+    let second_id = second["id"].as_str().expect("id").to_owned();
+    built(&emu, &second_id).await;
+
+    let by_id = emu
+        .post(
+            "/v1/blueprints",
+            json!({"name": "child", "base_blueprint_id": first_id}),
+        )
+        .await
+        .ok();
+    assert_eq!(by_id["base_blueprint_id"], first_id.as_str());
+    let by_name = emu
+        .post(
+            "/v1/blueprints",
+            json!({"name": "child", "base_blueprint_name": "node"}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        by_name["base_blueprint_id"],
+        second_id.as_str(),
+        "a name resolves to its latest successful build"
+    );
+    let got = emu
+        .get(&format!(
+            "/v1/blueprints/{}",
+            by_name["id"].as_str().expect("id")
+        ))
+        .await
+        .ok();
+    assert_eq!(got["base_blueprint_id"], second_id.as_str());
+
+    for (body, status) in [
+        (
+            json!({"name": "c", "base_blueprint_name": "nope"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"name": "c", "base_blueprint_id": "bpt_nope"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"name": "c", "base_blueprint_id": first_id, "base_blueprint_name": "node"}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        assert_eq!(
+            emu.post("/v1/blueprints", body.clone()).await.status,
+            status,
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_blueprint_delete_is_refused_naming_every_dependent_snapshot_then_allowed() {
+    let emu = Emu::new();
+    let bp = emu.post("/v1/blueprints", json!({"name": "py"})).await.ok();
+    let bid = bp["id"].as_str().expect("id").to_owned();
+    built(&emu, &bid).await;
+    // One snapshot of a devbox started from it, and one of a devbox restored from that
+    // snapshot: both derive from the blueprint.
+    let dbx = emu.boot(json!({"blueprint_id": bid})).await;
+    let first = emu
+        .post_empty(&format!("/v1/devboxes/{dbx}/snapshot_disk"))
+        .await
+        .ok();
+    let first_id = first["id"].as_str().expect("id").to_owned();
+    let child = emu.boot(json!({"snapshot_id": first_id})).await;
+    let second = emu
+        .post_empty(&format!("/v1/devboxes/{child}/snapshot_disk"))
+        .await
+        .ok();
+    let second_id = second["id"].as_str().expect("id").to_owned();
+    assert_eq!(second["source_blueprint_id"], bid.as_str());
+
+    let refused = emu
+        .post_empty(&format!("/v1/blueprints/{bid}/delete"))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let message = refused.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains(&first_id), "{message}");
+    assert!(message.contains(&second_id), "{message}");
+    // Still there.
+    assert_eq!(
+        emu.get(&format!("/v1/blueprints/{bid}")).await.status,
+        StatusCode::OK
+    );
+
+    for id in [&first_id, &second_id] {
+        emu.post_empty(&format!("/v1/devboxes/disk_snapshots/{id}/delete"))
+            .await
+            .ok();
+    }
+    emu.post_empty(&format!("/v1/blueprints/{bid}/delete"))
+        .await
+        .ok();
+    let list = emu.get("/v1/blueprints?name=py").await.ok();
+    assert_eq!(list["total_count"], 0, "a deleted blueprint is not listed");
+}
+
 // ---- faults and control ----
 
 #[tokio::test]

@@ -50,7 +50,7 @@ pub(super) fn Origin(
                             }
                                 .into_any()
                         }
-                        (None, Some(bp)) => view! { "this devbox started from blueprint " <code>{bp}</code> }.into_any(),
+                        (None, Some(bp)) => view! { "this devbox started from blueprint " <a class="sd-mono" href=Page::blueprint(&bp).href()>{bp.clone()}</a> }.into_any(),
                         (None, None) => view! { "this devbox started from the default image" }.into_any(),
                     }
                 }}

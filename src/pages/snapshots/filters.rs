@@ -140,6 +140,9 @@ fn ActiveFilters(
         <Show when=move || query.with(SnapshotsQuery::is_filtered)>
             <div class="sd-row sd-activefilters" aria-label="Active filters">
                 {chips}
+                {move || query.with(|q| q.blueprint.clone()).map(|bp| view! {
+                    <a class="sd-btn sd-btn--ghost sd-btn--sm" href=Page::blueprint(&bp).href()>"Open blueprint"</a>
+                })}
                 <a class="sd-btn sd-btn--ghost sd-btn--sm" href=Page::snapshots().href()>"Clear filters"</a>
             </div>
         </Show>

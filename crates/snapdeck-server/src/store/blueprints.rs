@@ -79,6 +79,7 @@ impl Store {
             .iter()
             .flatten()
             .any(|c| matches!(c.trim(), "false" | "exit 1"));
+        let base_blueprint_id = self.base_blueprint(&req)?;
         let build = self.timings.blueprint_build_ms;
         let last = if fails {
             BlueprintStatus::Failed
@@ -107,12 +108,51 @@ impl Store {
                 create_time_ms: now,
                 build_finish_time_ms: None,
                 failure_reason: None,
+                base_blueprint_id,
                 parameters,
                 metadata: req.metadata.unwrap_or_default(),
             },
             steps,
         };
         Ok(self.insert_blueprint(rec)?.view)
+    }
+
+    /// The blueprint a new one builds on: `base_blueprint_id` must name a finished
+    /// build, `base_blueprint_name` resolves to the latest successful build of that name
+    /// (as `blueprint_name` does for a devbox); at most one of the two.
+    fn base_blueprint(&self, req: &CreateBlueprint) -> Result<Option<String>> {
+        match (&req.base_blueprint_id, &req.base_blueprint_name) {
+            (Some(_), Some(_)) => Err(Error::BadRequest(
+                "give at most one of base_blueprint_id and base_blueprint_name".into(),
+            )),
+            (Some(id), None) => {
+                let base = self
+                    .blueprints
+                    .get(id)
+                    .filter(|b| b.is_listed())
+                    .ok_or_else(|| Error::not_found("Blueprint", id))?;
+                if base.view.status != BlueprintStatus::BuildComplete {
+                    return Err(Error::BadRequest(format!(
+                        "Base blueprint {id} has not finished building"
+                    )));
+                }
+                Ok(Some(id.clone()))
+            }
+            (None, Some(name)) => self
+                .blueprints
+                .values()
+                .filter(|b| {
+                    b.is_listed()
+                        && b.view.name == *name
+                        && b.view.status == BlueprintStatus::BuildComplete
+                })
+                .max_by_key(|b| (b.view.create_time_ms, b.seq))
+                .map(|b| Some(b.view.id.clone()))
+                .ok_or_else(|| {
+                    Error::NotFound(format!("No successfully built blueprint named {name:?}"))
+                }),
+            (None, None) => Ok(None),
+        }
     }
 
     /// `GET /v1/blueprints/{id}`.
@@ -132,7 +172,7 @@ impl Store {
             .values()
             .filter(|r| r.is_listed())
             .filter(|r| name.is_none_or(|n| r.view.name == n))
-            .filter(|r| status.is_none_or(|s| blueprint_status_name(r.view.status) == s))
+            .filter(|r| status.is_none_or(|s| r.view.status.as_str() == s))
             .collect();
         let page = list_page(&self.blueprints, items, &query.paging, "blueprint")?;
         Ok(BlueprintList {
@@ -248,25 +288,12 @@ impl Store {
     }
 }
 
-/// The wire name of a blueprint status (the api crate gives it no `as_str`).
-fn blueprint_status_name(status: BlueprintStatus) -> &'static str {
-    match status {
-        BlueprintStatus::Queued => "queued",
-        BlueprintStatus::Provisioning => "provisioning",
-        BlueprintStatus::Building => "building",
-        BlueprintStatus::AwaitingUpload => "awaiting_upload",
-        BlueprintStatus::Failed => "failed",
-        BlueprintStatus::BuildComplete => "build_complete",
-        BlueprintStatus::Unknown => "unknown",
-    }
-}
-
 pub(super) fn save_blueprint(db: &Db, rec: &BlueprintRec) -> Result<()> {
     db.put(
         Table::Blueprints,
         &rec.view.id,
         rec.seq,
-        blueprint_status_name(rec.view.status),
+        rec.view.status.as_str(),
         rec.view.create_time_ms,
         rec,
     )
