@@ -82,6 +82,7 @@ fn view_class(kind: PageKind) -> &'static str {
         PageKind::Devbox => "timeline",
         PageKind::Cleanup => "cleanup",
         PageKind::Snapshots => "snapshots",
+        PageKind::Snapshot => "snapshot",
         PageKind::Audit => "audit",
         PageKind::Settings => "settings",
     }
@@ -121,7 +122,7 @@ impl EmbedConfig {
             })
             .href(),
             (PageKind::Snapshots, _) => Page::snapshots().href(),
-            (PageKind::Devboxes | PageKind::Audit | PageKind::Settings, _) => {
+            (PageKind::Devboxes | PageKind::Snapshot | PageKind::Audit | PageKind::Settings, _) => {
                 Page::devboxes().href()
             }
         };

@@ -343,7 +343,8 @@ fn DevboxRow(
     }
 }
 
-/// Where a devbox came from: a snapshot or a blueprint, linked to its snapshots.
+/// Where a devbox came from: a snapshot (linked to its page) or a blueprint (linked to
+/// its snapshots).
 #[component]
 pub fn SourceCell(
     /// The devbox.
@@ -351,12 +352,7 @@ pub fn SourceCell(
 ) -> impl IntoView {
     let stop = |e: ev::MouseEvent| e.stop_propagation();
     if let Some(snap) = devbox.snapshot_id {
-        let href = Page::Snapshots(SnapshotsQuery {
-            q: snap.clone(),
-            page: 1,
-            ..Default::default()
-        })
-        .href();
+        let href = Page::snapshot(&snap).href();
         view! {
             <span class="sd-source">
                 <span class="sd-source__kind">"snapshot"</span>
