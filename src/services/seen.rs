@@ -62,6 +62,13 @@ impl Seen {
         self.map.with(|m| m.get(id).cloned())
     }
 
+    /// What was last seen of `id`, without tracking: for async code (a resource's
+    /// future tracks what it reads, and a load that both reads and records would
+    /// otherwise refetch itself forever).
+    pub fn get_untracked(&self, id: &str) -> Option<SeenSnapshot> {
+        self.map.with_untracked(|m| m.get(id).cloned())
+    }
+
     /// Remembers a snapshot's view (and its status, when known).
     pub fn remember(&self, s: &Snapshot, status: Option<SnapshotStatus>) {
         self.change(&s.id, &s.source_devbox_id, s.create_time_ms, |e| {

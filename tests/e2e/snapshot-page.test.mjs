@@ -69,24 +69,27 @@ test('a snapshot page: live status with an estimate, merged metadata, descendant
   await status.and(page.locator('[data-status="complete"]')).waitFor({ timeout: 20_000 });
   await live.waitFor({ state: 'detached' });
 
-  // Behind the UI's back: another key set through the API (the update replaces the
-  // whole map, so send what is there plus the new key).
+  // The editor opens on the map the page has; the person adds one pair.
+  const meta = page.getByTestId('snapshot-metadata');
+  await meta.getByRole('button', { name: 'Edit' }).click();
+  const editor = page.getByTestId('metadata-editor');
+  await editor.getByRole('button', { name: '+ Add pair' }).click();
+  await editor.getByPlaceholder('key').last().fill('owner');
+  await editor.getByPlaceholder('value').last().fill('e2e');
+
+  // Meanwhile, behind the UI's back, another key is set through the API (the update
+  // replaces the whole map, so send what is there plus the new key).
   const current = (await server.api.get(`/v1/devboxes/disk_snapshots/${id}/status`)).json.snapshot;
+  assert.equal(current.metadata.ticket, undefined);
   const behind = await server.api.post(`/v1/devboxes/disk_snapshots/${id}`, {
     name: current.name,
     commit_message: current.commit_message,
     metadata: { ...current.metadata, ticket: 'T-42' },
   });
   assert.equal(behind.status, 200, behind.text);
+  assert.doesNotMatch(await editor.textContent(), /T-42/);
 
-  // The page still shows the old map; the edit adds one pair and must keep `ticket`.
-  const meta = page.getByTestId('snapshot-metadata');
-  assert.doesNotMatch(await meta.textContent(), /ticket/);
-  await meta.getByRole('button', { name: 'Edit' }).click();
-  const editor = page.getByTestId('metadata-editor');
-  await editor.getByRole('button', { name: '+ Add pair' }).click();
-  await editor.getByPlaceholder('key').last().fill('owner');
-  await editor.getByPlaceholder('value').last().fill('e2e');
+  // Save merges the one change onto a fresh copy: `ticket` survives.
   await editor.getByRole('button', { name: 'Save metadata' }).click();
   await editor.waitFor({ state: 'detached' });
   await meta.getByText('ticket').waitFor();

@@ -18,7 +18,8 @@ use crate::services::bulk_runs::use_bulk_run;
 /// Which dialog is open.
 #[derive(Debug, Clone)]
 enum Open {
-    Restore(Devbox),
+    // Boxed: a devbox is large next to a delete's question (clippy's large_enum_variant).
+    Restore(Box<Devbox>),
     Delete(DeleteAsk),
 }
 
@@ -60,7 +61,7 @@ pub(super) fn SnapshotActions(
                 None => api.get_devbox(&s.source_devbox_id).await,
             };
             match d {
-                Ok(d) => open.set(Some(Open::Restore(d))),
+                Ok(d) => open.set(Some(Open::Restore(Box::new(d)))),
                 Err(e) => toasts.push(
                     Tone::Err,
                     format!("Could not read the devbox it was taken of: {e}"),
@@ -135,7 +136,7 @@ pub(super) fn SnapshotActions(
         {move || match open.get() {
             None => None,
             Some(Open::Restore(d)) => Some(view! {
-                <RestoreDialog snapshot=snapshot.get_untracked() devbox=d on_close=move |_| open.set(None) />
+                <RestoreDialog snapshot=snapshot.get_untracked() devbox=*d on_close=move |_| open.set(None) />
             }.into_any()),
             Some(Open::Delete(ask)) => {
                 let s = ask.snapshot.clone();

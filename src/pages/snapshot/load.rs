@@ -52,7 +52,10 @@ pub(super) async fn view_of(
     if let Some(s) = &view.snapshot {
         return Ok(Some(s.clone()));
     }
-    let devbox = seen.get(id).map(|e| e.devbox_id).filter(|d| !d.is_empty());
+    let devbox = seen
+        .get_untracked(id)
+        .map(|e| e.devbox_id)
+        .filter(|d| !d.is_empty());
     if let Some(devbox_id) = devbox {
         let filter = SnapshotFilter {
             devbox_id: Some(devbox_id),
@@ -72,5 +75,5 @@ pub(super) async fn view_of(
 }
 
 fn gone(seen: Seen, id: &str) -> Found {
-    Found::Gone(seen.get(id))
+    Found::Gone(seen.get_untracked(id))
 }

@@ -84,7 +84,7 @@ pub fn SnapshotPage() -> impl IntoView {
                 Some(Err(e)) => view! { <ErrorState error=e on_retry=move |_| loaded.refetch() /> }.into_any(),
                 Some(Ok(Found::Gone(last))) => view! { <GonePage id=id.get_untracked() last=last /> }.into_any(),
                 Some(Ok(Found::Here { .. })) if deleted_here.get() => {
-                    view! { <GonePage id=id.get_untracked() last=seen.get(&id.get_untracked()) /> }.into_any()
+                    view! { <GonePage id=id.get_untracked() last=seen.get_untracked(&id.get_untracked()) /> }.into_any()
                 }
                 Some(Ok(Found::Here { snapshot: first, .. })) => {
                     let s = Signal::derive(move || snapshot.get().unwrap_or_else(|| first.clone()));
@@ -107,9 +107,17 @@ fn SnapshotBody(
     on_saved: Callback<Snapshot>,
 ) -> impl IntoView {
     let devbox_id = Memo::new(move |_| snapshot.with(|s| s.source_devbox_id.clone()));
+    let devboxes = crate::hooks::use_devboxes::use_devboxes();
     view! {
         <a class="sd-back" href=move || Page::devbox(devbox_id.get()).href()>
-            "← " {move || crate::fmt::middle_truncate(&devbox_id.get())}
+            "← "
+            {move || {
+                let d = devbox_id.get();
+                devboxes
+                    .list()
+                    .with(|l| l.iter().find(|x| x.id == d).map(crate::lineage::devbox_label))
+                    .unwrap_or_else(|| crate::fmt::middle_truncate(&d))
+            }}
         </a>
         <SnapshotHeader snapshot=snapshot status=status />
         <div class="sd-snap__grid">
