@@ -17,6 +17,7 @@ use crate::services::audit::provide_audit;
 use crate::services::bulk_runs;
 use crate::services::ops::{Ops, provide_ops};
 use crate::services::run_events::{self, RunEvents};
+use crate::services::seen::provide_seen;
 
 /// Everything app-wide, installed under one owner.
 #[derive(Clone, Copy)]
@@ -53,7 +54,8 @@ impl AppContext {
         let version = provide_refresh();
         let devboxes = provide_devboxes(api, version);
         let audit = provide_audit();
-        let ops = provide_ops(api, statuses, version, toasts, audit);
+        let seen = provide_seen();
+        let ops = provide_ops(api, statuses, seen, version, toasts, audit);
         if let Some(el) = mount.events_on {
             EventHost::provide(el);
         }

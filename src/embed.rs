@@ -85,6 +85,7 @@ fn view_class(kind: PageKind) -> &'static str {
         PageKind::Devbox => "timeline",
         PageKind::Cleanup => "cleanup",
         PageKind::Snapshots => "snapshots",
+        PageKind::Snapshot => "snapshot",
         PageKind::Audit => "audit",
         PageKind::Settings => "settings",
         PageKind::Blueprints | PageKind::Blueprint => "blueprints",
@@ -127,6 +128,7 @@ impl EmbedConfig {
             (PageKind::Snapshots, _) => Page::snapshots().href(),
             (
                 PageKind::Devboxes
+                | PageKind::Snapshot
                 | PageKind::Audit
                 | PageKind::Settings
                 | PageKind::Blueprints

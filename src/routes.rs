@@ -21,6 +21,8 @@ pub enum Page {
     Devbox { id: String, page: usize },
     /// `/snapshots?devbox=&blueprint=&meta=k=v&q=&sort=&page=`
     Snapshots(SnapshotsQuery),
+    /// `/snapshots/:id`
+    Snapshot { id: String },
     /// `/cleanup?devbox=&keep=&older=&errored=`
     Cleanup(CleanupQuery),
     /// `/audit?actor=&action=&outcome=&q=`
@@ -40,6 +42,7 @@ pub enum PageKind {
     Devboxes,
     Devbox,
     Snapshots,
+    Snapshot,
     Cleanup,
     Audit,
     Settings,
@@ -374,6 +377,7 @@ impl Page {
                 pairs.push(("page", page_param(q.page)));
                 with_query("/snapshots", &pairs)
             }
+            Page::Snapshot { id } => format!("/snapshots/{}", encode_component(id)),
             Page::Cleanup(q) => {
                 let d = CleanupQuery::default();
                 let flag = |v: bool, d: bool| {
@@ -459,6 +463,7 @@ impl Page {
                 page: q.page(),
             },
             ["snapshots"] => Page::Snapshots(SnapshotsQuery::read(&q)),
+            ["snapshots", id] => Page::snapshot(decode_segment(id)),
             ["cleanup"] => Page::Cleanup(CleanupQuery::read(&q)),
             ["audit"] => Page::Audit(AuditQuery::read(&q)),
             ["settings"] => Page::Settings,
@@ -476,6 +481,7 @@ impl Page {
             Page::Devboxes(_) => PageKind::Devboxes,
             Page::Devbox { .. } => PageKind::Devbox,
             Page::Snapshots(_) => PageKind::Snapshots,
+            Page::Snapshot { .. } => PageKind::Snapshot,
             Page::Cleanup(_) => PageKind::Cleanup,
             Page::Audit(_) => PageKind::Audit,
             Page::Settings => PageKind::Settings,
@@ -512,6 +518,11 @@ impl Page {
         Page::Blueprint { id: id.into() }
     }
 
+    /// One snapshot's page.
+    pub fn snapshot(id: impl Into<String>) -> Self {
+        Page::Snapshot { id: id.into() }
+    }
+
     /// The cleanup page with the default policy.
     pub fn cleanup() -> Self {
         Page::Cleanup(CleanupQuery::default())
@@ -543,6 +554,17 @@ mod tests {
         assert_eq!(Page::devboxes().href(), "/devboxes");
         assert_eq!(Page::devbox("dbx_1").href(), "/devboxes/dbx_1");
         assert_eq!(Page::snapshots().href(), "/snapshots");
+    }
+
+    #[test]
+    fn a_snapshot_page_round_trips_its_id() {
+        let p = Page::snapshot("snp a/b");
+        assert_eq!(p.href(), "/snapshots/snp%20a%2Fb");
+        assert_eq!(Page::parse(&p.href()), Some(p));
+        assert_eq!(
+            Page::parse("/snapshots/snp_1").map(|p| p.kind()),
+            Some(PageKind::Snapshot)
+        );
     }
 
     #[test]

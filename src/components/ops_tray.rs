@@ -3,8 +3,6 @@
 //! Finished rows stay until dismissed. Collapsible; the state survives reloads.
 
 use leptos::prelude::*;
-use snapdeck_core::watch::estimate_remaining_ms;
-
 use snapdeck_core::jobs::{JobKind, JobSummary};
 
 use crate::api::use_api;
@@ -161,7 +159,16 @@ fn OpRow(
             Some((Page::cleanup().href(), "open".into())),
         ),
     };
-    let is_snapshot = matches!(op.kind, OpKind::Snapshot { .. });
+    // A snapshot op's title opens the snapshot's page once the API has given its id.
+    let snapshot_href = match &op.kind {
+        OpKind::Snapshot { watch: Some(w), .. } => Some(Page::snapshot(&w.snapshot_id).href()),
+        _ => None,
+    };
+    // The estimate the watch polls by (from the devbox's earlier snapshots).
+    let expected = match &op.kind {
+        OpKind::Snapshot { watch: Some(w), .. } => w.expected,
+        _ => None,
+    };
     // A bulk delete in its undo window: nothing sent yet, Undo offered until it starts.
     let (undo_key, starts_at) = match &op.kind {
         OpKind::Cleanup {
@@ -182,10 +189,8 @@ fn OpRow(
             }
             OpState::Running => {
                 let e = now.get() - started;
-                let estimate = is_snapshot
-                    .then(|| estimate_remaining_ms(e, &ops.past_snapshot_durations()))
-                    .flatten()
-                    .map(|r| format!(" · ~{} left", elapsed(r)))
+                let estimate = expected
+                    .map(|x| format!(" · {}", x.describe(e)))
                     .unwrap_or_default();
                 format!("running {}{estimate}", elapsed(e))
             }
@@ -211,7 +216,12 @@ fn OpRow(
                 <Icon kind=icon />
             </span>
             <div class="sd-op__main">
-                <div class="sd-op__title">{title}</div>
+                <div class="sd-op__title">
+                    {match snapshot_href {
+                        Some(href) => view! { <a href=href data-testid="op-snapshot-link">{title}</a> }.into_any(),
+                        None => view! { <span>{title}</span> }.into_any(),
+                    }}
+                </div>
                 <div class="sd-op__status">
                     {status_text}
                     {link.map(|(href, text)| view! { " · " <a href=href>{text}</a> })}

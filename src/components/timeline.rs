@@ -27,6 +27,7 @@ use crate::lineage::{devbox_label, snapshot_label};
 use crate::routes::Page;
 use crate::services::audit::use_audit;
 use crate::services::bulk_runs::{BulkRunHandle, use_bulk_run};
+use crate::services::seen::use_seen;
 use snapdeck_core::audit::{Action, Outcome};
 
 /// Rows drawn in the timeline's first frame: more than a tall screen shows.
@@ -192,8 +193,16 @@ fn TimelineNode(
     let status = Memo::new(move |_| cached.with(|c| c.as_ref().map(|c| c.status)));
     let tone = move || Tone::of_snapshot(status.get());
     let created = snapshot.create_time_ms;
+    // From this devbox's earlier snapshots, as this browser saw them finish.
+    let expected = use_seen().estimate_for(&snapshot.source_devbox_id);
     let detail = move || match cached.get() {
-        Some(c) if c.status == SnapshotStatus::InProgress => Some(elapsed(now.get() - created)),
+        Some(c) if c.status == SnapshotStatus::InProgress => {
+            let e = now.get() - created;
+            Some(match expected {
+                Some(x) => format!("{} · {}", elapsed(e), x.describe(e)),
+                None => elapsed(e),
+            })
+        }
         Some(c) if c.status == SnapshotStatus::Error => {
             Some(c.error_message.unwrap_or_else(|| "no reason given".into()))
         }
@@ -224,7 +233,7 @@ fn TimelineNode(
             <div class="sd-node__body">
                 <div class="sd-node__line">
                     <div class="sd-node__what">
-                        <span class="sd-node__name">{label.clone()}</span>
+                        <a class="sd-node__name" href=Page::snapshot(&id).href()>{label.clone()}</a>
                         {pinned.then(|| view! { <span class="sd-node__pin" title="Pinned: cleanup keeps it"><Icon kind=IconKind::Pin /></span> })}
                         {commit.map(|m| view! { <span class="sd-node__msg">"“" {m} "”"</span> })}
                     </div>
@@ -255,10 +264,66 @@ fn NodeActions(
     /// Delete was pressed.
     on_delete: Callback<Snapshot>,
 ) -> impl IntoView {
-    let label = snapshot_label(&snapshot);
-    let pinned = is_pinned(&snapshot);
     let s_restore = snapshot.clone();
     let s_delete = snapshot.clone();
+    view! {
+        <div class="sd-node__actions">
+            <PinButton snapshot=snapshot />
+            <Show when=move || status.get() == Some(SnapshotStatus::Complete)>
+                {
+                    let s = s_restore.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="sd-btn sd-btn--sm"
+                            on:click=move |_| on_restore.run(s.clone())
+                        >
+                            "Restore"
+                        </button>
+                    }
+                }
+            </Show>
+            <Show when=move || {
+                matches!(status.get(), Some(SnapshotStatus::Complete | SnapshotStatus::Error))
+            }>
+                {
+                    let s = s_delete.clone();
+                    // The one eligibility rule: the API deletes only complete
+                    // snapshots (a pin is a risk the dialog names), and the
+                    // button says why not.
+                    let refusal = Memo::new(move |_| match deletable(status.get()) {
+                        Deletable::No(why) => Some(why),
+                        _ => None,
+                    });
+                    view! {
+                        <button
+                            type="button"
+                            class="sd-btn sd-btn--ghost sd-btn--sm"
+                            disabled=move || refusal.with(Option::is_some)
+                            title=move || refusal.get().map(|why| format!("Cannot delete: {why}"))
+                            on:click=move |_| on_delete.run(s.clone())
+                        >
+                            "Delete"
+                        </button>
+                    }
+                }
+            </Show>
+        </div>
+    }
+}
+
+/// Pin / unpin (read-merge-write of the metadata), with a toast and an audit entry;
+/// bumps the data version so every list shows the new pin.
+#[component]
+pub(crate) fn PinButton(
+    /// The snapshot.
+    snapshot: Snapshot,
+    /// Show "Pin" / "Unpin" beside the icon (a page header; the timeline shows the icon only).
+    #[prop(optional)]
+    labelled: bool,
+) -> impl IntoView {
+    let label = snapshot_label(&snapshot);
+    let pinned = is_pinned(&snapshot);
     let pin_busy = RwSignal::new(false);
     let api = use_api();
     let version = use_refresh();
@@ -305,10 +370,9 @@ fn NodeActions(
         });
     };
     view! {
-        <div class="sd-node__actions">
             <button
                 type="button"
-                class="sd-iconbtn"
+                class=if labelled { "sd-btn sd-btn--sm" } else { "sd-iconbtn" }
                 aria-pressed=pinned.to_string()
                 aria-label=if pinned { format!("Unpin {label}") } else { format!("Pin {label}") }
                 title=if pinned { "Unpin (cleanup may delete it again)" } else { "Pin (cleanup keeps it)" }
@@ -316,47 +380,8 @@ fn NodeActions(
                 on:click=toggle_pin
             >
                 <Icon kind=IconKind::Pin />
+                {labelled.then_some(if pinned { " Unpin" } else { " Pin" })}
             </button>
-            <Show when=move || status.get() == Some(SnapshotStatus::Complete)>
-                {
-                    let s = s_restore.clone();
-                    view! {
-                        <button
-                            type="button"
-                            class="sd-btn sd-btn--sm"
-                            on:click=move |_| on_restore.run(s.clone())
-                        >
-                            "Restore"
-                        </button>
-                    }
-                }
-            </Show>
-            <Show when=move || {
-                matches!(status.get(), Some(SnapshotStatus::Complete | SnapshotStatus::Error))
-            }>
-                {
-                    let s = s_delete.clone();
-                    // The one eligibility rule: the API deletes only complete
-                    // snapshots (a pin is a risk the dialog names), and the
-                    // button says why not.
-                    let refusal = Memo::new(move |_| match deletable(status.get()) {
-                        Deletable::No(why) => Some(why),
-                        _ => None,
-                    });
-                    view! {
-                        <button
-                            type="button"
-                            class="sd-btn sd-btn--ghost sd-btn--sm"
-                            disabled=move || refusal.with(Option::is_some)
-                            title=move || refusal.get().map(|why| format!("Cannot delete: {why}"))
-                            on:click=move |_| on_delete.run(s.clone())
-                        >
-                            "Delete"
-                        </button>
-                    }
-                }
-            </Show>
-        </div>
     }
 }
 
@@ -410,7 +435,11 @@ fn Branches(
 
 /// Pins or unpins by read-merge-write: the update replaces the whole metadata map, so
 /// read the freshest copy first and change only our key.
-async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Result<(), ApiError> {
+pub(crate) async fn set_pinned(
+    api: crate::api::Api,
+    listed: &Snapshot,
+    pin: bool,
+) -> Result<(), ApiError> {
     let fresh = api
         .snapshot_status(&listed.id)
         .await
@@ -424,15 +453,15 @@ async fn set_pinned(api: crate::api::Api, listed: &Snapshot, pin: bool) -> Resul
 /// What a timeline delete asks for: the snapshot, and the risks that make it need its
 /// name typed (none: a plain confirmation).
 #[derive(Debug, Clone)]
-struct DeleteAsk {
-    snapshot: Snapshot,
-    risks: Vec<Risk>,
+pub struct DeleteAsk {
+    pub snapshot: Snapshot,
+    pub risks: Vec<Risk>,
 }
 
 /// Starts the delete of one snapshot as a one-item run held to the floor (never the
 /// last complete snapshot of its devbox, nor a pinned one), with the typed override
 /// when the person typed the name.
-fn start_delete(
+pub(crate) fn start_delete(
     bulk: BulkRunHandle,
     toasts: crate::hooks::use_toasts::Toasts,
     s: &Snapshot,
@@ -454,7 +483,7 @@ fn start_delete(
 /// The confirmation of a delete from the timeline. With risks, it names each and asks
 /// for the snapshot's name to be typed; the delete then overrides the floor for it.
 #[component]
-fn DeleteSnapshotDialog(
+pub(crate) fn DeleteSnapshotDialog(
     /// The snapshot and its risks.
     ask: DeleteAsk,
     /// Called with whether the name was typed (the override) on confirm.

@@ -239,6 +239,11 @@ fn AuditRow(entry: AuditEntry) -> impl IntoView {
         .clone()
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| middle_truncate(&entry.target_id));
+    // Snapshot actions open the snapshot's page; a created devbox opens the devbox.
+    let target_href = match entry.action {
+        Action::CreateDevbox => Page::devbox(&entry.target_id).href(),
+        _ => Page::snapshot(&entry.target_id).href(),
+    };
     let why = [entry.reason.clone(), entry.policy.clone()]
         .into_iter()
         .flatten()
@@ -255,7 +260,7 @@ fn AuditRow(entry: AuditEntry) -> impl IntoView {
             <td>{entry.actor.label()}</td>
             <td>{entry.action.label()}</td>
             <td>
-                <span>{target}</span>
+                <a href=target_href>{target}</a>
                 " "
                 <code class="sd-muted" title=entry.target_id.clone()>{middle_truncate(&entry.target_id)}</code>
             </td>

@@ -22,7 +22,7 @@ use crate::hooks::use_interval::use_interval;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
-use crate::routes::{DevboxColumn, DevboxesQuery, PAGE_SIZE, Page, SnapshotsQuery};
+use crate::routes::{DevboxColumn, DevboxesQuery, PAGE_SIZE, Page};
 use crate::services::limiter::limited;
 use crate::tone::Tone;
 use snapdeck_core::query::{self, devboxes::matches_search};
@@ -358,8 +358,8 @@ fn DevboxRow(
     }
 }
 
-/// Where a devbox came from: a snapshot (linked to its snapshots) or a blueprint (linked
-/// to its page).
+/// Where a devbox came from: a snapshot (linked to its page) or a blueprint (linked to
+/// its page).
 #[component]
 pub fn SourceCell(
     /// The devbox.
@@ -367,12 +367,7 @@ pub fn SourceCell(
 ) -> impl IntoView {
     let stop = |e: ev::MouseEvent| e.stop_propagation();
     if let Some(snap) = devbox.snapshot_id {
-        let href = Page::Snapshots(SnapshotsQuery {
-            q: snap.clone(),
-            page: 1,
-            ..Default::default()
-        })
-        .href();
+        let href = Page::snapshot(&snap).href();
         view! {
             <span class="sd-source">
                 <span class="sd-source__kind">"snapshot"</span>

@@ -8,6 +8,7 @@ pub mod devbox;
 pub mod devboxes;
 pub mod not_found;
 pub mod settings;
+pub mod snapshot;
 pub mod snapshots;
 
 use leptos::prelude::*;
@@ -19,6 +20,7 @@ pub use devbox::DevboxPage;
 pub use devboxes::DevboxesPage;
 pub use not_found::NotFoundPage;
 pub use settings::SettingsPage;
+pub use snapshot::SnapshotPage;
 pub use snapshots::SnapshotsPage;
 
 use crate::routes::PageKind;
@@ -29,6 +31,7 @@ pub fn page_view(kind: Option<PageKind>) -> AnyView {
         Some(PageKind::Devboxes) => view! { <DevboxesPage /> }.into_any(),
         Some(PageKind::Devbox) => view! { <DevboxPage /> }.into_any(),
         Some(PageKind::Snapshots) => view! { <SnapshotsPage /> }.into_any(),
+        Some(PageKind::Snapshot) => view! { <SnapshotPage /> }.into_any(),
         Some(PageKind::Cleanup) => view! { <CleanupPage /> }.into_any(),
         Some(PageKind::Audit) => view! { <AuditPage /> }.into_any(),
         Some(PageKind::Settings) => view! { <SettingsPage /> }.into_any(),

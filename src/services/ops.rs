@@ -23,6 +23,7 @@ use crate::hooks::use_statuses::Statuses;
 use crate::hooks::use_toasts::{Toasts, Tone};
 use crate::services::audit::AuditLog;
 use crate::services::run_events::{RunEvent, RunEvents};
+use crate::services::seen::Seen;
 use crate::storage::{self, Area};
 use snapdeck_core::audit::{Action, Outcome};
 
@@ -97,6 +98,7 @@ pub struct Ops {
     list: RwSignal<Vec<Operation>>,
     api: Api,
     statuses: Statuses,
+    seen: Seen,
     version: DataVersion,
     toasts: Toasts,
     audit: AuditLog,
@@ -106,6 +108,7 @@ pub struct Ops {
 pub fn provide_ops(
     api: Api,
     statuses: Statuses,
+    seen: Seen,
     version: DataVersion,
     toasts: Toasts,
     audit: AuditLog,
@@ -115,6 +118,7 @@ pub fn provide_ops(
         list: RwSignal::new(list),
         api,
         statuses,
+        seen,
         version,
         toasts,
         audit,
@@ -203,20 +207,6 @@ impl Ops {
         self.save();
     }
 
-    /// Durations of past successful snapshots (ms), for "usually takes about …".
-    pub fn past_snapshot_durations(&self) -> Vec<i64> {
-        self.list.with_untracked(|l| {
-            l.iter()
-                .filter_map(|o| match (&o.kind, &o.state) {
-                    (OpKind::Snapshot { .. }, OpState::Done { at_ms, .. }) => {
-                        Some(at_ms - o.started_at_ms)
-                    }
-                    _ => None,
-                })
-                .collect()
-        })
-    }
-
     /// Continues every operation that was running when the page was last closed.
     pub fn resume(&self) {
         let running: Vec<Operation> = self
@@ -262,7 +252,14 @@ impl Ops {
         spawn_local(async move {
             match this.api.snapshot_async(&devbox_id, &params).await {
                 Ok(snap) => {
-                    let watch = SnapshotWatch::new(snap.id.clone(), Some(devbox_id), now_ms());
+                    // The estimate from this devbox's earlier snapshots shapes the
+                    // schedule (dense around the expected end); it rides in the watch.
+                    let started = now_ms();
+                    let expected = this.seen.estimate_for(&devbox_id);
+                    this.seen
+                        .observe(&snap.id, &devbox_id, started, SnapshotStatus::InProgress);
+                    let watch = SnapshotWatch::new(snap.id.clone(), Some(devbox_id), started)
+                        .with_estimate(expected);
                     this.update(id, |o| {
                         if let OpKind::Snapshot { watch: w, .. } = &mut o.kind {
                             *w = Some(watch);
@@ -311,7 +308,10 @@ impl Ops {
                 WatchStep::PollIn(ms) => {
                     sleep_ms(ms).await;
                     match self.api.snapshot_status(&watch.snapshot_id).await {
-                        Ok(view) => watch.observe(&view, now_ms()),
+                        Ok(view) => {
+                            self.see(&watch, &view);
+                            watch.observe(&view, now_ms())
+                        }
                         // A failed poll is not the snapshot failing: keep to the schedule.
                         Err(e) if e.is_not_found() => WatchStep::Deleted,
                         Err(_) => continue,
@@ -375,6 +375,20 @@ impl Ops {
                 }
             }
             return;
+        }
+    }
+
+    /// Tells the last-seen record what a poll said (durations for later estimates).
+    fn see(&self, watch: &SnapshotWatch, view: &snapdeck_api::SnapshotStatusView) {
+        let devbox = watch.devbox_id.clone().unwrap_or_default();
+        self.seen.observe(
+            &watch.snapshot_id,
+            &devbox,
+            watch.started_at_ms,
+            view.status,
+        );
+        if let Some(s) = &view.snapshot {
+            self.seen.remember(s, Some(view.status));
         }
     }
 

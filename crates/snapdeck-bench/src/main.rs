@@ -85,6 +85,10 @@ enum Cmd {
         duration_ms: i64,
         #[arg(long, default_value_t = 1)]
         trials: usize,
+        /// Trials after those, on the same devbox, with the estimate from its history
+        /// (every earlier trial's observed duration).
+        #[arg(long, default_value_t = 2)]
+        history_trials: usize,
     },
     /// Write every listed snapshot to a file (for verify).
     Snapset {
@@ -157,7 +161,17 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             target,
             duration_ms,
             trials,
-        } => poll::run(&target.url, &target.key, duration_ms, trials).await,
+            history_trials,
+        } => {
+            poll::run(
+                &target.url,
+                &target.key,
+                duration_ms,
+                trials,
+                history_trials,
+            )
+            .await
+        }
         Cmd::Snapset { target, out } => {
             let api = common::client(&target.url, &target.key)?;
             verify::snapset(&api, &out).await

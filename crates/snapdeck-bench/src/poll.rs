@@ -3,11 +3,17 @@
 //! sleep 1 s) — both at once on the same snapshot. Counts requests and the delay between
 //! the snapshot completing (its `create_time_ms` + the server's snapshot duration) and
 //! the watcher seeing `complete`.
+//!
+//! First `trials` snapshots with no history (the generic schedule), then
+//! `history_trials` more on the same devbox with snapdeck-core's estimate from the
+//! durations observed so far (each a bracket: last seen in progress, first seen
+//! complete — what the app records), as the app does for a devbox it has watched.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use snapdeck_api::{SnapshotParams, SnapshotStatus};
+use snapdeck_core::estimate::{DurationSample, Sightings, estimate};
 use snapdeck_core::{SnapshotWatch, WatchStep};
 
 use crate::common::{Api, Res, client, err, median, now_ms, running_devbox};
@@ -15,10 +21,12 @@ use crate::common::{Api, Res, client, err, median, now_ms, running_devbox};
 struct Watched {
     requests: u64,
     detected_at_ms: i64,
+    sightings: Sightings,
 }
 
 async fn snapdeck_watch(api: &Api, watch: SnapshotWatch) -> Res<Watched> {
     let mut requests = 0;
+    let mut sightings = Sightings::new(watch.started_at_ms);
     let mut step = watch.next_poll(now_ms());
     loop {
         match step {
@@ -26,7 +34,10 @@ async fn snapdeck_watch(api: &Api, watch: SnapshotWatch) -> Res<Watched> {
                 tokio::time::sleep(Duration::from_millis(u64::try_from(ms).unwrap_or(0))).await;
                 requests += 1;
                 step = match api.snapshot_status(&watch.snapshot_id).await {
-                    Ok(v) => watch.observe(&v, now_ms()),
+                    Ok(v) => {
+                        sightings.observe(v.status, now_ms());
+                        watch.observe(&v, now_ms())
+                    }
                     Err(_) => watch.next_poll(now_ms()),
                 };
             }
@@ -34,6 +45,7 @@ async fn snapdeck_watch(api: &Api, watch: SnapshotWatch) -> Res<Watched> {
                 return Ok(Watched {
                     requests,
                     detected_at_ms: now_ms(),
+                    sightings,
                 });
             }
             other => return Err(format!("snapdeck watch ended with {other:?}")),
@@ -51,6 +63,7 @@ async fn fixed_poll(api: &Api, id: &str, every: Duration) -> Res<Watched> {
                     return Ok(Watched {
                         requests,
                         detected_at_ms: now_ms(),
+                        sightings: Sightings::default(),
                     });
                 }
                 SnapshotStatus::InProgress | SnapshotStatus::Unknown => {}
@@ -64,12 +77,22 @@ async fn fixed_poll(api: &Api, id: &str, every: Duration) -> Res<Watched> {
     }
 }
 
-pub async fn run(url: &str, key: &str, duration_ms: i64, trials: usize) -> Res<Value> {
+pub async fn run(
+    url: &str,
+    key: &str,
+    duration_ms: i64,
+    trials: usize,
+    history_trials: usize,
+) -> Res<Value> {
     // One client per watcher, so each one's requests are its own.
     let setup = client(url, key)?;
     let devbox_id = running_devbox(&setup, "bench-poll").await?;
-    let mut rows = Vec::new();
-    for _ in 0..trials.max(1) {
+    let mut history: Vec<DurationSample> = Vec::new();
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    for i in 0..trials.max(1) + history_trials {
+        let expected = estimate(&history, None);
+        let with_history = i >= trials.max(1);
         let started_at = now_ms();
         let snap = setup
             .snapshot_disk_async(&devbox_id, &SnapshotParams::default())
@@ -78,40 +101,58 @@ pub async fn run(url: &str, key: &str, duration_ms: i64, trials: usize) -> Res<V
         let completes_at = snap.create_time_ms + duration_ms;
         let a = client(url, key)?;
         let b = client(url, key)?;
-        let watch = SnapshotWatch::new(snap.id.clone(), Some(devbox_id.clone()), started_at);
+        let watch = SnapshotWatch::new(snap.id.clone(), Some(devbox_id.clone()), started_at)
+            .with_estimate(if with_history { expected } else { None });
         let (ours, sdk) = futures::join!(
             snapdeck_watch(&a, watch),
             fixed_poll(&b, &snap.id, Duration::from_secs(1))
         );
         let (ours, sdk) = (ours?, sdk?);
-        rows.push(json!({
+        if let Some(s) = ours.sightings.sample(None) {
+            history.push(s);
+        }
+        let row = json!({
             "snapshot_id": snap.id,
+            "estimate": if with_history { expected.map(|e| json!({"expected_ms": e.expected_ms, "spread_ms": e.spread_ms})) } else { None },
             "snapdeck": { "requests": ours.requests, "delay_ms": ours.detected_at_ms - completes_at },
             "fixed_1s": { "requests": sdk.requests, "delay_ms": sdk.detected_at_ms - completes_at },
-        }));
+        });
+        if with_history {
+            warm.push(row)
+        } else {
+            cold.push(row)
+        }
     }
-    let pick = |who: &str, what: &str| -> Vec<f64> {
-        rows.iter().filter_map(|r| r[who][what].as_f64()).collect()
-    };
     let schedule: Vec<f64> = snapdeck_core::watch::poll_offsets()
         .take(14)
         .map(|ms| ms as f64 / 1000.0)
         .collect();
-    let summary = json!({
-        "duration_ms": duration_ms,
-        "schedule_s": schedule,
-        "trials": rows.len(),
-        "snapdeck": {
-            "requests_median": median(&pick("snapdeck", "requests")),
-            "delay_ms_median": median(&pick("snapdeck", "delay_ms")),
-            "delay_ms_max": pick("snapdeck", "delay_ms").into_iter().fold(f64::MIN, f64::max),
-        },
-        "fixed_1s": {
-            "requests_median": median(&pick("fixed_1s", "requests")),
-            "delay_ms_median": median(&pick("fixed_1s", "delay_ms")),
-            "delay_ms_max": pick("fixed_1s", "delay_ms").into_iter().fold(f64::MIN, f64::max),
-        },
-        "runs": rows,
-    });
+    let mut summary = summarize(&cold);
+    summary["duration_ms"] = json!(duration_ms);
+    summary["schedule_s"] = json!(schedule);
+    if !warm.is_empty() {
+        summary["with_history"] = summarize(&warm);
+    }
     Ok(summary)
+}
+
+/// Medians and maxima of a set of trials, with the trials themselves.
+fn summarize(rows: &[Value]) -> Value {
+    let pick = |who: &str, what: &str| -> Vec<f64> {
+        rows.iter().filter_map(|r| r[who][what].as_f64()).collect()
+    };
+    let side = |who: &str| {
+        json!({
+            "requests_median": median(&pick(who, "requests")),
+            "requests_max": pick(who, "requests").into_iter().fold(f64::MIN, f64::max),
+            "delay_ms_median": median(&pick(who, "delay_ms")),
+            "delay_ms_max": pick(who, "delay_ms").into_iter().fold(f64::MIN, f64::max),
+        })
+    };
+    json!({
+        "trials": rows.len(),
+        "snapdeck": side("snapdeck"),
+        "fixed_1s": side("fixed_1s"),
+        "runs": rows,
+    })
 }

@@ -17,6 +17,31 @@ pub fn merge_metadata(current: &Metadata, set: &Metadata, remove: &[String]) -> 
     out
 }
 
+/// What an edit of `before` into `after` changed, as `(set, remove)` for
+/// [`merge_metadata`]: keys added or given a new value, and keys taken out. Keys the
+/// edit did not touch are in neither, so a merge onto a fresher copy keeps whatever
+/// someone else set on them meanwhile.
+pub fn metadata_changes(before: &Metadata, after: &Metadata) -> (Metadata, Vec<String>) {
+    let set = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, remove)
+}
+
+/// Whether `read_back` shows every change of `(set, remove)`: the re-read after a
+/// write confirms it (someone else's later write may have undone part of it).
+pub fn changes_hold(read_back: &Metadata, set: &Metadata, remove: &[String]) -> bool {
+    set.iter().all(|(k, v)| read_back.get(k) == Some(v))
+        && remove.iter().all(|k| !read_back.contains_key(k))
+}
+
 /// The full update body for `current` with the given changes (`None` = unchanged;
 /// `Some(None)` = send no value for that field).
 pub fn snapshot_update(
@@ -84,6 +109,33 @@ mod tests {
         s.metadata.insert(PINNED_KEY.into(), "true".into());
         let m = set_pinned(&s, false).metadata.expect("metadata sent");
         assert_eq!(m, snap().metadata);
+    }
+
+    #[test]
+    fn an_edit_merged_onto_a_fresher_copy_keeps_keys_set_behind_its_back() {
+        let seen = snap().metadata;
+        let mut edited = seen.clone();
+        edited.insert("env".into(), "prod".into());
+        edited.remove("team");
+        edited.insert("owner".into(), "ci".into());
+        let (set, remove) = metadata_changes(&seen, &edited);
+        assert_eq!(
+            set,
+            Metadata::from([
+                ("env".to_owned(), "prod".to_owned()),
+                ("owner".to_owned(), "ci".to_owned())
+            ])
+        );
+        assert_eq!(remove, ["team".to_owned()]);
+        // Meanwhile someone set `ticket` through the API.
+        let mut fresh = seen.clone();
+        fresh.insert("ticket".into(), "T-1".into());
+        let merged = merge_metadata(&fresh, &set, &remove);
+        assert_eq!(merged.get("ticket").map(String::as_str), Some("T-1"));
+        assert_eq!(merged.get("env").map(String::as_str), Some("prod"));
+        assert!(!merged.contains_key("team"));
+        assert!(changes_hold(&merged, &set, &remove));
+        assert!(!changes_hold(&fresh, &set, &remove));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //!
 //! * [`access`]: who may use a server that acts for its user (host, origin, token).
 //! * [`watch`]: the poll schedule of an async snapshot, resumable after a reload.
+//! * [`estimate`]: how long a running snapshot still needs, from the devbox's history.
 //! * [`status_cache`]: which snapshot statuses to fetch, how many at once, on-screen first.
 //! * [`lineage`]: a devbox's snapshot timeline and the devbox/snapshot forest.
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
@@ -27,6 +28,7 @@ pub mod blueprints;
 pub mod bulk;
 pub mod edit;
 pub mod eligibility;
+pub mod estimate;
 pub mod format;
 pub mod jobs;
 pub mod launch;
@@ -39,6 +41,7 @@ pub mod validate;
 pub mod watch;
 
 pub use bulk::{BulkRun, Confirmed, Counts, ItemState, Listing, SkipReason, Wave};
+pub use estimate::{DurationSample, Estimate};
 pub use lineage::{DevboxNode, Lineage, Origin, SnapshotNode, TimelineEntry};
 pub use recheck::RunRule;
 pub use retention::{

@@ -7,9 +7,17 @@
 //! The schedule depends **only on the time elapsed since the snapshot started**, so a
 //! watch persisted as ([`SnapshotWatch`] = id + start time) and restored after a reload
 //! continues exactly where it was, instead of restarting the fast phase.
+//!
+//! With an [`Estimate`] of the duration (from the devbox's earlier snapshots,
+//! [`crate::estimate`]) the schedule changes shape: sparse before the expected end
+//! (every [`SPARSE_POLL_GAP_MS`] at most), dense ([`DENSE_POLL_GAP_MS`]) over the window
+//! `expected ± spread`, then backing off again if the snapshot overruns it. It still
+//! depends only on the elapsed time (the estimate is part of the persisted watch).
 
 use serde::{Deserialize, Serialize};
 use snapdeck_api::{Snapshot, SnapshotStatus, SnapshotStatusView};
+
+use crate::estimate::Estimate;
 
 /// Gaps between polls, in ms: 250, 500, then 1000 until 4.75 s after the start, then ×1.5
 /// each time (1500, 2250, 3375, 5062, 7593) capped at [`MAX_POLL_GAP_MS`] (10 000, …).
@@ -24,6 +32,13 @@ pub const FIRST_POLL_GAPS_MS: [i64; 6] = [250, 500, 1000, 1000, 1000, 1000];
 pub const MAX_POLL_GAP_MS: i64 = 10_000;
 /// Shortest gap we ever wait, even when a slow poll overran the schedule.
 pub const MIN_POLL_GAP_MS: i64 = 250;
+/// With an estimate: the longest gap before the expected end. A snapshot that ends
+/// much sooner than its history said is noticed this late at worst.
+pub const SPARSE_POLL_GAP_MS: i64 = 15_000;
+/// With an estimate: the gap over the window where the snapshot is expected to end, so
+/// the end is noticed within 0.8 s (plus the request's own time): the ≤ 1 s goal with
+/// room for a slow answer, and fewer polls over a wide window than 0.5 s would cost.
+pub const DENSE_POLL_GAP_MS: i64 = 800;
 /// Default deadline: 30 minutes after the start, then the watch gives up (the snapshot
 /// may still finish; the person can look again).
 pub const DEFAULT_TIMEOUT_MS: i64 = 30 * 60 * 1000;
@@ -89,6 +104,9 @@ pub struct SnapshotWatch {
     /// Give up this long after the start.
     #[serde(default = "default_timeout")]
     pub timeout_ms: i64,
+    /// The expected duration, when the devbox has a history (see [`crate::estimate`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Estimate>,
 }
 
 fn default_timeout() -> i64 {
@@ -107,7 +125,14 @@ impl SnapshotWatch {
             devbox_id,
             started_at_ms,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            expected: None,
         }
+    }
+
+    /// Polls around the expected end instead of on the generic schedule.
+    pub fn with_estimate(mut self, expected: Option<Estimate>) -> Self {
+        self.expected = expected;
+        self
     }
 
     /// Changes the deadline (ms after the start).
@@ -132,7 +157,11 @@ impl SnapshotWatch {
         if elapsed >= self.timeout_ms {
             return WatchStep::TimedOut;
         }
-        let until_next = (next_offset_after(elapsed) - elapsed).max(MIN_POLL_GAP_MS);
+        let next_at = match self.expected {
+            Some(e) => next_offset_with_estimate(elapsed, e),
+            None => next_offset_after(elapsed),
+        };
+        let until_next = (next_at - elapsed).max(MIN_POLL_GAP_MS);
         // One last poll exactly at the deadline rather than none after it.
         WatchStep::PollIn(until_next.min(self.timeout_ms - elapsed).max(0))
     }
@@ -154,27 +183,21 @@ impl SnapshotWatch {
     }
 }
 
-/// Expected time left, from durations of earlier snapshots (ms, as measured by the
-/// app): the median minus the elapsed time, never below zero. `None` without history.
-///
-/// The API reports no progress, so this is the honest best: "usually takes about 1:20".
-pub fn estimate_remaining_ms(elapsed_ms: i64, past_durations_ms: &[i64]) -> Option<i64> {
-    let mut d: Vec<i64> = past_durations_ms
-        .iter()
-        .copied()
-        .filter(|d| *d > 0)
-        .collect();
-    if d.is_empty() {
-        return None;
-    }
-    d.sort_unstable();
-    let mid = d.len() / 2;
-    let median = if d.len().is_multiple_of(2) {
-        (d[mid - 1] + d[mid]) / 2
+/// The next poll (ms since start) after `elapsed_ms` when the end is expected within
+/// `window` = `expected ± (spread + one dense gap)`: sparse before it, landing exactly on
+/// its start; dense inside; backing off (×1.5, up to [`MAX_POLL_GAP_MS`]) after it.
+fn next_offset_with_estimate(elapsed_ms: i64, e: Estimate) -> i64 {
+    let margin = e.spread_ms.max(0) + DENSE_POLL_GAP_MS;
+    let lo = (e.expected_ms - margin).max(0);
+    let hi = e.expected_ms + margin;
+    if elapsed_ms < lo {
+        elapsed_ms + (lo - elapsed_ms).min(SPARSE_POLL_GAP_MS)
+    } else if elapsed_ms < hi {
+        elapsed_ms + DENSE_POLL_GAP_MS
     } else {
-        d[mid]
-    };
-    Some((median - elapsed_ms).max(0))
+        // Overdue: the estimate was wrong; each gap half the time overrun so far.
+        elapsed_ms + ((elapsed_ms - hi) / 2).clamp(DENSE_POLL_GAP_MS, MAX_POLL_GAP_MS)
+    }
 }
 
 #[cfg(test)]
@@ -294,14 +317,91 @@ mod tests {
         assert_eq!(w.next_poll(T0 - 5_000), WatchStep::PollIn(250));
     }
 
+    fn with_estimate(expected_ms: i64, spread_ms: i64) -> SnapshotWatch {
+        SnapshotWatch::new("snp_1", None, T0).with_estimate(Some(Estimate {
+            expected_ms,
+            spread_ms,
+        }))
+    }
+
+    /// Poll offsets (ms since start) the watch makes up to `until`.
+    fn polls(w: &SnapshotWatch, until: i64) -> Vec<i64> {
+        let mut now = T0;
+        let mut out = Vec::new();
+        while now - T0 < until {
+            let WatchStep::PollIn(d) = w.next_poll(now) else {
+                break;
+            };
+            now += d;
+            out.push(now - T0);
+        }
+        out
+    }
+
     #[test]
-    fn estimate_uses_the_median_of_past_durations() {
-        assert_eq!(estimate_remaining_ms(0, &[]), None);
+    fn with_an_estimate_polls_are_sparse_before_the_window_and_dense_inside_it() {
+        let w = with_estimate(120_000, 1_200);
+        let p = polls(&w, 125_000);
+        // 15 s steps to the window's start (120 − 1.2 − 0.8 = 118 s), then every 0.8 s.
         assert_eq!(
-            estimate_remaining_ms(10_000, &[30_000, 90_000, 60_000]),
-            Some(50_000)
+            &p[..8],
+            [
+                15_000, 30_000, 45_000, 60_000, 75_000, 90_000, 105_000, 118_000
+            ]
         );
-        assert_eq!(estimate_remaining_ms(0, &[10_000, 20_000]), Some(15_000));
-        assert_eq!(estimate_remaining_ms(99_000, &[30_000]), Some(0));
+        assert_eq!(p[8] - p[7], DENSE_POLL_GAP_MS);
+        let in_window: Vec<&i64> = p
+            .iter()
+            .filter(|&&at| (118_000..122_000).contains(&at))
+            .collect();
+        assert_eq!(in_window.len(), 5);
+        // A 120 s snapshot, watched to its end and 0.8 s past: far fewer than the SDKs' 120.
+        let to_end = p.iter().filter(|&&at| at <= 120_800).count();
+        assert!(to_end * 5 <= 120, "{to_end} polls");
+    }
+
+    #[test]
+    fn with_an_estimate_the_end_is_noticed_within_a_second_at_every_scale() {
+        for d in [2_000, 20_000, 120_000] {
+            // History said d ± its spread; the snapshot ends anywhere in that window.
+            let w = with_estimate(d, (d / 100).max(250));
+            let p = polls(&w, d + 5_000);
+            for end in [d - (d / 100).max(250), d, d + (d / 100).max(250)] {
+                let noticed = p.iter().copied().find(|&at| at >= end).unwrap_or(i64::MAX);
+                assert!(
+                    noticed - end <= DENSE_POLL_GAP_MS,
+                    "{d} ms ending at {end}: {noticed}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_overrun_backs_off_instead_of_polling_densely_forever() {
+        let w = with_estimate(10_000, 250);
+        let p = polls(&w, 120_000);
+        let gaps: Vec<i64> = p.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.iter().all(|g| *g <= MAX_POLL_GAP_MS));
+        assert_eq!(gaps.last().copied(), Some(MAX_POLL_GAP_MS));
+        assert!(p.len() < 40, "{} polls in 2 min", p.len());
+    }
+
+    #[test]
+    fn a_watch_with_an_estimate_resumes_after_a_reload() {
+        let w = with_estimate(20_000, 250);
+        let back: SnapshotWatch =
+            serde_json::from_str(&serde_json::to_string(&w).expect("ser")).expect("de");
+        assert_eq!(back, w);
+        // Reloaded in the window: dense at once.
+        assert_eq!(
+            back.next_poll(T0 + 19_500),
+            WatchStep::PollIn(DENSE_POLL_GAP_MS)
+        );
+        // A watch saved before estimates existed still reads, on the generic schedule.
+        let old: SnapshotWatch =
+            serde_json::from_str(r#"{"snapshot_id":"snp_1","started_at_ms":1700000000000}"#)
+                .expect("an old watch");
+        assert_eq!(old.expected, None);
+        assert_eq!(old.next_poll(T0), WatchStep::PollIn(250));
     }
 }

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
+
+use crate::routes::Page;
 use snapdeck_api::Devbox;
 use snapdeck_core::Decision;
 use snapdeck_core::query::{self, plan::PlanOrder};
@@ -237,7 +239,7 @@ fn PlanRow(
                     }
                 })}
             <span class="sd-plan__main">
-                <span class="sd-plan__name">{name}</span>
+                <a class="sd-plan__name" href=Page::snapshot(&id).href()>{name}</a>
                 <span class="sd-plan__meta">
                     <span>{devbox}</span>
                     " · "

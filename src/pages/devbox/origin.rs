@@ -5,7 +5,7 @@ use snapdeck_api::{Devbox, SnapshotStatus};
 
 use crate::api::use_page_api;
 use crate::lineage::snapshot_label;
-use crate::routes::{Page, SnapshotsQuery};
+use crate::routes::Page;
 
 /// "You are here": where this devbox came from.
 #[component]
@@ -43,7 +43,7 @@ pub(super) fn Origin(
                             };
                             view! {
                                 "this devbox started from snapshot "
-                                <a href=Page::Snapshots(SnapshotsQuery { q: sid.clone(), page: 1, ..Default::default() }).href()>
+                                <a href=Page::snapshot(&sid).href()>
                                     "“" {label} "”"
                                 </a>
                                 {from.map(|f| view! { " of " <a class="sd-mono" href=Page::devbox(&f).href()>{crate::fmt::middle_truncate(&f)}</a> })}

@@ -244,10 +244,12 @@ pub(super) fn SnapshotRow(
             </td>
             <td class="sd-cell-name">
                 <span class="sd-snapname">
-                    {match name {
-                        Some(n) => view! { <span>{n}</span> }.into_any(),
-                        None => view! { <span class="sd-muted">"(unnamed)"</span> }.into_any(),
-                    }}
+                    <a href=Page::snapshot(&snapshot.id).href() data-testid="snapshot-link">
+                        {match name {
+                            Some(n) => view! { <span>{n}</span> }.into_any(),
+                            None => view! { <span class="sd-muted">"(unnamed)"</span> }.into_any(),
+                        }}
+                    </a>
                     {pinned
                         .then(|| {
                             view! {
