@@ -29,7 +29,7 @@ test('a blueprint built from the dialog starts a devbox by name that boots in De
   await page.getByRole('button', { name: 'New blueprint' }).click();
   const dialog = page.getByRole('dialog', { name: 'New blueprint' });
   await dialog.getByLabel('Name', { exact: true }).fill('e2e-node');
-  await dialog.getByLabel(/Dockerfile/).fill('FROM runloop/universal-ubuntu-24.04\nRUN apt-get install -y jq');
+  await dialog.getByRole('textbox', { name: /Dockerfile/ }).fill('FROM runloop/universal-ubuntu-24.04\nRUN apt-get install -y jq');
   await dialog.getByLabel(/System setup commands/).fill('npm i -g pnpm\nnpx playwright install');
   await dialog.getByLabel('Metadata key').fill('team');
   await dialog.getByLabel('Metadata value').fill('e2e');
@@ -126,7 +126,7 @@ test('the blueprint pages in light and dark, wide and narrow', async () => {
       const opts = { colorScheme, viewport: { width, height: 800 } };
       const tag = `${colorScheme}-${width}`;
       const { context, page, errors } = await openApp(browser, server.url, '/blueprints', opts);
-      await page.locator('[data-testid="blueprint-row"] td.sd-num .sd-mono').first().waitFor();
+      await page.locator('[data-testid="blueprint-row"] td.sd-num:last-child .sd-mono').first().waitFor();
       await screenshot(page, `blueprints-list-${tag}`);
       await page.goto(`${server.url}/blueprints/${bp.id}`);
       await page.getByTestId('family-devboxes').waitFor();

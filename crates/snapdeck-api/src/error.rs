@@ -52,6 +52,11 @@ pub enum ApiError {
 /// flood the UI.
 const MAX_MESSAGE_CHARS: usize = 300;
 
+/// Longest `message` field kept. The API's own words carry facts a caller acts on (a
+/// refused blueprint delete names every dependent snapshot), so they are cut only when
+/// absurdly long.
+const MAX_API_MESSAGE_CHARS: usize = 16_384;
+
 impl ApiError {
     /// Builds an [`ApiError::Api`] from a non-2xx response, extracting a readable message.
     pub fn from_response(resp: &HttpResponse) -> Self {
@@ -147,20 +152,20 @@ pub fn extract_message(body: &[u8]) -> String {
             .and_then(|e| e.get("message").or(Some(e)))
             .and_then(|m| m.as_str());
         if let Some(m) = direct.or(nested) {
-            return shorten(m.trim());
+            return shorten(m.trim(), MAX_API_MESSAGE_CHARS);
         }
         if !v.is_null() {
-            return shorten(&v.to_string());
+            return shorten(&v.to_string(), MAX_MESSAGE_CHARS);
         }
     }
-    shorten(String::from_utf8_lossy(body).trim())
+    shorten(String::from_utf8_lossy(body).trim(), MAX_MESSAGE_CHARS)
 }
 
-fn shorten(s: &str) -> String {
-    if s.chars().count() <= MAX_MESSAGE_CHARS {
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
         return s.to_owned();
     }
-    let mut out: String = s.chars().take(MAX_MESSAGE_CHARS).collect();
+    let mut out: String = s.chars().take(max).collect();
     out.push('…');
     out
 }
@@ -203,6 +208,22 @@ mod tests {
         let body = "x".repeat(1000);
         let m = extract_message(body.as_bytes());
         assert_eq!(m.chars().count(), MAX_MESSAGE_CHARS + 1);
+    }
+
+    #[test]
+    fn an_api_message_that_names_many_ids_is_kept_whole() {
+        let ids: Vec<String> = (0..40).map(|i| format!("snp_{i:021}")).collect();
+        let message = format!(
+            "Blueprint bpt_1 has dependent snapshots: {}",
+            ids.join(", ")
+        );
+        let body = serde_json::json!({ "message": message }).to_string();
+        assert_eq!(extract_message(body.as_bytes()), message);
+        let huge = serde_json::json!({ "message": "y".repeat(20_000) }).to_string();
+        assert_eq!(
+            extract_message(huge.as_bytes()).chars().count(),
+            MAX_API_MESSAGE_CHARS + 1
+        );
     }
 
     #[test]
