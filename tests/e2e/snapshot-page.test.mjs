@@ -40,6 +40,8 @@ async function takeSnapshot(page, name) {
   await dialog.waitFor({ state: 'detached' });
 }
 
+const PINNED = 'snapdeck.pinned';
+
 const opRow = (page, name) =>
   page.locator('[data-testid="op-row"]').filter({ hasText: `Snapshot “${name}”` });
 
@@ -77,6 +79,13 @@ test('a snapshot page: live status with an estimate, merged metadata, descendant
   await editor.getByPlaceholder('key').last().fill('owner');
   await editor.getByPlaceholder('value').last().fill('e2e');
 
+  // While the editor is open, the page reloads the snapshot (pinning it bumps the data
+  // version, and every view refetches): the copy shown updates, the open edit stays.
+  await page.getByRole('button', { name: 'Pin e2e-page', exact: true }).click();
+  await page.getByRole('button', { name: 'Unpin e2e-page', exact: true }).waitFor();
+  await editor.waitFor();
+  assert.equal(await editor.getByPlaceholder('value').last().inputValue(), 'e2e');
+
   // Meanwhile, behind the UI's back, another key is set through the API (the update
   // replaces the whole map, so send what is there plus the new key).
   const current = (await server.api.get(`/v1/devboxes/disk_snapshots/${id}/status`)).json.snapshot;
@@ -97,6 +106,7 @@ test('a snapshot page: live status with an estimate, merged metadata, descendant
   const after = (await server.api.get(`/v1/devboxes/disk_snapshots/${id}/status`)).json.snapshot;
   assert.equal(after.metadata.ticket, 'T-42', 'the key set behind the UI survives the merge');
   assert.equal(after.metadata.owner, 'e2e');
+  assert.equal(after.metadata[PINNED], 'true', 'the pin set while editing survives too');
   assert.equal(after.name, 'e2e-page');
 
   // Ancestry ends here; a devbox started from it shows up under Descendants.

@@ -45,24 +45,49 @@ pub fn SnapshotPage() -> impl IntoView {
     let seen = use_seen();
     let statuses = use_statuses();
 
+    // Saves finished on this page: a load that began before the latest one carries an
+    // older copy than the save's read-back, so it must not replace it.
+    let saves = StoredValue::new(0u64);
     let loaded = LocalResource::new(move || {
         let id = id.get();
         let _ = (api.track(), version.track());
-        async move { load::find(api, seen, &id).await }
+        let began = saves.get_value();
+        async move { (began, load::find(api, seen, &id).await) }
     });
-    // The page's own copy: the live poll and the metadata editor replace it in place
-    // (so an open editor or dialog survives), a refetch of the resource resets it.
+    // The page's own copy: loads, the live poll and the metadata editor replace it in
+    // place, so a refetch (another tab's change, an operation finishing) keeps an open
+    // editor or dialog where it is.
     let snapshot = RwSignal::new(None::<Snapshot>);
     let status = RwSignal::new(None::<SnapshotStatus>);
     Effect::new(move |_| {
-        if let Some(Ok(Found::Here {
-            snapshot: s,
-            status: st,
-        })) = loaded.get()
-        {
-            snapshot.set(Some(s));
-            status.set(Some(st));
-        }
+        loaded.with(|r| {
+            if let Some((
+                began,
+                Ok(Found::Here {
+                    snapshot: s,
+                    status: st,
+                }),
+            )) = r
+                && *began == saves.get_value()
+            {
+                snapshot.set(Some(s.clone()));
+                status.set(Some(*st));
+            }
+        })
+    });
+    let on_saved = Callback::new(move |s: Snapshot| {
+        saves.update_value(|n| *n += 1);
+        snapshot.set(Some(s));
+    });
+    // What the page shows changes only when the kind of answer does: the body is not
+    // rebuilt when the same snapshot loads again.
+    let shown = Memo::new(move |_| {
+        loaded.with(|r| match r {
+            None => Shown::Loading,
+            Some((_, Err(_))) => Shown::Failed,
+            Some((_, Ok(Found::Gone(_)))) => Shown::Gone,
+            Some((_, Ok(Found::Here { .. }))) => Shown::Here,
+        })
     });
     // Our own delete (a bulk run) settles into the status cache: the page follows it.
     let deleted_here = Memo::new(move |_| {
@@ -79,21 +104,50 @@ pub fn SnapshotPage() -> impl IntoView {
 
     view! {
         <section class="sd-page sd-snap" data-testid="snapshot-page">
-            {move || match loaded.get() {
-                None => view! { <SnapshotSkeleton /> }.into_any(),
-                Some(Err(e)) => view! { <ErrorState error=e on_retry=move |_| loaded.refetch() /> }.into_any(),
-                Some(Ok(Found::Gone(last))) => view! { <GonePage id=id.get_untracked() last=last /> }.into_any(),
-                Some(Ok(Found::Here { .. })) if deleted_here.get() => {
+            {move || match shown.get() {
+                Shown::Loading => view! { <SnapshotSkeleton /> }.into_any(),
+                Shown::Failed => {
+                    let e = loaded.with_untracked(|r| match r {
+                        Some((_, Err(e))) => Some(e.clone()),
+                        _ => None,
+                    });
+                    e.map(|e| view! { <ErrorState error=e on_retry=move |_| loaded.refetch() /> }.into_any())
+                        .unwrap_or_else(|| view! { <SnapshotSkeleton /> }.into_any())
+                }
+                Shown::Gone => {
+                    let last = loaded.with_untracked(|r| match r {
+                        Some((_, Ok(Found::Gone(last)))) => last.clone(),
+                        _ => None,
+                    });
+                    view! { <GonePage id=id.get_untracked() last=last /> }.into_any()
+                }
+                Shown::Here if deleted_here.get() => {
                     view! { <GonePage id=id.get_untracked() last=seen.get_untracked(&id.get_untracked()) /> }.into_any()
                 }
-                Some(Ok(Found::Here { snapshot: first, .. })) => {
+                Shown::Here => {
+                    let first = loaded.with_untracked(|r| match r {
+                        Some((_, Ok(Found::Here { snapshot: s, .. }))) => Some(s.clone()),
+                        _ => None,
+                    });
+                    let Some(first) = first else {
+                        return view! { <SnapshotSkeleton /> }.into_any();
+                    };
                     let s = Signal::derive(move || snapshot.get().unwrap_or_else(|| first.clone()));
                     let st = Signal::derive(move || status.get());
-                    view! { <SnapshotBody snapshot=s status=st on_saved=Callback::new(move |s: Snapshot| snapshot.set(Some(s))) /> }.into_any()
+                    view! { <SnapshotBody snapshot=s status=st on_saved=on_saved /> }.into_any()
                 }
             }}
         </section>
     }
+}
+
+/// Which of its faces the page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Loading,
+    Failed,
+    Gone,
+    Here,
 }
 
 /// The page of a snapshot that exists.
