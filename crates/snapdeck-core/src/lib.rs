@@ -13,6 +13,8 @@
 //!   hand-picked selection), so the plan still holds at the moment of each delete.
 //! * [`blueprints`]: a blueprint's family (devboxes and snapshots descended from it),
 //!   the build poll's backoff, the snapshots a refused delete names.
+//! * [`fanout`]: N devboxes from one snapshot — the launch plan, the batch found again
+//!   from metadata, the compare table of result files, continuing with the best.
 //! * [`launch`]: the "New devbox" dialog's choices → the create body and its summary.
 //! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
 //! * [`eligibility`]: whether a snapshot can be deleted at all (one rule for every
@@ -29,6 +31,7 @@ pub mod bulk;
 pub mod edit;
 pub mod eligibility;
 pub mod estimate;
+pub mod fanout;
 pub mod format;
 pub mod jobs;
 pub mod launch;
