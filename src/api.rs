@@ -297,6 +297,43 @@ impl Api {
         self.observe(r)
     }
 
+    // ---- files and commands ----
+
+    /// Writes a text file into a running devbox (a path relative to its home).
+    pub async fn write_file(
+        &self,
+        devbox_id: &str,
+        path: &str,
+        text: &str,
+    ) -> Result<(), ApiError> {
+        let r = self
+            .client()
+            .write_file_contents(devbox_id, path, text)
+            .await
+            .map(|_| ());
+        self.observe(r)
+    }
+
+    /// Reads a text file from a running devbox.
+    pub async fn read_file(&self, devbox_id: &str, path: &str) -> Result<String, ApiError> {
+        let r = self.client().read_file_contents(devbox_id, path).await;
+        self.observe(r)
+    }
+
+    /// Runs a command in a devbox and answers once it finished.
+    pub async fn execute_sync(
+        &self,
+        devbox_id: &str,
+        command: &str,
+    ) -> Result<snapdeck_api::ExecutionDetail, ApiError> {
+        let params = snapdeck_api::commands::ExecuteParams {
+            command: command.to_owned(),
+            ..Default::default()
+        };
+        let r = self.client().execute_sync(devbox_id, &params).await;
+        self.observe(r)
+    }
+
     // ---- snapshots ----
 
     /// Every snapshot matching `filter` (all pages).

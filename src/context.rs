@@ -56,6 +56,7 @@ impl AppContext {
         let audit = provide_audit();
         let seen = provide_seen();
         let ops = provide_ops(api, statuses, seen, version, toasts, audit);
+        crate::pages::fanout::launch::provide_notes();
         if let Some(el) = mount.events_on {
             EventHost::provide(el);
         }

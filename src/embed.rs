@@ -74,7 +74,12 @@ pub fn view_of(href: &str) -> Option<PageKind> {
     Page::parse(href).map(|p| p.kind()).filter(|k| {
         !matches!(
             k,
-            PageKind::Settings | PageKind::Audit | PageKind::Blueprints | PageKind::Blueprint
+            PageKind::Settings
+                | PageKind::Audit
+                | PageKind::Blueprints
+                | PageKind::Blueprint
+                | PageKind::Fanouts
+                | PageKind::Fanout
         )
     })
 }
@@ -89,6 +94,7 @@ fn view_class(kind: PageKind) -> &'static str {
         PageKind::Audit => "audit",
         PageKind::Settings => "settings",
         PageKind::Blueprints | PageKind::Blueprint => "blueprints",
+        PageKind::Fanouts | PageKind::Fanout => "fanouts",
     }
 }
 
@@ -132,7 +138,9 @@ impl EmbedConfig {
                 | PageKind::Audit
                 | PageKind::Settings
                 | PageKind::Blueprints
-                | PageKind::Blueprint,
+                | PageKind::Blueprint
+                | PageKind::Fanouts
+                | PageKind::Fanout,
                 _,
             ) => Page::devboxes().href(),
         };

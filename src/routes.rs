@@ -33,6 +33,10 @@ pub enum Page {
     Blueprints(BlueprintsQuery),
     /// `/blueprints/:id`
     Blueprint { id: String },
+    /// `/fanouts`
+    Fanouts,
+    /// `/fanouts/:id`
+    Fanout { id: String },
 }
 
 /// Which page, without its query: what the router switches on (a query change keeps
@@ -48,6 +52,8 @@ pub enum PageKind {
     Settings,
     Blueprints,
     Blueprint,
+    Fanouts,
+    Fanout,
 }
 
 /// Query state of the audit trail: snapdeck-core's filter (who, what, how it ended,
@@ -441,6 +447,8 @@ impl Page {
                 ],
             ),
             Page::Blueprint { id } => format!("/blueprints/{}", encode_component(id)),
+            Page::Fanouts => "/fanouts".to_string(),
+            Page::Fanout { id } => format!("/fanouts/{}", encode_component(id)),
         }
     }
 
@@ -471,6 +479,8 @@ impl Page {
             ["blueprints", id] => Page::Blueprint {
                 id: decode_segment(id),
             },
+            ["fanouts"] => Page::Fanouts,
+            ["fanouts", id] => Page::fanout(decode_segment(id)),
             _ => return None,
         })
     }
@@ -487,6 +497,8 @@ impl Page {
             Page::Settings => PageKind::Settings,
             Page::Blueprints(_) => PageKind::Blueprints,
             Page::Blueprint { .. } => PageKind::Blueprint,
+            Page::Fanouts => PageKind::Fanouts,
+            Page::Fanout { .. } => PageKind::Fanout,
         }
     }
 
@@ -523,6 +535,16 @@ impl Page {
         Page::Snapshot { id: id.into() }
     }
 
+    /// The list of fan-outs.
+    pub fn fanouts() -> Self {
+        Page::Fanouts
+    }
+
+    /// One fan-out batch.
+    pub fn fanout(id: impl Into<String>) -> Self {
+        Page::Fanout { id: id.into() }
+    }
+
     /// The cleanup page with the default policy.
     pub fn cleanup() -> Self {
         Page::Cleanup(CleanupQuery::default())
@@ -554,6 +576,16 @@ mod tests {
         assert_eq!(Page::devboxes().href(), "/devboxes");
         assert_eq!(Page::devbox("dbx_1").href(), "/devboxes/dbx_1");
         assert_eq!(Page::snapshots().href(), "/snapshots");
+    }
+
+    #[test]
+    fn fanout_pages_round_trip() {
+        assert_eq!(Page::fanout("fo_a b").href(), "/fanouts/fo_a%20b");
+        assert_eq!(
+            Page::parse("/fanouts/fo_a%20b"),
+            Some(Page::fanout("fo_a b"))
+        );
+        assert_eq!(Page::parse("/fanouts"), Some(Page::Fanouts));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod blueprints;
 pub mod cleanup;
 pub mod devbox;
 pub mod devboxes;
+pub mod fanout;
 pub mod not_found;
 pub mod settings;
 pub mod snapshot;
@@ -18,6 +19,7 @@ pub use blueprints::{BlueprintPage, BlueprintsPage};
 pub use cleanup::CleanupPage;
 pub use devbox::DevboxPage;
 pub use devboxes::DevboxesPage;
+pub use fanout::{FanoutPage, FanoutsPage};
 pub use not_found::NotFoundPage;
 pub use settings::SettingsPage;
 pub use snapshot::SnapshotPage;
@@ -37,6 +39,8 @@ pub fn page_view(kind: Option<PageKind>) -> AnyView {
         Some(PageKind::Settings) => view! { <SettingsPage /> }.into_any(),
         Some(PageKind::Blueprints) => view! { <BlueprintsPage /> }.into_any(),
         Some(PageKind::Blueprint) => view! { <BlueprintPage /> }.into_any(),
+        Some(PageKind::Fanouts) => view! { <FanoutsPage /> }.into_any(),
+        Some(PageKind::Fanout) => view! { <FanoutPage /> }.into_any(),
         None => view! { <NotFoundPage /> }.into_any(),
     }
 }

@@ -23,6 +23,21 @@ before(async () => {
   const snapshots = await server.api.snapshots('');
   const bps = (await server.api.get('/v1/blueprints')).json.blueprints;
   ids = { devbox: devbox.id, snapshot: snapshots[0].id, blueprint: bps[0].id };
+  // A fan-out batch: two children of one complete snapshot, tagged as the app tags them.
+  let complete;
+  for (const s of snapshots) {
+    const st = await server.api.get(`/v1/devboxes/disk_snapshots/${s.id}/status`);
+    if (st.json?.status === 'complete') { complete = s; break; }
+  }
+  for (const label of ['a', 'b']) {
+    const r = await server.api.post('/v1/devboxes', {
+      name: `a11y-try-${label}`,
+      snapshot_id: complete.id,
+      metadata: { 'snapdeck.fanout': 'fo_a11y', 'snapdeck.attempt': label, 'snapdeck.fanout.source': complete.id },
+    });
+    assert.equal(r.status, 200, r.text);
+  }
+  ids.complete = complete.id;
 });
 
 after(async () => {
@@ -66,6 +81,8 @@ function pages() {
     ['/blueprints', '[data-testid="blueprint-row"] td.sd-num:last-child .sd-mono'],
     [`/blueprints/${ids.blueprint}`, '[data-testid="family-devboxes"]'],
     ['/cleanup', '[data-testid="cleanup-summary"]'],
+    ['/fanouts', '[data-testid="fanout-list"]'],
+    ['/fanouts/fo_a11y', '[data-testid="fanout-tile"]'],
     ['/audit', 'h1'],
     ['/settings', 'h1'],
   ];
@@ -107,6 +124,14 @@ for (const colorScheme of ['light', 'dark']) {
     await page.waitForTimeout(300);
     found = await audit(page);
     if (found.length) failures.push(`Take snapshot:\n${report(found)}`);
+    await page.keyboard.press('Escape');
+
+    await page.goto(`${server.url}/snapshots/${ids.complete}`);
+    await page.getByRole('button', { name: 'Fan out', exact: true }).click();
+    await page.getByRole('dialog', { name: /^Fan out from/ }).waitFor();
+    await page.waitForTimeout(300);
+    found = await audit(page);
+    if (found.length) failures.push(`Fan out:\n${report(found)}`);
     await page.keyboard.press('Escape');
 
     // A confirmation with a danger button (the blueprint delete; nothing is confirmed).

@@ -457,14 +457,14 @@ mod tests {
             "id": id, "status": status.as_str(), "create_time_ms": t,
             "metadata": {BATCH_KEY: "fo_1", ATTEMPT_KEY: label, SOURCE_KEY: "snp_1"},
         }))
-        .unwrap()
+        .expect("a devbox")
     }
 
     #[test]
     fn a_plan_names_labels_and_tags_each_child() {
         let mut r = req(3);
         r.labels = vec!["".into(), "approach: retry-with-backoff".into()];
-        let p = plan(&r).unwrap();
+        let p = plan(&r).expect("a valid plan");
         let names: Vec<_> = p.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
@@ -516,7 +516,7 @@ mod tests {
         ];
         let mut list = list;
         list[3].metadata.insert(BATCH_KEY.into(), "fo_2".into());
-        let b = Batch::of("fo_1", &list).unwrap();
+        let b = Batch::of("fo_1", &list).expect("the batch");
         assert_eq!(b.attempts.len(), 2);
         assert_eq!(b.attempts[1].devbox.id, "d3");
         assert_eq!(b.attempts[1].earlier[0].id, "d2");
@@ -527,7 +527,7 @@ mod tests {
             all.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
             ["fo_2", "fo_1"]
         );
-        let planned = plan(&req(3)).unwrap();
+        let planned = plan(&req(3)).expect("a valid plan");
         let missing: Vec<_> = b
             .missing(&planned)
             .iter()
@@ -558,7 +558,7 @@ mod tests {
             devbox("d2", 2, "b", DevboxStatus::Running),
             devbox("d3", 3, "c", DevboxStatus::Failure),
         ];
-        let b = Batch::of("fo_1", &list).unwrap();
+        let b = Batch::of("fo_1", &list).expect("the batch");
         let steps = continue_steps(&b, "b", OthersAction::Shutdown);
         assert_eq!(
             steps[0].1,

@@ -21,6 +21,7 @@ enum Open {
     // Boxed: a devbox is large next to a delete's question (clippy's large_enum_variant).
     Restore(Box<Devbox>),
     Delete(DeleteAsk),
+    Fanout,
 }
 
 /// The buttons, and the dialog one of them opened.
@@ -126,6 +127,11 @@ pub(super) fn SnapshotActions(
                 "Restore"
             </button>
             <NewDevboxButton snapshot=snapshot enabled=Signal::derive(complete) on_open=restore />
+            <button type="button" class="sd-btn sd-btn--sm" disabled=move || !complete()
+                title=move || (!complete()).then_some("Only a complete snapshot can start devboxes")
+                on:click=move |_| open.set(Some(Open::Fanout))>
+                "Fan out"
+            </button>
             <button type="button" class="sd-btn sd-btn--ghost sd-btn--sm"
                 disabled=move || refusal.with(Option::is_some)
                 title=move || refusal.get().map(|why| format!("Cannot delete: {why}"))
@@ -135,6 +141,9 @@ pub(super) fn SnapshotActions(
         </div>
         {move || match open.get() {
             None => None,
+            Some(Open::Fanout) => Some(view! {
+                <crate::pages::fanout::dialog::FanoutDialog snapshot=snapshot.get_untracked() on_close=move |_| open.set(None) />
+            }.into_any()),
             Some(Open::Restore(d)) => Some(view! {
                 <RestoreDialog snapshot=snapshot.get_untracked() devbox=*d on_close=move |_| open.set(None) />
             }.into_any()),

@@ -1,0 +1,186 @@
+// Workflow: fan out. Snapshot a devbox → fan out 3 children from it with a TASK.md per
+// child (one at a time, so a reload lands mid-launch and must resume it; the first
+// child's boot fails by an emulator fault and is retried alone) → every child running
+// with its task written → each child writes a different result.json through the API,
+// as an agent would → the compare table marks the differing keys → a check command
+// runs in each → choose b: b is snapshotted and pinned, a and c shut down → the source
+// devbox's timeline shows the children as siblings under the snapshot.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SCREENSHOTS, launchBrowser, openApp, startServer } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  // Boots long enough that a reload lands mid-launch.
+  server = await startServer(['--boot-duration-ms', '2500']);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function shot(page, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: `/tmp/${name}.png`, fullPage: true });
+}
+
+const BATCH = 'snapdeck.fanout';
+const ATTEMPT = 'snapdeck.attempt';
+
+async function children(batch) {
+  return (await server.api.devboxes()).filter((d) => d.metadata?.[BATCH] === batch);
+}
+
+test('fan out 3 from a snapshot, compare their results, continue with the best', async () => {
+  const source = (await server.api.devboxes()).find((d) => d.status === 'running' && d.name);
+  const { page, errors } = await openApp(browser, server.url, `/devboxes/${source.id}`);
+
+  // Snapshot now, then fan out from its page.
+  await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
+  const take = page.getByRole('dialog', { name: 'Take snapshot' });
+  await take.getByLabel('Name').fill('fan-base');
+  await take.getByLabel('Name').press('Enter');
+  const op = page.locator('[data-testid="op-row"]').filter({ hasText: 'Snapshot “fan-base”' });
+  await op.and(page.locator('[data-state="ok"]')).waitFor({ timeout: 20_000 });
+  await op.getByTestId('op-snapshot-link').click();
+  await page.getByRole('heading', { name: 'fan-base' }).waitFor();
+  const snapshotId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+
+  // The first child to boot fails (health check), by the emulator's fault knob.
+  await server.api.faults({ fail_next_boots: 1 });
+  await page.getByRole('button', { name: 'Fan out', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Fan out from “fan-base”' });
+  await dialog.getByLabel('Children').fill('3');
+  await dialog.getByLabel('At once').fill('1');
+  await dialog.getByLabel(/^Its text/).fill('Attempt {label}: make the flaky test pass.');
+  await dialog.getByTestId('fanout-preview').getByText('Starts 3 devboxes from this snapshot, 1 at a time: fan-base-try-a, fan-base-try-b, fan-base-try-c.').waitFor();
+  await dialog.getByRole('button', { name: 'Fan out', exact: true }).click();
+  await page.waitForURL(/\/fanouts\/fo_[a-z0-9]+$/);
+  const batch = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+
+  // A reload while the launch is under way: the page resumes it, nothing twice.
+  await page.getByTestId('fanout-tile').first().waitFor({ timeout: 10_000 });
+  const before = await children(batch);
+  assert.ok(before.length < 3, `the reload must land mid-launch (had ${before.length})`);
+  await page.reload();
+  const grid = page.getByTestId('fanout-grid');
+  const tile = (label) => grid.locator(`[data-testid="fanout-tile"][data-label="${label}"]`);
+
+  // a failed to boot: its reason shows, and it is retried alone.
+  await tile('a').and(page.locator('[data-phase="failed"]')).waitFor({ timeout: 20_000 });
+  await tile('a').getByTestId('tile-reason').getByText('Failed to boot: health check failed').waitFor();
+  await shot(page, 'fanout-grid-failed-light-1280');
+  await tile('a').getByRole('button', { name: 'Retry a' }).click();
+  for (const l of ['a', 'b', 'c']) {
+    await tile(l).and(page.locator('[data-phase="running"]')).waitFor({ timeout: 30_000 });
+    await tile(l).getByTestId('task-written').waitFor({ timeout: 10_000 });
+  }
+  await page.getByTestId('fanout-state').getByText('3 of 3 running').waitFor();
+  await tile('a').getByText('retried 1×').waitFor();
+  const kids = await children(batch);
+  assert.equal(kids.length, 4, 'three children and the one failed boot; none created twice');
+  const byLabel = Object.fromEntries(
+    kids.filter((d) => d.status === 'running').map((d) => [d.metadata[ATTEMPT], d]),
+  );
+  assert.deepEqual(Object.keys(byLabel).sort(), ['a', 'b', 'c']);
+  for (const [l, d] of Object.entries(byLabel)) {
+    assert.equal(d.snapshot_id, snapshotId);
+    const task = await server.api.post(`/v1/devboxes/${d.id}/read_file_contents`, { file_path: 'TASK.md' });
+    assert.equal(task.status, 200, task.text);
+    assert.equal(task.text, `Attempt ${l}: make the flaky test pass.`);
+  }
+
+  // Each attempt writes its own result, as an agent would.
+  const results = {
+    a: { score: 61, tests: 'pass', approach: 'retry' },
+    b: { score: 94, tests: 'pass', approach: 'backoff' },
+    c: { score: 72, tests: 'pass', approach: 'breaker' },
+  };
+  for (const [l, r] of Object.entries(results)) {
+    const w = await server.api.post(`/v1/devboxes/${byLabel[l].id}/write_file_contents`, {
+      file_path: '/home/user/result.json', contents: JSON.stringify(r),
+    });
+    assert.equal(w.status, 200, w.text);
+  }
+  await page.getByRole('button', { name: 'Read results' }).click();
+  const table = page.getByTestId('compare-table');
+  const row = (key) => table.locator(`[data-testid="compare-row"][data-key="${key}"]`);
+  await row('score').waitFor();
+  assert.equal(await row('score').getAttribute('data-differs'), 'true');
+  assert.equal(await row('approach').getAttribute('data-differs'), 'true');
+  assert.equal(await row('tests').getAttribute('data-differs'), 'false');
+  assert.deepEqual(await row('score').locator('td').allTextContents(), ['61', '94', '72']);
+
+  // A check command in each child.
+  await page.getByLabel('Check command').fill('grep -o backoff result.json || echo none');
+  await page.getByRole('button', { name: 'Run in each' }).click();
+  const check = (l) => page.locator(`[data-testid="check-result"][data-label="${l}"]`);
+  await check('b').getByText('exit 0').waitFor();
+  assert.match(await check('b').locator('pre').textContent(), /^backoff\s*$/);
+  assert.match(await check('a').locator('pre').textContent(), /^none\s*$/);
+
+  for (const colorScheme of ['light', 'dark']) {
+    for (const width of [1280, 360]) {
+      const c = await openApp(browser, server.url, `/fanouts/${batch}`, {
+        colorScheme, viewport: { width, height: 900 },
+      });
+      await c.page.getByTestId('fanout-state').getByText('3 of 3 running').waitFor();
+      await c.page.getByRole('button', { name: 'Read results' }).click();
+      await c.page.getByTestId('compare-table').waitFor();
+      await shot(c.page, `fanout-compare-${colorScheme}-${width}`);
+      assert.deepEqual(c.errors, []);
+      await c.context.close();
+    }
+  }
+
+  // Continue with b: one confirm that lists every child's step.
+  await page.getByLabel('Attempt b').check();
+  await page.getByRole('button', { name: 'Continue with b…' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Continue with b?' });
+  const plan = await confirm.getByTestId('continue-plan').locator('li').allTextContents();
+  assert.deepEqual(plan, [
+    'a: shut down (its disk is discarded)',
+    'b: snapshot it, then pin that snapshot (cleanup keeps it); it keeps running',
+    'c: shut down (its disk is discarded)',
+  ]);
+  await confirm.getByRole('button', { name: 'Continue' }).click();
+  const step = (l) => page.locator(`[data-testid="continue-step"][data-label="${l}"]`);
+  for (const l of ['a', 'b', 'c']) {
+    await step(l).and(page.locator('[data-state="ok"]')).waitFor({ timeout: 30_000 }).catch(async (e) => {
+      const steps = await page.getByTestId('continue-steps').textContent({ timeout: 1000 }).catch(() => '(no steps shown)');
+      throw new Error(`${e.message}\nsteps: ${steps}`);
+    });
+  }
+  const afterwards = Object.fromEntries(
+    (await children(batch)).map((d) => [d.id, d.status]),
+  );
+  assert.equal(afterwards[byLabel.a.id], 'shutdown');
+  assert.equal(afterwards[byLabel.c.id], 'shutdown');
+  assert.equal(afterwards[byLabel.b.id], 'running');
+  const kept = (await server.api.snapshots(`&devbox_id=${byLabel.b.id}`));
+  assert.equal(kept.length, 1);
+  assert.equal(kept[0].metadata['snapdeck.pinned'], 'true');
+  assert.equal(kept[0].metadata[BATCH], batch);
+  assert.match(kept[0].commit_message, /chose attempt b/);
+
+  // The batch is found again from metadata alone, and the source's timeline shows the
+  // children as siblings under the snapshot.
+  await page.goto(`${server.url}/fanouts`);
+  await page.getByTestId('fanout-list').getByRole('link', { name: batch }).waitFor();
+  await page.goto(`${server.url}/devboxes/${source.id}`);
+  const node = page.locator(`[data-testid="snapshot-node"][data-snapshot-id="${snapshotId}"]`);
+  const branches = node.getByRole('list', { name: 'Devboxes started from this snapshot' });
+  await branches.waitFor();
+  for (const name of ['fan-base-try-a', 'fan-base-try-b', 'fan-base-try-c']) {
+    await branches.getByRole('link', { name }).first().waitFor();
+  }
+  assert.deepEqual(errors, []);
+});
