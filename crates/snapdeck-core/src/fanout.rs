@@ -437,9 +437,8 @@ pub fn continue_steps(batch: &Batch, chosen: &str, others: OthersAction) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    fn req(count: usize) -> FanoutRequest {
+    pub(super) fn req(count: usize) -> FanoutRequest {
         FanoutRequest {
             batch_id: "fo_1".into(),
             snapshot_id: "snp_1".into(),
@@ -574,6 +573,14 @@ mod tests {
             }
         );
     }
+}
+
+// Property tests run natively (proptest does not build for wasm32).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod props {
+    use super::tests::req;
+    use super::*;
+    use proptest::prelude::*;
 
     proptest! {
         /// Whatever labels are typed, an accepted plan's children have distinct labels
