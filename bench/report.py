@@ -403,6 +403,20 @@ def build(d, measure_secs, total_secs):
                      f"median {med:,.0f}/s, runs {', '.join(f'{x[0]:,.0f}' for x in st)}; best run p50 {best[2]}, p99 {best[3]}; "
                      f"non-2xx {sum(x[1] for x in st)}; load average before: {' '.join(load_before) or '?'}"))
 
+    # 8. fan-out
+    fd, fs = load(d, "fanout-dashboard.json"), load(d, "fanout-sdk.json")
+    if fd or fs:
+        n = (fd or fs).get("count", "?")
+        if fd and "error" not in fd and fs and "error" not in fs:
+            r = ratio(fs["secs"], fd["secs"])
+            rows.append(("8 fan-out", f"{n} devboxes from one snapshot (25 ms latency): Fan out → all running (dashboard, Chromium)",
+                         f"{secs(fd['secs'])}, {fd['requests']} req", f"{secs(fs['secs'])}, {fs['requests']} req",
+                         fx(r), "(info)", "",
+                         f"baseline: the Python SDK's create_and_await_running in a loop; the dashboard starts {fd.get('cap', n)} at once"))
+        else:
+            err = (fd or {}).get("error") or (fs or {}).get("error")
+            rows.append(("8 fan-out", f"{n} devboxes from one snapshot", "not measured", "", "", "", "", err))
+
     m = machine()
     perf = text(d, "perf-status.txt")
     return {
@@ -426,6 +440,7 @@ PARTS = {
     "cleanup": (("4 cleanup", "5 status fan-in"), "**Cleanup"),
     "poll": (("6 poll",), "**Poll"),
     "server": (("7 server",), "**Server"),
+    "fanout": (("8 fan-out",), "**Fan-out"),
 }
 
 
