@@ -118,6 +118,8 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   assert.equal(await row('approach').getAttribute('data-differs'), 'true');
   assert.equal(await row('tests').getAttribute('data-differs'), 'false');
   assert.deepEqual(await row('score').locator('td').allTextContents(), ['61', '94', '72']);
+  await table.getByTestId('compare-snapshots').waitFor();
+  assert.deepEqual(await table.getByTestId('compare-snapshots').locator('td').allTextContents(), ['none', 'none', 'none']);
 
   // A check command in each child.
   await page.getByLabel('Check command').fill('grep -o backoff result.json || echo none');
@@ -170,6 +172,10 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   assert.equal(kept[0].metadata['snapdeck.pinned'], 'true');
   assert.equal(kept[0].metadata[BATCH], batch);
   assert.match(kept[0].commit_message, /chose attempt b/);
+  // Read again: b's snapshot shows with its commit message; a and c are no longer running.
+  await page.getByRole('button', { name: 'Read results' }).click();
+  await table.getByTestId('compare-snapshots').locator('td').nth(1).getByText(/^1 · newest “fan-out .*chose attempt b”$/).waitFor();
+  assert.equal(await table.locator('tr').nth(1).locator('td').nth(0).textContent(), 'not running');
 
   // The batch is found again from metadata alone, and the source's timeline shows the
   // children as siblings under the snapshot.

@@ -1,5 +1,6 @@
 //! Collate and choose: a result file read from each running child (JSON as key/value
-//! rows, lines as text; a row whose values differ is marked), a check command run in
+//! rows, lines as text; a row whose values differ is marked), the snapshots each child
+//! has taken since it started (count and newest commit message), a check command run in
 //! each child on demand, and "continue with the best" — one confirm that lists what
 //! happens to every child, then the steps with their outcome.
 
@@ -10,7 +11,7 @@ use snapdeck_core::fanout::{
     ATTEMPT_KEY, BATCH_KEY, Batch, OthersAction, Phase, Step, collate, continue_steps,
 };
 
-use crate::api::{Api, ApiError, api_message, use_page_api};
+use crate::api::{Api, ApiError, SnapshotFilter, api_message, use_page_api};
 use crate::components::ConfirmDialog;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_toasts::{Tone, use_toasts};
@@ -29,6 +30,8 @@ pub(super) fn Compare(
     let command = RwSignal::new("cat result.json".to_string());
     // Each answer with the label it belongs to (the batch may change under the table).
     let results = RwSignal::new(Vec::<(String, Answer<String>)>::new());
+    // What each child has snapshotted since it started: count, newest commit message.
+    let taken = RwSignal::new(Vec::<Result<(usize, Option<String>), String>>::new());
     let checks = RwSignal::new(Vec::<(String, Answer<ExecutionDetail>)>::new());
     let reading = RwSignal::new(false);
     let checking = RwSignal::new(false);
@@ -50,6 +53,7 @@ pub(super) fn Compare(
     let read = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let ids = targets();
+        let targets_now: Vec<String> = ids.iter().map(|(_, id, _)| id.clone()).collect();
         let p = path.get_untracked();
         reading.set(true);
         spawn_local(async move {
@@ -68,6 +72,24 @@ pub(super) fn Compare(
             .await;
             results.set(all);
             reading.set(false);
+            let since = futures::future::join_all(targets_now.iter().map(|id| async move {
+                let filter = SnapshotFilter {
+                    devbox_id: Some(id.clone()),
+                    ..Default::default()
+                };
+                api.list_snapshots(&filter)
+                    .await
+                    .map(|mut l| {
+                        l.sort_by_key(|s| std::cmp::Reverse(s.create_time_ms));
+                        let newest = l
+                            .first()
+                            .and_then(|s| s.commit_message.clone().or(s.name.clone()));
+                        (l.len(), newest)
+                    })
+                    .map_err(|e| api_message(&e))
+            }))
+            .await;
+            taken.set(since);
         });
     };
     let check = move |ev: leptos::ev::SubmitEvent| {
@@ -132,6 +154,17 @@ pub(super) fn Compare(
                                         None => "—".into(),
                                     }}</td> }).collect_view()}
                                 </tr>
+                                {move || (!taken.with(Vec::is_empty)).then(|| view! {
+                                    <tr data-testid="compare-snapshots">
+                                        <th scope="row">"snapshots since"</th>
+                                        {taken.get().into_iter().map(|t| view! { <td>{match t {
+                                            Ok((0, _)) => "none".to_string(),
+                                            Ok((n, Some(m))) => format!("{n} · newest “{m}”"),
+                                            Ok((n, None)) => n.to_string(),
+                                            Err(e) => e,
+                                        }}</td> }).collect_view()}
+                                    </tr>
+                                })}
                                 {rows.get().into_iter().map(|row| view! {
                                     <tr class:sd-compare__differs=row.differs data-testid="compare-row" data-key=row.key.clone() data-differs=row.differs.to_string()>
                                         <th scope="row" class="sd-mono">{row.key.clone()}{row.differs.then_some(" ≠")}</th>
