@@ -8,9 +8,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { SCREENSHOTS, launchBrowser, openApp, startServer } from './harness.mjs';
+import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -26,11 +24,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function shot(page, name) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  await page.screenshot({ path: `/tmp/${name}.png`, fullPage: true });
-}
 
 const BATCH = 'snapdeck.fanout';
 const ATTEMPT = 'snapdeck.attempt';
@@ -77,7 +70,7 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   // a failed to boot: its reason shows, and it is retried alone.
   await tile('a').and(page.locator('[data-phase="failed"]')).waitFor({ timeout: 20_000 });
   await tile('a').getByTestId('tile-reason').getByText('Failed to boot: health check failed').waitFor();
-  await shot(page, 'fanout-grid-failed-light-1280');
+  await screenshot(page, 'fanout-grid-failed-light-1280');
   await tile('a').getByRole('button', { name: 'Retry a' }).click();
   for (const l of ['a', 'b', 'c']) {
     await tile(l).and(page.locator('[data-phase="running"]')).waitFor({ timeout: 30_000 });
@@ -137,7 +130,7 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
       await c.page.getByTestId('fanout-state').getByText('3 of 3 running').waitFor();
       await c.page.getByRole('button', { name: 'Read results' }).click();
       await c.page.getByTestId('compare-table').waitFor();
-      await shot(c.page, `fanout-compare-${colorScheme}-${width}`);
+      await screenshot(c.page, `fanout-compare-${colorScheme}-${width}`);
       assert.deepEqual(c.errors, []);
       await c.context.close();
     }

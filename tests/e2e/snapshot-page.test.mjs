@@ -7,9 +7,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { SCREENSHOTS, launchBrowser, openApp, startServer } from './harness.mjs';
+import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -24,13 +22,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** Screenshots to artifacts/screenshots and /tmp (for a quick look). */
-async function shot(page, name) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  await page.screenshot({ path: `/tmp/${name}.png`, fullPage: true });
-}
 
 async function takeSnapshot(page, name) {
   await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
@@ -67,7 +58,7 @@ test('a snapshot page: live status with an estimate, merged metadata, descendant
   const live = page.getByTestId('snapshot-live');
   await live.waitFor();
   assert.match(await live.textContent(), /running \d+:\d\d · (about \d+ s left|any moment now)/);
-  await shot(page, 'snapshot-page-running-light-1280');
+  await screenshot(page, 'snapshot-page-running-light-1280');
   await status.and(page.locator('[data-status="complete"]')).waitFor({ timeout: 20_000 });
   await live.waitFor({ state: 'detached' });
 
@@ -129,7 +120,7 @@ test('a snapshot page: live status with an estimate, merged metadata, descendant
       });
       await c.page.getByTestId('descendant').filter({ hasText: 'restored-e2e-page' }).waitFor({ timeout: 10_000 });
       await c.page.getByTestId('descendant').getByText(/1 snapshot|0 snapshots/).waitFor();
-      await shot(c.page, `snapshot-page-${colorScheme}-${width}`);
+      await screenshot(c.page, `snapshot-page-${colorScheme}-${width}`);
       assert.deepEqual(c.errors, []);
       await c.context.close();
     }
@@ -149,7 +140,7 @@ test('a snapshot page: live status with an estimate, merged metadata, descendant
   await gone.getByText('This snapshot no longer exists').waitFor();
   const facts = page.getByTestId('last-known');
   await facts.getByText('e2e-warm').waitFor();
-  await shot(page, 'snapshot-page-gone-light-1280');
+  await screenshot(page, 'snapshot-page-gone-light-1280');
   const st = await server.api.get(`/v1/devboxes/disk_snapshots/${warm.id}/status`);
   assert.ok(st.status === 404 || st.json?.status === 'deleted', st.text);
 
@@ -162,7 +153,7 @@ test('a snapshot page: live status with an estimate, merged metadata, descendant
     });
     // A fresh browser never saw it: the page says so.
     await c.page.getByTestId('snapshot-gone').getByText('never saw it').waitFor();
-    await shot(c.page, `snapshot-page-gone-unknown-${colorScheme}-360`);
+    await screenshot(c.page, `snapshot-page-gone-unknown-${colorScheme}-360`);
     await c.context.close();
   }
   assert.deepEqual(errors, []);

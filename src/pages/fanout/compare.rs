@@ -57,18 +57,10 @@ pub(super) fn Compare(
         let p = path.get_untracked();
         reading.set(true);
         spawn_local(async move {
-            let all = futures::future::join_all(ids.into_iter().map(|(label, id, running)| {
+            let all = in_each_running(ids, |id| {
                 let p = p.clone();
-                async move {
-                    if !running {
-                        return (label, Some(Err("not running".to_string())));
-                    }
-                    (
-                        label,
-                        Some(api.read_file(&id, &p).await.map_err(|e| api_message(&e))),
-                    )
-                }
-            }))
+                async move { api.read_file(&id, &p).await }
+            })
             .await;
             results.set(all);
             reading.set(false);
@@ -101,18 +93,10 @@ pub(super) fn Compare(
         }
         checking.set(true);
         spawn_local(async move {
-            let all = futures::future::join_all(ids.into_iter().map(|(label, id, running)| {
+            let all = in_each_running(ids, |id| {
                 let c = c.clone();
-                async move {
-                    if !running {
-                        return (label, Some(Err("not running".to_string())));
-                    }
-                    (
-                        label,
-                        Some(api.execute_sync(&id, &c).await.map_err(|e| api_message(&e))),
-                    )
-                }
-            }))
+                async move { api.execute_sync(&id, &c).await }
+            })
             .await;
             checks.set(all);
             checking.set(false);
@@ -205,6 +189,29 @@ pub(super) fn Compare(
             })}
         </section>
     }
+}
+
+/// Runs `call` in every running child at once; each answer with its child's label (a
+/// child not running answers "not running" without a request).
+async fn in_each_running<T, F, Fut>(
+    targets: Vec<(String, String, bool)>,
+    call: F,
+) -> Vec<(String, Answer<T>)>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let calls = targets.into_iter().map(|(label, id, running)| {
+        let call = running.then(|| call(id));
+        async move {
+            let answer = match call {
+                None => Err("not running".to_string()),
+                Some(f) => f.await.map_err(|e| api_message(&e)),
+            };
+            (label, Some(answer))
+        }
+    });
+    futures::future::join_all(calls).await
 }
 
 /// A step's outcome as the list shows it.
