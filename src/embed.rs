@@ -80,6 +80,7 @@ pub fn view_of(href: &str) -> Option<PageKind> {
                 | PageKind::Blueprint
                 | PageKind::Fanouts
                 | PageKind::Fanout
+                | PageKind::Lineage
         )
     })
 }
@@ -95,6 +96,7 @@ fn view_class(kind: PageKind) -> &'static str {
         PageKind::Settings => "settings",
         PageKind::Blueprints | PageKind::Blueprint => "blueprints",
         PageKind::Fanouts | PageKind::Fanout => "fanouts",
+        PageKind::Lineage => "lineage",
     }
 }
 
@@ -140,7 +142,8 @@ impl EmbedConfig {
                 | PageKind::Blueprints
                 | PageKind::Blueprint
                 | PageKind::Fanouts
-                | PageKind::Fanout,
+                | PageKind::Fanout
+                | PageKind::Lineage,
                 _,
             ) => Page::devboxes().href(),
         };

@@ -37,6 +37,8 @@ pub enum Page {
     Fanouts,
     /// `/fanouts/:id`
     Fanout { id: String },
+    /// `/lineage?focus=&family=&blueprint=&days=`
+    Lineage(LineageQuery),
 }
 
 /// Which page, without its query: what the router switches on (a query change keeps
@@ -54,6 +56,7 @@ pub enum PageKind {
     Blueprint,
     Fanouts,
     Fanout,
+    Lineage,
 }
 
 /// Query state of the audit trail: snapdeck-core's filter (who, what, how it ended,
@@ -165,6 +168,44 @@ impl BlueprintsQuery {
             q: q.text("q"),
             sort: q.get("sort").map(Sort::parse).unwrap_or_default(),
         }
+    }
+}
+
+/// Query state of the lineage graph: the node marked "you are here", and the filter
+/// (one node's family, one blueprint's descendants, the last N days).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineageQuery {
+    pub focus: Option<String>,
+    pub family: Option<String>,
+    pub blueprint: Option<String>,
+    pub days: Option<u32>,
+}
+
+impl LineageQuery {
+    fn read(q: &QueryString) -> Self {
+        Self {
+            focus: q.non_empty("focus"),
+            family: q.non_empty("family"),
+            blueprint: q.non_empty("blueprint"),
+            days: q
+                .get("days")
+                .and_then(|s| s.parse().ok())
+                .filter(|&d| d > 0),
+        }
+    }
+
+    /// The graph scoped on one node: its family, with it marked.
+    pub fn scoped(id: &str) -> Self {
+        Self {
+            focus: Some(id.to_owned()),
+            family: Some(id.to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// Whether any filter narrows the graph.
+    pub fn is_filtered(&self) -> bool {
+        self.family.is_some() || self.blueprint.is_some() || self.days.is_some()
     }
 }
 
@@ -449,6 +490,15 @@ impl Page {
             Page::Blueprint { id } => format!("/blueprints/{}", encode_component(id)),
             Page::Fanouts => "/fanouts".to_string(),
             Page::Fanout { id } => format!("/fanouts/{}", encode_component(id)),
+            Page::Lineage(q) => with_query(
+                "/lineage",
+                &[
+                    ("focus", q.focus.clone().unwrap_or_default()),
+                    ("family", q.family.clone().unwrap_or_default()),
+                    ("blueprint", q.blueprint.clone().unwrap_or_default()),
+                    ("days", q.days.map(|d| d.to_string()).unwrap_or_default()),
+                ],
+            ),
         }
     }
 
@@ -481,6 +531,7 @@ impl Page {
             },
             ["fanouts"] => Page::Fanouts,
             ["fanouts", id] => Page::fanout(decode_segment(id)),
+            ["lineage"] => Page::Lineage(LineageQuery::read(&q)),
             _ => return None,
         })
     }
@@ -499,6 +550,7 @@ impl Page {
             Page::Blueprint { .. } => PageKind::Blueprint,
             Page::Fanouts => PageKind::Fanouts,
             Page::Fanout { .. } => PageKind::Fanout,
+            Page::Lineage(_) => PageKind::Lineage,
         }
     }
 
@@ -543,6 +595,11 @@ impl Page {
     /// One fan-out batch.
     pub fn fanout(id: impl Into<String>) -> Self {
         Page::Fanout { id: id.into() }
+    }
+
+    /// The whole lineage graph.
+    pub fn lineage() -> Self {
+        Page::Lineage(LineageQuery::default())
     }
 
     /// The cleanup page with the default policy.
@@ -734,6 +791,14 @@ mod tests {
             }),
             Page::blueprint("bpt_1"),
             Page::blueprint("bpt a/b?c#d"),
+            Page::lineage(),
+            Page::Lineage(LineageQuery::scoped("dbx a/b?c#d é")),
+            Page::Lineage(LineageQuery {
+                focus: Some("snp_1".into()),
+                family: None,
+                blueprint: Some("bpt & 1".into()),
+                days: Some(7),
+            }),
         ]
     }
 
@@ -761,6 +826,20 @@ mod tests {
             Page::parse("/settings").map(|p| p.kind()),
             Some(PageKind::Settings)
         );
+    }
+
+    #[test]
+    fn a_lineage_scope_sits_in_the_url() {
+        assert_eq!(Page::lineage().href(), "/lineage");
+        assert_eq!(
+            Page::Lineage(LineageQuery::scoped("dbx_1")).href(),
+            "/lineage?focus=dbx_1&family=dbx_1"
+        );
+        let Some(Page::Lineage(q)) = Page::parse("/lineage?days=0&blueprint=") else {
+            panic!("the lineage page");
+        };
+        assert_eq!(q, LineageQuery::default(), "blank and zero values are no filter");
+        assert!(!q.is_filtered());
     }
 
     #[test]

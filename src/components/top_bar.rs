@@ -94,6 +94,7 @@ pub fn TopBar() -> impl IntoView {
                     <NavLink href=Page::snapshots().href() prefix="/snapshots" label="Snapshots" />
                     <NavLink href=Page::blueprints().href() prefix="/blueprints" label="Blueprints" />
                     <NavLink href=Page::fanouts().href() prefix="/fanouts" label="Fan-outs" />
+                    <NavLink href=Page::lineage().href() prefix="/lineage" label="Lineage" />
                     <NavLink href=Page::cleanup().href() prefix="/cleanup" label="Cleanup" />
                     <NavLink href=Page::Audit(Default::default()).href() prefix="/audit" label="Audit" />
                 </nav>

@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod devbox;
 pub mod devboxes;
 pub mod fanout;
+pub mod lineage;
 pub mod not_found;
 pub mod settings;
 pub mod snapshot;
@@ -20,6 +21,7 @@ pub use cleanup::CleanupPage;
 pub use devbox::DevboxPage;
 pub use devboxes::DevboxesPage;
 pub use fanout::{FanoutPage, FanoutsPage};
+pub use lineage::LineagePage;
 pub use not_found::NotFoundPage;
 pub use settings::SettingsPage;
 pub use snapshot::SnapshotPage;
@@ -41,6 +43,7 @@ pub fn page_view(kind: Option<PageKind>) -> AnyView {
         Some(PageKind::Blueprint) => view! { <BlueprintPage /> }.into_any(),
         Some(PageKind::Fanouts) => view! { <FanoutsPage /> }.into_any(),
         Some(PageKind::Fanout) => view! { <FanoutPage /> }.into_any(),
+        Some(PageKind::Lineage) => view! { <LineagePage /> }.into_any(),
         None => view! { <NotFoundPage /> }.into_any(),
     }
 }

@@ -6,6 +6,8 @@
 //! * [`estimate`]: how long a running snapshot still needs, from the devbox's history.
 //! * [`status_cache`]: which snapshot statuses to fetch, how many at once, on-screen first.
 //! * [`lineage`]: a devbox's snapshot timeline and the devbox/snapshot forest.
+//! * [`graph`]: the whole account as one lineage graph (blueprint → devbox → snapshot
+//!   → devbox …), filtered, long lines collapsed; [`layered`] draws it (Sugiyama).
 //! * [`retention`]: retention policies → cleanup plans with a reason per snapshot.
 //! * [`bulk`]: a confirmed plan's deletes as a resumable state machine, re-checking the
 //!   snapshots against the list in waves just before deleting them.
@@ -33,8 +35,10 @@ pub mod eligibility;
 pub mod estimate;
 pub mod fanout;
 pub mod format;
+pub mod graph;
 pub mod jobs;
 pub mod launch;
+pub mod layered;
 pub mod lineage;
 pub mod query;
 pub mod recheck;

@@ -125,6 +125,7 @@ pub fn BlueprintPage() -> impl IntoView {
                             <h2 class="sd-h2" id="sd-bp-family">"Family"</h2>
                             <FamilySection family=fam />
                         </section>
+                        <crate::components::LineageSection focus=id />
                         <Show when=move || new_devbox.get()>
                             <NewDevboxDialog
                                 source=Source::BlueprintId(id.get_untracked())

@@ -100,6 +100,7 @@ pub fn DevboxPage() -> impl IntoView {
                                     devboxes=devboxes
                                     page=page.into()
                                 />
+                                <crate::components::LineageSection focus=id />
                             </div>
                         </div>
                     }

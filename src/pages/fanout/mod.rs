@@ -216,6 +216,7 @@ fn BatchView(
         // Built once: their state (results read, steps run) outlives each refresh.
         <Compare batch=b />
         <ContinueBest batch=b on_change=on_change />
+        <crate::components::LineageSection focus=Signal::derive(move || b.with(|b| b.as_ref().map(|b| b.snapshot_id.clone()).unwrap_or_default())) />
     }
 }
 

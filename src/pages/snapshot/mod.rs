@@ -188,6 +188,7 @@ fn SnapshotBody(
                 <MetadataEditor snapshot=snapshot on_saved=on_saved />
             </section>
         </div>
+        <crate::components::LineageSection focus=Signal::derive(move || snapshot.with(|s| s.id.clone())) />
     }
 }
 
