@@ -417,6 +417,22 @@ def build(d, measure_secs, total_secs):
             err = (fd or {}).get("error") or (fs or {}).get("error")
             rows.append(("8 fan-out", f"{n} devboxes from one snapshot", "not measured", "", "", "", "", err))
 
+    # 9. lineage
+    lg = load(d, "lineage.json")
+    if lg and "error" not in lg:
+        n = lg["total"]
+        rows.append(("9 lineage", f"{lg['populate']['nodes']:,} nodes: first render (after the data it shows arrived)",
+                     f"{lg['first_render_ms']:.0f} ms", "", "", "< 150 ms", verdict(lg["first_render_ms"] < 150),
+                     f"median of {len(lg['loads'])}, range {lg['first_render_range'][0]:.0f}–{lg['first_render_range'][1]:.0f} ms; "
+                     f"data in at {lg['data_in_ms']:.0f} ms from navigation; {n:,} nodes after folding, {lg['drawn']} drawn "
+                     f"(viewport culling), {lg['elements']:,} elements in the document"))
+        rows.append(("9 lineage", "pan frame (pointer move → DOM updated, style and layout forced)",
+                     f"{lg['pan_work_ms']:.1f} ms", "", "", "< 16 ms", verdict(lg["pan_work_ms"] < 16),
+                     f"median of 30 moves × {len(lg['loads'])} loads, worst {lg['pan_work_max_ms']:.1f} ms; "
+                     f"to the next animation frame {lg['pan_frame_ms']:.1f} ms (includes waiting for vsync)"))
+    elif lg:
+        rows.append(("9 lineage", "12,000 nodes", "not measured", "", "", "", "", lg.get("error")))
+
     m = machine()
     perf = text(d, "perf-status.txt")
     return {
@@ -441,6 +457,7 @@ PARTS = {
     "poll": (("6 poll",), "**Poll"),
     "server": (("7 server",), "**Server"),
     "fanout": (("8 fan-out",), "**Fan-out"),
+    "lineage": (("9 lineage",), "**Lineage"),
 }
 
 

@@ -838,7 +838,11 @@ mod tests {
         let Some(Page::Lineage(q)) = Page::parse("/lineage?days=0&blueprint=") else {
             panic!("the lineage page");
         };
-        assert_eq!(q, LineageQuery::default(), "blank and zero values are no filter");
+        assert_eq!(
+            q,
+            LineageQuery::default(),
+            "blank and zero values are no filter"
+        );
         assert!(!q.is_filtered());
     }
 

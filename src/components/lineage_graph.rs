@@ -97,10 +97,7 @@ impl Cam {
 
 /// The three lists the graph is built from, loaded for the page (every snapshot page
 /// by page, the devbox list shared with the rest of the app), as one graph.
-fn use_full_graph() -> (
-    Memo<Option<Result<Shared<Graph>, ApiError>>>,
-    Callback<()>,
-) {
+fn use_full_graph() -> (Memo<Option<Result<Shared<Graph>, ApiError>>>, Callback<()>) {
     let api = use_page_api();
     let version = use_refresh();
     let devboxes = use_devboxes();
@@ -272,17 +269,28 @@ pub fn LineageGraph(
             expanded.with(|e| Shared(Arc::new(draw(&g.0, &q, e, n))))
         }))
     });
+    // The view switches on the phase only: a new drawing (an expanded chain, a new
+    // filter) keeps the canvas, its camera and its cursor.
+    let phase = Memo::new(move |_| match drawn.get() {
+        None => 0u8,
+        Some(Err(_)) => 1,
+        Some(Ok(d)) if d.0.graph.nodes.is_empty() => 2,
+        Some(Ok(_)) => 3,
+    });
     view! {
         <div class="sd-lg" class:sd-lg--compact=compact data-testid="lineage">
-            {move || match drawn.get() {
-                None => view! { <p class="sd-muted sd-lg__loading" aria-busy="true">"Loading the lineage…"</p> }.into_any(),
-                Some(Err(e)) => view! { <ErrorState error=e on_retry=move |_| retry.run(()) /> }.into_any(),
-                Some(Ok(d)) if d.0.graph.nodes.is_empty() => view! {
+            {move || match phase.get() {
+                0 => view! { <p class="sd-muted sd-lg__loading" aria-busy="true">"Loading the lineage…"</p> }.into_any(),
+                1 => match drawn.get_untracked() {
+                    Some(Err(e)) => view! { <ErrorState error=e on_retry=move |_| retry.run(()) /> }.into_any(),
+                    _ => ().into_any(),
+                },
+                2 => view! {
                     <p class="sd-muted sd-lg__empty" data-testid="lineage-empty">
-                        {if query.with(LineageQuery::is_filtered) { "Nothing matches this filter." } else { "No devboxes, snapshots or blueprints yet." }}
+                        {if query.with_untracked(LineageQuery::is_filtered) { "Nothing matches this filter." } else { "No devboxes, snapshots or blueprints yet." }}
                     </p>
                 }.into_any(),
-                Some(Ok(_)) => view! { <Canvas drawn=drawn expanded=expanded compact=compact /> }.into_any(),
+                _ => view! { <Canvas drawn=drawn expanded=expanded compact=compact /> }.into_any(),
             }}
         </div>
     }
@@ -328,21 +336,29 @@ fn Canvas(
     on_cleanup(move || resize.remove());
 
     let fit = move |d: &Drawn, size: (f64, f64)| {
-        let (w, h) = (d.layout.width + NODE_W + 48.0, d.layout.height + NODE_H + 72.0);
+        let (w, h) = (
+            d.layout.width + NODE_W + 48.0,
+            d.layout.height + NODE_H + 72.0,
+        );
         let k = (size.0 / w).min(size.1 / h).clamp(MIN_ZOOM, 1.0);
         Cam::centred(d.layout.width / 2.0, d.layout.height / 2.0, k, size)
     };
     // Place the camera once per drawing: on the focus, else the whole graph when it
     // fits readably, else its start.
     Effect::new(move |_| {
-        let (Some(d), s) = (current.get(), size.get()) else { return };
+        let (Some(d), s) = (current.get(), size.get()) else {
+            return;
+        };
         if s.0 <= 0.0 || placed_gen.get_value() == d.0.generation {
             return;
         }
         let first = placed_gen.get_value() == 0;
         placed_gen.set_value(d.0.generation);
         let d = &d.0;
-        let target = cursor.get_untracked().and_then(|id| d.graph.find(&id)).or(d.focus);
+        let target = cursor
+            .get_untracked()
+            .and_then(|id| d.graph.find(&id))
+            .or(d.focus);
         if let Some(v) = target {
             let k = if first { 1.0 } else { cam.get_untracked().k };
             cam.set(Cam::centred(d.layout.x[v], d.layout.y[v], k, s));
@@ -365,7 +381,9 @@ fn Canvas(
 
     // What is in view, snapped outward to tiles of 512 screen px.
     let visible = Memo::new(move |_| {
-        let Some(d) = current.get() else { return (0, Vec::new()) };
+        let Some(d) = current.get() else {
+            return (0, Vec::new());
+        };
         let (c, s) = (cam.get(), size.get());
         let tile = 512.0 / c.k;
         let snap_lo = |v: f64| (v / tile).floor() * tile;
@@ -376,10 +394,15 @@ fn Canvas(
             x1: snap_hi(c.x + s.0.max(1.0) / c.k),
             y1: snap_hi(c.y + s.1.max(1.0) / c.k),
         };
-        (d.0.generation, d.0.layout.visible(view, NODE_W / 2.0, NODE_H / 2.0 + 20.0))
+        (
+            d.0.generation,
+            d.0.layout.visible(view, NODE_W / 2.0, NODE_H / 2.0 + 20.0),
+        )
     });
     let status_ids = Signal::derive(move || {
-        let Some(d) = current.get() else { return Vec::new() };
+        let Some(d) = current.get() else {
+            return Vec::new();
+        };
         visible.with(|(_, vis)| {
             vis.iter()
                 .filter(|&&v| d.0.graph.nodes[v].kind == NodeKind::Snapshot)
@@ -430,7 +453,12 @@ fn Canvas(
         with_d(&|d| {
             if let Some(v) = d.focus {
                 cursor.set(Some(d.graph.nodes[v].id.clone()));
-                cam.set(Cam::centred(d.layout.x[v], d.layout.y[v], cam.get_untracked().k, size.get_untracked()));
+                cam.set(Cam::centred(
+                    d.layout.x[v],
+                    d.layout.y[v],
+                    cam.get_untracked().k,
+                    size.get_untracked(),
+                ));
             }
         })
     };
@@ -446,10 +474,30 @@ fn Canvas(
             })
         };
         let dir = match e.key().as_str() {
-            "ArrowLeft" if e.shift_key() => return { e.prevent_default(); pan(-120.0, 0.0) },
-            "ArrowRight" if e.shift_key() => return { e.prevent_default(); pan(120.0, 0.0) },
-            "ArrowUp" if e.shift_key() => return { e.prevent_default(); pan(0.0, -120.0) },
-            "ArrowDown" if e.shift_key() => return { e.prevent_default(); pan(0.0, 120.0) },
+            "ArrowLeft" if e.shift_key() => {
+                return {
+                    e.prevent_default();
+                    pan(-120.0, 0.0)
+                };
+            }
+            "ArrowRight" if e.shift_key() => {
+                return {
+                    e.prevent_default();
+                    pan(120.0, 0.0)
+                };
+            }
+            "ArrowUp" if e.shift_key() => {
+                return {
+                    e.prevent_default();
+                    pan(0.0, -120.0)
+                };
+            }
+            "ArrowDown" if e.shift_key() => {
+                return {
+                    e.prevent_default();
+                    pan(0.0, 120.0)
+                };
+            }
             "ArrowLeft" => Step::Parent,
             "ArrowRight" => Step::Child,
             "ArrowUp" => Step::Up,
@@ -461,10 +509,30 @@ fn Canvas(
                 }
                 return;
             }
-            "+" | "=" => return { e.prevent_default(); zoom_by(1.25) },
-            "-" | "_" => return { e.prevent_default(); zoom_by(0.8) },
-            "0" => return { e.prevent_default(); fit_now() },
-            "Home" => return { e.prevent_default(); to_focus() },
+            "+" | "=" => {
+                return {
+                    e.prevent_default();
+                    zoom_by(1.25)
+                };
+            }
+            "-" | "_" => {
+                return {
+                    e.prevent_default();
+                    zoom_by(0.8)
+                };
+            }
+            "0" => {
+                return {
+                    e.prevent_default();
+                    fit_now()
+                };
+            }
+            "Home" => {
+                return {
+                    e.prevent_default();
+                    to_focus()
+                };
+            }
             _ => return,
         };
         e.prevent_default();
@@ -502,10 +570,17 @@ fn Canvas(
         if e.button() != 0 {
             return;
         }
-        drag.set_value(Some((f64::from(e.client_x()), f64::from(e.client_y()), cam.get_untracked(), false)));
+        drag.set_value(Some((
+            f64::from(e.client_x()),
+            f64::from(e.client_y()),
+            cam.get_untracked(),
+            false,
+        )));
     };
     let on_move = move |e: web_sys::PointerEvent| {
-        let Some((x0, y0, c0, moved)) = drag.get_value() else { return };
+        let Some((x0, y0, c0, moved)) = drag.get_value() else {
+            return;
+        };
         let (dx, dy) = (f64::from(e.client_x()) - x0, f64::from(e.client_y()) - y0);
         if !moved && dx.abs() + dy.abs() < 4.0 {
             return;
@@ -552,20 +627,32 @@ fn Canvas(
     };
     let on_wheel = move |e: web_sys::WheelEvent| {
         e.prevent_default();
-        let Some(svg) = svg_ref.get_untracked() else { return };
+        let Some(svg) = svg_ref.get_untracked() else {
+            return;
+        };
         let el: &web_sys::Element = svg.unchecked_ref();
         let r = el.get_bounding_client_rect();
-        let (sx, sy) = (f64::from(e.client_x()) - r.left(), f64::from(e.client_y()) - r.top());
+        let (sx, sy) = (
+            f64::from(e.client_x()) - r.left(),
+            f64::from(e.client_y()) - r.top(),
+        );
         let c = cam.get_untracked();
         cam.set(c.zoom_at(c.k * (-e.delta_y() * 0.0015).exp(), sx, sy));
     };
 
     let transform = move || {
         let c = cam.get();
-        format!("translate({:.1} {:.1}) scale({:.4})", -c.x * c.k, -c.y * c.k, c.k)
+        format!(
+            "translate({:.1} {:.1}) scale({:.4})",
+            -c.x * c.k,
+            -c.y * c.k,
+            c.k
+        )
     };
     let edge_paths = Memo::new(move |_| {
-        let Some(d) = current.get() else { return [String::new(), String::new(), String::new()] };
+        let Some(d) = current.get() else {
+            return [String::new(), String::new(), String::new()];
+        };
         let d = &d.0;
         let mut out = [String::new(), String::new(), String::new()];
         visible.with(|(_, vis)| {
@@ -610,7 +697,11 @@ fn Canvas(
     let described = move || {
         let d = current.get()?;
         let v = cursor_index()?;
-        Some((describe(&d.0, v), node_href(&d.0.graph.nodes[v]), d.0.graph.nodes[v].id.clone()))
+        Some((
+            describe(&d.0, v),
+            node_href(&d.0.graph.nodes[v]),
+            d.0.graph.nodes[v].id.clone(),
+        ))
     };
     let total = move || current.get().map_or(0, |d| d.0.graph.nodes.len());
     let cursor_ring = move || {
@@ -643,8 +734,18 @@ fn Canvas(
                 .filter(|(_, m)| m.iter().any(|v| shown.contains(v)))
                 .map(|(key, m)| {
                     let x = d.layout.x[m[0]] - NODE_W / 2.0 - 8.0;
-                    let y0 = m.iter().map(|&v| d.layout.y[v]).fold(f64::INFINITY, f64::min) - NODE_H / 2.0 - 18.0;
-                    let y1 = m.iter().map(|&v| d.layout.y[v]).fold(f64::NEG_INFINITY, f64::max) + NODE_H / 2.0 + 6.0;
+                    let y0 = m
+                        .iter()
+                        .map(|&v| d.layout.y[v])
+                        .fold(f64::INFINITY, f64::min)
+                        - NODE_H / 2.0
+                        - 18.0;
+                    let y1 = m
+                        .iter()
+                        .map(|&v| d.layout.y[v])
+                        .fold(f64::NEG_INFINITY, f64::max)
+                        + NODE_H / 2.0
+                        + 6.0;
                     let label = match key.strip_prefix("from:") {
                         Some(_) => format!("{} started from one snapshot", m.len()),
                         None => format!("fan-out {key} · {}", m.len()),
@@ -722,7 +823,9 @@ fn Canvas(
 
 fn push_edge(d: &mut String, points: &[(f64, f64)]) {
     use std::fmt::Write;
-    let Some(&(x0, y0)) = points.first() else { return };
+    let Some(&(x0, y0)) = points.first() else {
+        return;
+    };
     let _ = write!(d, "M{:.1} {:.1}", x0 + NODE_W / 2.0, y0);
     for w in points.windows(2) {
         let ((ax, ay), (bx, by)) = (w[0], w[1]);
@@ -761,7 +864,11 @@ fn node_view(
         NodeKind::Ghost => "◇",
         NodeKind::Chain => "⋯",
     };
-    let label = format!("{}{}", truncate(&n.label), if n.pinned { " 📌" } else { "" });
+    let label = format!(
+        "{}{}",
+        truncate(&n.label),
+        if n.pinned { " 📌" } else { "" }
+    );
     let focused = d.focus == Some(i);
     let aria = describe(d, i);
     let id = n.id.clone();

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::api::use_page_api;
-use crate::components::lineage_graph::LineageGraph;
 use crate::components::devbox_options;
+use crate::components::lineage_graph::LineageGraph;
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
@@ -56,10 +56,7 @@ pub fn LineagePage() -> impl IntoView {
     };
     let blueprint_options = move || {
         let chosen = query.with(|q| q.blueprint.clone()).unwrap_or_default();
-        let mut list = blueprints
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        let mut list = blueprints.get().and_then(Result::ok).unwrap_or_default();
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         list.into_iter()
             .map(|b| {

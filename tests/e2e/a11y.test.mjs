@@ -85,6 +85,9 @@ function pages() {
     ['/fanouts/fo_a11y', '[data-testid="fanout-tile"]'],
     ['/audit', 'h1'],
     ['/settings', 'h1'],
+    // Lineage (issue #17): the whole graph, and one scoped on a devbox.
+    ['/lineage', '[data-testid="lineage-node"]'],
+    [`/lineage?focus=${ids.devbox}&family=${ids.devbox}`, '[data-testid="lineage-node"][data-focused="true"]'],
   ];
 }
 

@@ -126,7 +126,12 @@ impl Graph {
             if seen.insert(&b.id) {
                 nodes.push(Node {
                     blueprint_status: Some(b.status),
-                    ..base(&b.id, NodeKind::Blueprint, label_or_id(Some(&b.name), &b.id), b.create_time_ms)
+                    ..base(
+                        &b.id,
+                        NodeKind::Blueprint,
+                        label_or_id(Some(&b.name), &b.id),
+                        b.create_time_ms,
+                    )
                 });
             }
         }
@@ -152,14 +157,24 @@ impl Graph {
             nodes.push(Node {
                 devbox_status: Some(d.status),
                 group,
-                ..base(&d.id, NodeKind::Devbox, label_or_id(d.name.as_deref(), &d.id), d.create_time_ms)
+                ..base(
+                    &d.id,
+                    NodeKind::Devbox,
+                    label_or_id(d.name.as_deref(), &d.id),
+                    d.create_time_ms,
+                )
             });
         }
         for s in snapshots {
             if seen.insert(&s.id) {
                 nodes.push(Node {
                     pinned: is_pinned(s),
-                    ..base(&s.id, NodeKind::Snapshot, label_or_id(s.name.as_deref(), &s.id), s.create_time_ms)
+                    ..base(
+                        &s.id,
+                        NodeKind::Snapshot,
+                        label_or_id(s.name.as_deref(), &s.id),
+                        s.create_time_ms,
+                    )
                 });
             }
         }
@@ -169,7 +184,12 @@ impl Graph {
                 let t = s.create_time_ms;
                 nodes.push(Node {
                     known: false,
-                    ..base(&s.source_devbox_id, NodeKind::Devbox, s.source_devbox_id.clone(), t)
+                    ..base(
+                        &s.source_devbox_id,
+                        NodeKind::Devbox,
+                        s.source_devbox_id.clone(),
+                        t,
+                    )
                 });
             }
         }
@@ -185,8 +205,11 @@ impl Graph {
                 .then(a.kind.cmp(&b.kind))
                 .then(a.id.cmp(&b.id))
         });
-        let index: BTreeMap<String, usize> =
-            nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+        let index: BTreeMap<String, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
         let at = |id: &str| index.get(id).copied();
 
         let mut edges: Vec<(usize, usize, EdgeKind)> = Vec::new();
@@ -215,7 +238,10 @@ impl Graph {
         let mut chains: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for s in snapshots {
             if let Some(i) = at(&s.id) {
-                chains.entry(s.source_devbox_id.as_str()).or_default().push(i);
+                chains
+                    .entry(s.source_devbox_id.as_str())
+                    .or_default()
+                    .push(i);
             }
         }
         for (dbx, mut line) in chains {
@@ -235,16 +261,20 @@ impl Graph {
     fn from_parts(nodes: Vec<Node>, mut edges: Vec<(usize, usize, EdgeKind)>) -> Self {
         edges.sort_by(|a, b| {
             a.0.cmp(&b.0).then_with(|| {
-                    let (na, nb) = (&nodes[a.1], &nodes[b.1]);
-                    let took = |k| k == EdgeKind::Took;
-                    took(b.2)
-                        .cmp(&took(a.2))
-                        .then(na.group.cmp(&nb.group))
-                        .then(a.1.cmp(&b.1))
-                })
+                let (na, nb) = (&nodes[a.1], &nodes[b.1]);
+                let took = |k| k == EdgeKind::Took;
+                took(b.2)
+                    .cmp(&took(a.2))
+                    .then(na.group.cmp(&nb.group))
+                    .then(a.1.cmp(&b.1))
+            })
         });
         edges.dedup();
-        let index = nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+        let index = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
         let mut parents = vec![Vec::new(); nodes.len()];
         let mut children = vec![Vec::new(); nodes.len()];
         for &(a, b, _) in &edges {
@@ -360,9 +390,7 @@ impl Graph {
                 && !keep(&n.id)
                 && self.parents(v).len() == 1
                 && self.children(v).len() <= 1
-                && self
-                    .edges_from(v)
-                    .all(|(_, k)| k == EdgeKind::Took)
+                && self.edges_from(v).all(|(_, k)| k == EdgeKind::Took)
         };
         // A plain snapshot's only out-edge is to its next snapshot.
         let took_parent = |v: usize| self.parents(v).first().is_some_and(|&p| plain(p));
@@ -485,10 +513,12 @@ pub fn step(g: &Graph, l: &Layout, v: usize, dir: Step) -> Option<usize> {
         Step::Parent => g.parents(v).first().copied(),
         Step::Child => {
             let y = *l.y.get(v)?;
-            g.children(v)
-                .iter()
-                .copied()
-                .min_by(|&a, &b| (l.y[a] - y).abs().total_cmp(&(l.y[b] - y).abs()).then(a.cmp(&b)))
+            g.children(v).iter().copied().min_by(|&a, &b| {
+                (l.y[a] - y)
+                    .abs()
+                    .total_cmp(&(l.y[b] - y).abs())
+                    .then(a.cmp(&b))
+            })
         }
         Step::Up | Step::Down => {
             let layer = l.layers.get(*l.layer.get(v)?)?;
@@ -564,7 +594,11 @@ mod tests {
         assert_eq!(edge(&g, "bp", "a"), Some(EdgeKind::Built));
         assert_eq!(edge(&g, "a", "s1"), Some(EdgeKind::Took));
         assert_eq!(edge(&g, "s1", "s2"), Some(EdgeKind::Took));
-        assert_eq!(edge(&g, "a", "s2"), None, "snapshots form the devbox's line");
+        assert_eq!(
+            edge(&g, "a", "s2"),
+            None,
+            "snapshots form the devbox's line"
+        );
         assert_eq!(edge(&g, "s1", "b"), Some(EdgeKind::Started));
         assert_eq!(edge(&g, "s2", "r"), Some(EdgeKind::Started));
         assert!(g.nodes[g.find("s1").expect("s1")].pinned);
@@ -578,7 +612,10 @@ mod tests {
         assert_eq!(g.nodes[ghost].kind, NodeKind::Ghost);
         assert_eq!(edge(&g, "gone", "x"), Some(EdgeKind::Started));
         // No ghost for a snapshot that is still listed.
-        assert_eq!(g.nodes.iter().filter(|n| n.kind == NodeKind::Ghost).count(), 1);
+        assert_eq!(
+            g.nodes.iter().filter(|n| n.kind == NodeKind::Ghost).count(),
+            1
+        );
     }
 
     #[test]
@@ -588,7 +625,11 @@ mod tests {
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].0, "from:s1");
         let l = g.layout();
-        let pos: Vec<usize> = groups[0].1.iter().map(|&v| l.position(v).expect("laid")).collect();
+        let pos: Vec<usize> = groups[0]
+            .1
+            .iter()
+            .map(|&v| l.position(v).expect("laid"))
+            .collect();
         assert_eq!(pos[1].abs_diff(pos[0]), 1, "siblings sit together");
         assert_eq!(l.layer[groups[0].1[0]], l.layer[groups[0].1[1]]);
     }
@@ -598,7 +639,10 @@ mod tests {
         let mut b = devbox("b", 30, Some("s1"), None);
         b.metadata.insert(BATCH_KEY.into(), "fo_1".into());
         let g = Graph::build(&[devbox("a", 1, None, None), b], &[snap("s1", "a", 2)], &[]);
-        assert_eq!(g.nodes[g.find("b").expect("b")].group.as_deref(), Some("fo_1"));
+        assert_eq!(
+            g.nodes[g.find("b").expect("b")].group.as_deref(),
+            Some("fo_1")
+        );
     }
 
     #[test]
@@ -631,7 +675,10 @@ mod tests {
             ..Filter::default()
         });
         assert!(g.find("r").is_some());
-        assert!(g.find("x").is_none(), "the ghost's devbox does not descend from bp");
+        assert!(
+            g.find("x").is_none(),
+            "the ghost's devbox does not descend from bp"
+        );
         let none = sample().filter(&Filter {
             blueprint: Some("a".into()),
             ..Filter::default()
@@ -653,7 +700,9 @@ mod tests {
 
     fn nightly(n: usize, child_at: Option<usize>) -> Graph {
         let mut devboxes = vec![devbox("d", 0, None, None)];
-        let snapshots: Vec<Snapshot> = (0..n).map(|i| snap(&format!("n{i:02}"), "d", 1 + i as i64)).collect();
+        let snapshots: Vec<Snapshot> = (0..n)
+            .map(|i| snap(&format!("n{i:02}"), "d", 1 + i as i64))
+            .collect();
         if let Some(k) = child_at {
             devboxes.push(devbox("rep", 100, Some(&format!("n{k:02}")), None));
         }
@@ -665,7 +714,11 @@ mod tests {
         let g = nightly(20, Some(9));
         let c = g.collapse(6, &|_| false);
         // n00..n08 (9) and n10..n19 (10) collapse; n09 has a child and stays.
-        let chains: Vec<&Node> = c.nodes.iter().filter(|n| n.kind == NodeKind::Chain).collect();
+        let chains: Vec<&Node> = c
+            .nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Chain)
+            .collect();
         assert_eq!(chains.len(), 2);
         assert_eq!(chains[0].hidden.len(), 9);
         assert_eq!(chains[0].label, "9 snapshots");
@@ -674,14 +727,27 @@ mod tests {
         assert_eq!(edge(&c, "d", "chain:n00"), Some(EdgeKind::Took));
         assert_eq!(edge(&c, "chain:n00", "n09"), Some(EdgeKind::Took));
         assert_eq!(edge(&c, "n09", "rep"), Some(EdgeKind::Started));
-        assert_eq!(c.find("n03"), c.find("chain:n00"), "a hidden snapshot finds its chain");
+        assert_eq!(
+            c.find("n03"),
+            c.find("chain:n00"),
+            "a hidden snapshot finds its chain"
+        );
         // Expanded: as before.
         let e = g.collapse(6, &|id| id == "chain:n00");
-        assert_eq!(e.nodes.iter().filter(|n| n.kind == NodeKind::Chain).count(), 1);
-        assert!(e.find("n03").is_some_and(|v| e.nodes[v].kind == NodeKind::Snapshot));
+        assert_eq!(
+            e.nodes.iter().filter(|n| n.kind == NodeKind::Chain).count(),
+            1
+        );
+        assert!(
+            e.find("n03")
+                .is_some_and(|v| e.nodes[v].kind == NodeKind::Snapshot)
+        );
         // A focused snapshot splits the run it is in.
         let f = g.collapse(6, &|id| id == "n14");
-        assert!(f.find("n14").is_some_and(|v| f.nodes[v].kind == NodeKind::Snapshot));
+        assert!(
+            f.find("n14")
+                .is_some_and(|v| f.nodes[v].kind == NodeKind::Snapshot)
+        );
     }
 
     #[test]
@@ -716,38 +782,45 @@ mod props {
     /// A random account: devboxes each started from an earlier snapshot, a blueprint
     /// or nothing; snapshots of earlier devboxes; some source snapshots deleted.
     fn account() -> impl Strategy<Value = (Vec<Devbox>, Vec<Snapshot>)> {
-        proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<bool>()), 1..120)
-            .prop_map(|steps| {
-                let mut devboxes: Vec<Devbox> = Vec::new();
-                let mut snapshots: Vec<Snapshot> = Vec::new();
-                for (t, (pick, what, drop)) in steps.into_iter().enumerate() {
-                    let t = t as i64;
-                    if what == 0 || devboxes.is_empty() {
-                        let mut d: Devbox = serde_json::from_value(serde_json::json!({
-                            "id": format!("d{t}"), "status": "running", "create_time_ms": t,
-                        }))
-                        .expect("devbox");
-                        if !snapshots.is_empty() {
-                            let s: &Snapshot = &snapshots[pick.index(snapshots.len())];
-                            d.snapshot_id = Some(if drop { format!("gone{t}") } else { s.id.clone() });
-                        }
-                        devboxes.push(d);
-                    } else {
-                        let d = &devboxes[pick.index(devboxes.len())];
-                        snapshots.push(Snapshot {
-                            id: format!("s{t}"),
-                            create_time_ms: t,
-                            metadata: Metadata::default(),
-                            source_devbox_id: d.id.clone(),
-                            name: None,
-                            commit_message: None,
-                            size_bytes: None,
-                            source_blueprint_id: None,
+        proptest::collection::vec(
+            (any::<prop::sample::Index>(), 0u8..4, any::<bool>()),
+            1..120,
+        )
+        .prop_map(|steps| {
+            let mut devboxes: Vec<Devbox> = Vec::new();
+            let mut snapshots: Vec<Snapshot> = Vec::new();
+            for (t, (pick, what, drop)) in steps.into_iter().enumerate() {
+                let t = t as i64;
+                if what == 0 || devboxes.is_empty() {
+                    let mut d: Devbox = serde_json::from_value(serde_json::json!({
+                        "id": format!("d{t}"), "status": "running", "create_time_ms": t,
+                    }))
+                    .expect("devbox");
+                    if !snapshots.is_empty() {
+                        let s: &Snapshot = &snapshots[pick.index(snapshots.len())];
+                        d.snapshot_id = Some(if drop {
+                            format!("gone{t}")
+                        } else {
+                            s.id.clone()
                         });
                     }
+                    devboxes.push(d);
+                } else {
+                    let d = &devboxes[pick.index(devboxes.len())];
+                    snapshots.push(Snapshot {
+                        id: format!("s{t}"),
+                        create_time_ms: t,
+                        metadata: Metadata::default(),
+                        source_devbox_id: d.id.clone(),
+                        name: None,
+                        commit_message: None,
+                        size_bytes: None,
+                        source_blueprint_id: None,
+                    });
                 }
-                (devboxes, snapshots)
-            })
+            }
+            (devboxes, snapshots)
+        })
     }
 
     proptest! {

@@ -121,7 +121,10 @@ pub fn layout(n: usize, edges: &[(usize, usize)], sp: Spacing) -> Layout {
     let min_y = ys.iter().copied().fold(f64::INFINITY, f64::min);
     let shift = if min_y.is_finite() { min_y } else { 0.0 };
     let y_all: Vec<f64> = ys.iter().map(|y| y - shift).collect();
-    let x_all: Vec<f64> = node_layer.iter().map(|&l| l as f64 * sp.layer_gap).collect();
+    let x_all: Vec<f64> = node_layer
+        .iter()
+        .map(|&l| l as f64 * sp.layer_gap)
+        .collect();
 
     let layers: Vec<Vec<usize>> = order
         .iter()
@@ -502,9 +505,17 @@ mod tests {
     fn a_long_edge_bends_through_a_dummy_per_layer() {
         // 0→1→2→3 and 0→3: the long edge crosses layers 1 and 2.
         let l = layout(4, &[(0, 1), (1, 2), (2, 3), (0, 3)], SP);
-        let long = l.edges.iter().find(|e| e.from == 0 && e.to == 3).expect("edge");
+        let long = l
+            .edges
+            .iter()
+            .find(|e| e.from == 0 && e.to == 3)
+            .expect("edge");
         assert_eq!(long.points.len(), 4);
-        assert_eq!(l.layers.iter().map(Vec::len).sum::<usize>(), 4, "dummies are not listed");
+        assert_eq!(
+            l.layers.iter().map(Vec::len).sum::<usize>(),
+            4,
+            "dummies are not listed"
+        );
         // The dummy does not sit on node 1 or 2.
         assert!((long.points[1].1 - l.y[1]).abs() >= 10.0 - 1e-9);
     }
@@ -537,7 +548,19 @@ mod tests {
             y1: l.y[2] + 1.0,
         };
         assert_eq!(l.visible(view, 1.0, 1.0), [1, 2]);
-        assert!(l.visible(Rect { x0: 500.0, y0: 0.0, x1: 600.0, y1: 100.0 }, 1.0, 1.0).is_empty());
+        assert!(
+            l.visible(
+                Rect {
+                    x0: 500.0,
+                    y0: 0.0,
+                    x1: 600.0,
+                    y1: 100.0
+                },
+                1.0,
+                1.0
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -561,12 +584,8 @@ mod props {
 
     /// Random graphs: mostly forward edges (a DAG), some back edges and repeats.
     fn graph() -> impl Strategy<Value = (usize, Vec<(usize, usize)>)> {
-        (1usize..60).prop_flat_map(|n| {
-            (
-                Just(n),
-                proptest::collection::vec((0..n, 0..n), 0..(n * 2)),
-            )
-        })
+        (1usize..60)
+            .prop_flat_map(|n| (Just(n), proptest::collection::vec((0..n, 0..n), 0..(n * 2))))
     }
 
     proptest! {
