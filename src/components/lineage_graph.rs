@@ -97,7 +97,10 @@ impl Cam {
 
 /// The three lists the graph is built from, loaded for the page (every snapshot page
 /// by page, the devbox list shared with the rest of the app), as one graph.
-fn use_full_graph() -> (Memo<Option<Result<Shared<Graph>, ApiError>>>, Callback<()>) {
+/// The full graph once all three lists are in (`None` before).
+type FullGraph = Memo<Option<Result<Shared<Graph>, ApiError>>>;
+
+fn use_full_graph() -> (FullGraph, Callback<()>) {
     let api = use_page_api();
     let version = use_refresh();
     let devboxes = use_devboxes();
@@ -232,6 +235,19 @@ fn describe(d: &Drawn, v: usize) -> String {
     }
     if n.pinned {
         parts.push("pinned".into());
+    }
+    if let Some(g) = &n.group {
+        let size = d
+            .groups
+            .iter()
+            .find(|(k, _)| k == g)
+            .map_or(1, |(_, m)| m.len());
+        if size > 1 {
+            parts.push(match g.strip_prefix("from:") {
+                Some(_) => format!("one of {size} started from the same snapshot"),
+                None => format!("one of {size} in fan-out {g}"),
+            });
+        }
     }
     if n.kind == NodeKind::Chain {
         parts.push("Enter expands".into());
@@ -368,12 +384,20 @@ fn Canvas(
             return;
         }
         let f = fit(d, s);
+        // Not readable whole: the topmost root at the left edge (layers are centred on
+        // their subtrees, so the world's top-left corner may be empty).
+        let top = d
+            .layout
+            .layers
+            .first()
+            .and_then(|l| l.first())
+            .map_or(0.0, |&v| d.layout.y[v]);
         cam.set(if f.k >= FIT_AT_LEAST {
             f
         } else {
             Cam {
                 x: -NODE_W / 2.0 - 24.0,
-                y: -NODE_H - 24.0,
+                y: top - NODE_H - 24.0,
                 k: 1.0,
             }
         });
@@ -585,11 +609,9 @@ fn Canvas(
         if !moved && dx.abs() + dy.abs() < 4.0 {
             return;
         }
-        if !moved {
-            if let Some(svg) = svg_ref.get_untracked() {
-                let el: &web_sys::Element = svg.unchecked_ref();
-                let _ = el.set_pointer_capture(e.pointer_id());
-            }
+        if !moved && let Some(svg) = svg_ref.get_untracked() {
+            let el: &web_sys::Element = svg.unchecked_ref();
+            let _ = el.set_pointer_capture(e.pointer_id());
         }
         drag.set_value(Some((x0, y0, c0, true)));
         cam.set(Cam {
@@ -739,13 +761,13 @@ fn Canvas(
                         .map(|&v| d.layout.y[v])
                         .fold(f64::INFINITY, f64::min)
                         - NODE_H / 2.0
-                        - 18.0;
+                        - 5.0;
                     let y1 = m
                         .iter()
                         .map(|&v| d.layout.y[v])
                         .fold(f64::NEG_INFINITY, f64::max)
                         + NODE_H / 2.0
-                        + 6.0;
+                        + 5.0;
                     let label = match key.strip_prefix("from:") {
                         Some(_) => format!("{} started from one snapshot", m.len()),
                         None => format!("fan-out {key} · {}", m.len()),
@@ -753,7 +775,7 @@ fn Canvas(
                     view! {
                         <g class="sd-lg__group" data-testid="lineage-group" data-group=key.clone()>
                             <rect x=x y=y0 width=NODE_W + 16.0 height=y1 - y0 rx="10"></rect>
-                            <text x=x + 8.0 y=y0 + 12.0>{label}</text>
+                            <title>{label}</title>
                         </g>
                     }
                 })
@@ -864,11 +886,16 @@ fn node_view(
         NodeKind::Ghost => "◇",
         NodeKind::Chain => "⋯",
     };
-    let label = format!(
-        "{}{}",
-        truncate(&n.label),
-        if n.pinned { " 📌" } else { "" }
-    );
+    let label = if n.pinned {
+        let mut t: String = n.label.chars().take(LABEL_CHARS - 7).collect();
+        if t.chars().count() < n.label.chars().count() {
+            t.push('…');
+        }
+        t
+    } else {
+        truncate(&n.label)
+    };
+    let pin = n.pinned.then(|| view! { <text class="sd-lg__pin" x=NODE_W - 8.0 y="19" text-anchor="end" aria-hidden="true">"pinned"</text> });
     let focused = d.focus == Some(i);
     let aria = describe(d, i);
     let id = n.id.clone();
@@ -891,6 +918,7 @@ fn node_view(
                     <rect width=NODE_W height=NODE_H rx="7"></rect>
                     <text class="sd-lg__mark" x="10" y="19.5" aria-hidden="true">{mark}</text>
                     <text class="sd-lg__label" x="26" y="19.5">{label}</text>
+                    {pin}
                     <title>{title}</title>
                 </a>
             </g>
@@ -908,6 +936,7 @@ fn node_view(
                     <rect width=NODE_W height=NODE_H rx="7"></rect>
                     <text class="sd-lg__mark" x="10" y="19.5" aria-hidden="true">{mark}</text>
                     <text class="sd-lg__label" x="26" y="19.5">{label}</text>
+                    {pin}
                     <title>{title}</title>
                 </g>
             }

@@ -319,9 +319,8 @@ fn crossings_of(order: &[Vec<usize>], succ: &[Vec<usize>], pos: &[usize]) -> u64
 /// Pairs `i < j` with `seq[i] > seq[j]`, values below `bound` (a Fenwick tree).
 fn inversions(seq: impl Iterator<Item = usize>, bound: usize) -> u64 {
     let mut tree = vec![0u64; bound + 1];
-    let mut seen = 0u64;
     let mut inv = 0u64;
-    for v in seq {
+    for (seen, v) in seq.enumerate() {
         // How many seen so far are <= v.
         let mut i = v + 1;
         let mut le = 0;
@@ -329,13 +328,12 @@ fn inversions(seq: impl Iterator<Item = usize>, bound: usize) -> u64 {
             le += tree[i];
             i &= i - 1;
         }
-        inv += seen - le;
+        inv += seen as u64 - le;
         let mut i = v + 1;
         while i <= bound {
             tree[i] += 1;
             i += i & i.wrapping_neg();
         }
-        seen += 1;
     }
     inv
 }
