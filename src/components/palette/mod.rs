@@ -272,26 +272,68 @@ pub fn PaletteHost() -> impl IntoView {
     }
 }
 
+/// The group a row is shown under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// Recently opened or acted on (an empty query lists these first).
+    Recent,
+    Kind(Kind),
+    /// The other actions of the focused item.
+    Actions,
+}
+
+impl Group {
+    fn heading(self) -> &'static str {
+        match self {
+            Group::Recent => "Recent",
+            Group::Kind(k) => k.group(),
+            Group::Actions => "Actions",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Group::Recent => "recent",
+            Group::Kind(k) => k.as_str(),
+            Group::Actions => "actions",
+        }
+    }
+}
+
 /// One row of the list: a hit, and the group it is shown under.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Row {
     hit: Hit,
-    /// `None`: an action of the focused item (the "Actions" group).
-    kind: Option<Kind>,
+    group: Group,
 }
 
-/// The rows for a query: the hits grouped by kind (groups in a fixed order, hits in
-/// score order inside each), then the other actions of the focused item.
-fn rows_of(entries: &[Entry], hits: &[Hit], target: Option<usize>) -> Vec<Row> {
+/// The rows for a query: for an empty query the recents (in their order) then the
+/// pages; otherwise the hits grouped by kind (groups in a fixed order, hits in score
+/// order inside each); then the other actions of the focused item.
+fn rows_of(
+    entries: &[Entry],
+    hits: &[Hit],
+    recents: &Recents,
+    empty_query: bool,
+    target: Option<usize>,
+) -> Vec<Row> {
     let verb_query = hits.first().is_some_and(|h| h.verb != Verb::Open);
     let mut rows: Vec<Row> = Vec::with_capacity(hits.len() + 3);
+    let recent = |h: &Hit| {
+        let e = &entries[h.entry];
+        empty_query && recents.rank(&e.kind, &e.id).is_some()
+    };
+    rows.extend(hits.iter().filter(|h| recent(h)).map(|h| Row {
+        hit: *h,
+        group: Group::Recent,
+    }));
     for kind in Kind::ALL {
         rows.extend(
             hits.iter()
-                .filter(|h| entries[h.entry].kind == kind)
+                .filter(|h| entries[h.entry].kind == kind && !recent(h))
                 .map(|h| Row {
                     hit: *h,
-                    kind: Some(kind),
+                    group: Group::Kind(kind),
                 }),
         );
     }
@@ -305,7 +347,7 @@ fn rows_of(entries: &[Entry], hits: &[Hit], target: Option<usize>) -> Vec<Row> {
                         entry: t,
                         verb: *verb,
                     },
-                    kind: None,
+                    group: Group::Actions,
                 }),
         );
     }
@@ -369,7 +411,16 @@ fn PaletteBox(palette: Palette) -> impl IntoView {
             }
         }
     });
-    let rows = Memo::new(move |_| entries.with(|e| hits.with(|h| rows_of(e, h, target.get()))));
+    let rows = Memo::new(move |_| {
+        let empty = query.with(|q| q.trim().is_empty());
+        entries.with(|e| {
+            hits.with(|h| {
+                palette
+                    .recents
+                    .with(|r| rows_of(e, h, r, empty, target.get()))
+            })
+        })
+    });
     // Typing starts again at the top.
     Effect::new(move |_| {
         query.track();
@@ -379,7 +430,8 @@ fn PaletteBox(palette: Palette) -> impl IntoView {
     Effect::new(move |_| {
         let i = active.get();
         let r = rows.with(|r| r.get(i).copied());
-        if let Some(Row { hit, kind: Some(_) }) = r
+        if let Some(Row { hit, group }) = r
+            && group != Group::Actions
             && target.get_untracked() != Some(hit.entry)
         {
             target.set(Some(hit.entry));
@@ -538,18 +590,18 @@ fn Results(
     });
     let body = move || {
         let rows = rows.get();
-        let mut groups: Vec<(Option<Kind>, Vec<(usize, Row)>)> = Vec::new();
+        let mut groups: Vec<(Group, Vec<(usize, Row)>)> = Vec::new();
         for (i, r) in rows.iter().enumerate() {
             match groups.last_mut() {
-                Some((k, list)) if *k == r.kind => list.push((i, *r)),
-                _ => groups.push((r.kind, vec![(i, *r)])),
+                Some((g, list)) if *g == r.group => list.push((i, *r)),
+                _ => groups.push((r.group, vec![(i, *r)])),
             }
         }
         groups
             .into_iter()
-            .map(|(kind, list)| {
-                let heading = kind.map_or("Actions", Kind::group);
-                let gid = format!("sd-palette-g-{}", kind.map_or("actions", Kind::as_str));
+            .map(|(group, list)| {
+                let heading = group.heading();
+                let gid = format!("sd-palette-g-{}", group.key());
                 let labelled_by = gid.clone();
                 view! {
                     <div role="group" aria-labelledby=labelled_by class="sd-palette__group">
@@ -581,9 +633,12 @@ fn ResultOption(
 ) -> impl IntoView {
     let (label, detail, kind, name) = entries.with_untracked(|e| {
         let x = &e[row.hit.entry];
-        let label = match (row.kind, row.hit.verb) {
-            (Some(_), Verb::Open) => x.label().to_owned(),
-            (_, verb) => verb.label(x.label()),
+        let label = match (row.group, row.hit.verb) {
+            (Group::Actions, verb)
+            | (_, verb @ (Verb::Snapshot | Verb::Restore | Verb::CleanUp | Verb::FanOut)) => {
+                verb.label(x.label())
+            }
+            (_, Verb::Open) => x.label().to_owned(),
         };
         (label, x.detail.clone(), x.kind, x.name.clone())
     });
