@@ -423,7 +423,7 @@ def build(d, measure_secs, total_secs):
         return "–" if x is None else f"{x:.1f} ms"
     if pa and "error" not in pa:
         med = pa.get("results_painted_ms_median")
-        per = ", ".join(f"“{q}” {ms1(v['median_ms'])} ({v['options']} rows)" for q, v in pa.get("per_query", {}).items1())
+        per = ", ".join(f"“{q}” {ms1(v['median_ms'])} ({v['options']} rows)" for q, v in pa.get("per_query", {}).items())
         rows.append(("9 palette", f"palette over {pa['items_snapshots']:,} snapshots: query typed → results painted (median)",
                      ms1(med), "", "", "< 30 ms", verdict(med is not None and med < 30),
                      f"max {ms1(pa.get('results_painted_ms_max'))}; {pa['runs']} runs per query: {per}"))
