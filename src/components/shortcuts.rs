@@ -20,10 +20,13 @@ pub fn KeyCaps(
     /// The keys as the shortcut table writes them.
     keys: &'static str,
 ) -> impl IntoView {
-    parts(keys)
+    let parts = parts(keys);
+    // `/` alone is the search key; between keys it separates alternatives.
+    let alternatives = parts.len() > 1;
+    parts
         .into_iter()
         .map(|part| {
-            if part == "/" {
+            if alternatives && part == "/" {
                 view! { <span class="sd-muted">" or "</span> }.into_any()
             } else {
                 view! { <kbd class="sd-kbd">{part}</kbd>" " }.into_any()

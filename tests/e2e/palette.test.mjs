@@ -204,6 +204,10 @@ test('`?` lists the shortcut table the palette reads', async () => {
     assert.ok(text.includes(what), `help lists "${what}"`);
   }
   assert.ok(text.includes('Ctrl+K') && text.includes('Shift+X'));
+  // `/` (search) is a key cap of its own, not the "or" between alternatives.
+  const search = help.locator('dt', { has: page.locator('kbd') }).filter({ hasText: '/' });
+  assert.ok(await search.count() >= 1, 'the / key is shown as a key');
+  assert.ok((await help.locator('kbd').allTextContents()).includes('/'));
   await screenshot(page, 'palette-help-light');
   assert.deepEqual(errors, []);
   await context.close();
