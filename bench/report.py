@@ -417,6 +417,19 @@ def build(d, measure_secs, total_secs):
             err = (fd or {}).get("error") or (fs or {}).get("error")
             rows.append(("8 fan-out", f"{n} devboxes from one snapshot", "not measured", "", "", "", "", err))
 
+    # 9. palette (BENCH_ONLY=palette)
+    pa = load(d, "palette.json")
+    def ms1(x):
+        return "–" if x is None else f"{x:.1f} ms"
+    if pa and "error" not in pa:
+        med = pa.get("results_painted_ms_median")
+        per = ", ".join(f"“{q}” {ms1(v['median_ms'])} ({v['options']} rows)" for q, v in pa.get("per_query", {}).items())
+        rows.append(("9 palette", f"palette over {pa['items_snapshots']:,} snapshots: query typed → results painted (median)",
+                     ms1(med), "", "", "< 30 ms", verdict(med is not None and med < 30),
+                     f"max {ms1(pa.get('results_painted_ms_max'))}; {pa['runs']} runs per query: {per}"))
+    elif pa:
+        rows.append(("9 palette", "palette over 12,000 items", "not measured", "", "", "", "", pa["error"]))
+
     m = machine()
     perf = text(d, "perf-status.txt")
     return {
@@ -441,6 +454,7 @@ PARTS = {
     "poll": (("6 poll",), "**Poll"),
     "server": (("7 server",), "**Server"),
     "fanout": (("8 fan-out",), "**Fan-out"),
+    "palette": (("9 palette",), "**Palette"),
 }
 
 

@@ -19,6 +19,8 @@
 //! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
 //! * [`eligibility`]: whether a snapshot can be deleted at all (one rule for every
 //!   delete path) and how risky one delete is (newest complete, pinned, live children).
+//! * [`palette`]: the command palette's fuzzy scorer, result order, verbs and recents.
+//! * [`keys`]: the one table of keyboard shortcuts (help dialog and palette read it).
 //! * [`query`]: list rules — search, column sorts with one tie-break, paging.
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
@@ -34,8 +36,10 @@ pub mod estimate;
 pub mod fanout;
 pub mod format;
 pub mod jobs;
+pub mod keys;
 pub mod launch;
 pub mod lineage;
+pub mod palette;
 pub mod query;
 pub mod recheck;
 pub mod retention;
