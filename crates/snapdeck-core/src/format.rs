@@ -126,6 +126,15 @@ impl Civil {
     }
 }
 
+/// A short calendar date for axis labels: "28 Nov" (shift `ms` first for local time).
+pub fn day_month(ms: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let c = Civil::of_ms(ms);
+    format!("{} {}", c.day, MONTHS[(c.month as usize).clamp(1, 12) - 1])
+}
+
 /// Shortens an id in the middle, keeping the type prefix: `dbx_3f9…a21c`.
 ///
 /// Keeps everything up to the first `_` plus 3 characters, an ellipsis, and the last 4
@@ -200,6 +209,13 @@ mod tests {
         assert_eq!(bytes(1024 * 1024 - 1), "1.0 MiB");
         assert_eq!(bytes(u64::MAX), "16.0 EiB");
         assert_eq!(bytes_opt(None), "—");
+    }
+
+    #[test]
+    fn day_month_is_a_short_date() {
+        // 2026-11-28T10:42:07Z
+        assert_eq!(day_month(1_795_862_527_000), "28 Nov");
+        assert_eq!(day_month(0), "1 Jan");
     }
 
     #[test]
