@@ -61,6 +61,20 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// The exact size for tooltips: "2,791,728,742 bytes" ("1 byte").
+pub fn bytes_exact(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 6);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(if n == 1 { " byte" } else { " bytes" });
+    out
+}
+
 /// A size that may be unknown (`size_bytes` is nullable): "—" when absent.
 pub fn bytes_opt(n: Option<u64>) -> String {
     n.map_or_else(|| "—".to_owned(), bytes)
@@ -209,6 +223,11 @@ mod tests {
         assert_eq!(bytes(1024 * 1024 - 1), "1.0 MiB");
         assert_eq!(bytes(u64::MAX), "16.0 EiB");
         assert_eq!(bytes_opt(None), "—");
+        assert_eq!(bytes_exact(2_791_728_742), "2,791,728,742 bytes");
+        assert_eq!(bytes_exact(999), "999 bytes");
+        assert_eq!(bytes_exact(1000), "1,000 bytes");
+        assert_eq!(bytes_exact(1), "1 byte");
+        assert_eq!(bytes_exact(0), "0 bytes");
     }
 
     #[test]
