@@ -17,6 +17,7 @@ pub mod snapshot_dialog;
 pub mod sort_header;
 pub mod states;
 pub mod status_badge;
+pub mod storage_chart;
 pub mod timeline;
 pub mod toasts;
 pub mod top_bar;

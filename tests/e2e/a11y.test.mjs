@@ -85,6 +85,9 @@ function pages() {
     ['/fanouts/fo_a11y', '[data-testid="fanout-tile"]'],
     ['/audit', 'h1'],
     ['/settings', 'h1'],
+    // Storage charts: the devbox's (above, with its timeline) and Cleanup's overlay.
+    [`/devboxes/${ids.devbox}`, '[data-testid="storage-bar"]'],
+    [`/cleanup?devbox=${ids.devbox}&keep=1`, '[data-testid="storage-frees"]'],
   ];
 }
 

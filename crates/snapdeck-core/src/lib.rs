@@ -21,6 +21,8 @@
 //!   delete path) and how risky one delete is (newest complete, pinned, live children).
 //! * [`palette`]: the command palette's fuzzy scorer, result order, verbs and recents.
 //! * [`keys`]: the one table of keyboard shortcuts (help dialog and palette read it).
+//! * [`storage`]: storage over time — a devbox's sizes as bars on a time axis with running
+//!   totals (and what a plan frees), binary axis ticks, bytes by devbox or blueprint.
 //! * [`query`]: list rules — search, column sorts with one tie-break, paging.
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
@@ -44,6 +46,7 @@ pub mod query;
 pub mod recheck;
 pub mod retention;
 pub mod status_cache;
+pub mod storage;
 pub mod validate;
 pub mod watch;
 
