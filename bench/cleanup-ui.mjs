@@ -190,7 +190,7 @@ async function main() {
 
     if (process.env.BENCH_DEBUG) {
       console.error(JSON.stringify(await page.evaluate(() => performance.getEntriesByType('resource')
-        .filter((r) => r.name.includes('/_snapdeck/') || r.name.includes('healthz') || r.name.includes('.wasm'))
+        .filter((r) => /\/(_snapdeck|v1)\/|healthz|\.wasm/.test(r.name))
         .map((r) => [new URL(r.name).pathname, Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize]))));
     }
     const jobs = o.tabOnly ? null : await jobsOf(o);

@@ -433,6 +433,19 @@ def build(d, measure_secs, total_secs):
     elif lg:
         rows.append(("9 lineage", "12,000 nodes", "not measured", "", "", "", "", lg.get("error")))
 
+    # 10. palette (BENCH_ONLY=palette)
+    pa = load(d, "palette.json")
+    def ms1(x):
+        return "–" if x is None else f"{x:.1f} ms"
+    if pa and "error" not in pa:
+        med = pa.get("results_painted_ms_median")
+        per = ", ".join(f"“{q}” {ms1(v['median_ms'])} ({v['options']} rows)" for q, v in pa.get("per_query", {}).items())
+        rows.append(("10 palette", f"palette over {pa['items_snapshots']:,} snapshots: query typed → results painted (median)",
+                     ms1(med), "", "", "< 30 ms", verdict(med is not None and med < 30),
+                     f"max {ms1(pa.get('results_painted_ms_max'))}; {pa['runs']} runs per query: {per}"))
+    elif pa:
+        rows.append(("10 palette", "palette over 12,000 items", "not measured", "", "", "", "", pa["error"]))
+
     m = machine()
     perf = text(d, "perf-status.txt")
     return {
@@ -458,6 +471,7 @@ PARTS = {
     "server": (("7 server",), "**Server"),
     "fanout": (("8 fan-out",), "**Fan-out"),
     "lineage": (("9 lineage",), "**Lineage"),
+    "palette": (("10 palette",), "**Palette"),
 }
 
 

@@ -7,7 +7,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::components::{OpsTray, Shortcuts, ToastStack, TopBar};
+use crate::components::{OpsTray, PaletteHost, Shortcuts, ToastStack, TopBar};
 use crate::context::{AppContext, Mount};
 use crate::hooks::use_nav::Nav;
 use crate::hooks::use_settings::SettingsCtx;
@@ -71,6 +71,7 @@ fn Frame() -> impl IntoView {
         </main>
         <OpsTray />
         <Shortcuts />
+        <PaletteHost />
         <ToastStack />
     }
 }

@@ -4,7 +4,7 @@
 
 use snapdeck_core::format::Civil;
 pub use snapdeck_core::format::{
-    bytes, bytes_opt, elapsed, relative_time, short_id as middle_truncate,
+    bytes, bytes_exact, bytes_opt, day_month, elapsed, relative_time, short_id as middle_truncate,
 };
 
 /// Exact local time for tooltips, e.g. `2026-11-28 10:42:07`, from Unix ms and the

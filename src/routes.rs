@@ -608,6 +608,32 @@ impl Page {
     }
 }
 
+// ---- the command palette's page list ----
+
+impl Page {
+    /// The pages that need no id, by the name the palette finds them under (the
+    /// shortcut table's `Go("…")` entries use the same names).
+    pub fn named() -> Vec<(&'static str, Page)> {
+        vec![
+            ("Devboxes", Page::devboxes()),
+            ("Snapshots", Page::snapshots()),
+            ("Blueprints", Page::blueprints()),
+            ("Fan-outs", Page::fanouts()),
+            ("Cleanup", Page::cleanup()),
+            ("Audit trail", Page::Audit(AuditQuery::default())),
+            ("Settings", Page::Settings),
+        ]
+    }
+
+    /// This devbox's cleanup: the default policy scoped to it.
+    pub fn cleanup_of(devbox_id: impl Into<String>) -> Self {
+        Page::Cleanup(CleanupQuery {
+            devbox: Some(devbox_id.into()),
+            ..CleanupQuery::default()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -870,5 +896,26 @@ mod tests {
         assert_eq!(chips[0].1.blueprint, None);
         assert!(q.is_filtered());
         assert!(!SnapshotsQuery::default().is_filtered());
+    }
+}
+
+#[cfg(test)]
+mod palette_pages {
+    use super::*;
+    use snapdeck_core::keys::{Does, SHORTCUTS};
+
+    #[test]
+    fn every_named_page_round_trips_and_every_go_shortcut_names_one() {
+        let named = Page::named();
+        for (name, page) in &named {
+            assert_eq!(Page::parse(&page.href()).as_ref(), Some(page), "{name}");
+        }
+        for s in SHORTCUTS {
+            if let Does::Go(name) = s.does {
+                assert!(named.iter().any(|(n, _)| *n == name), "{name}");
+            }
+        }
+        let scoped = Page::cleanup_of("dbx_1");
+        assert_eq!(Page::parse(&scoped.href()), Some(scoped));
     }
 }

@@ -1,5 +1,8 @@
-//! Keyboard shortcuts: `?` shows this list; `g` then `d`/`s`/`b`/`c` goes to Devboxes,
-//! Snapshots, Blueprints or Cleanup; `n` (on pages that start devboxes) opens New devbox. (`/` focusing search lives on the pages that have one.)
+//! Keyboard shortcuts: `?` shows snapdeck-core's one table of them
+//! ([`snapdeck_core::keys::SHORTCUTS`], which the command palette reads too); `g` then
+//! `d`/`s`/`b`/`c` goes to Devboxes, Snapshots, Blueprints or Cleanup. `n` (on pages that
+//! start devboxes), `/` (pages with a search), the list keys and `Ctrl-K` are handled
+//! where they act.
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -8,18 +11,29 @@ use wasm_bindgen::JsCast;
 use crate::components::modal::Modal;
 use crate::hooks::use_nav::use_nav;
 use crate::routes::Page;
+use snapdeck_core::keys::{Area, SHORTCUTS, parts};
 
-const SHORTCUTS: [(&str, &str); 9] = [
-    ("?", "Show these shortcuts"),
-    ("/", "Search (devbox list)"),
-    ("g d", "Go to Devboxes"),
-    ("g s", "Go to Snapshots"),
-    ("g b", "Go to Blueprints"),
-    ("g c", "Go to Cleanup"),
-    ("n", "New devbox (Devboxes, a blueprint)"),
-    ("Enter", "Submit a dialog"),
-    ("Esc", "Close a dialog"),
-];
+/// A shortcut's keys as key caps (`g d` → two caps; the `/` between alternatives
+/// stays a word).
+#[component]
+pub fn KeyCaps(
+    /// The keys as the shortcut table writes them.
+    keys: &'static str,
+) -> impl IntoView {
+    let parts = parts(keys);
+    // `/` alone is the search key; between keys it separates alternatives.
+    let alternatives = parts.len() > 1;
+    parts
+        .into_iter()
+        .map(|part| {
+            if alternatives && part == "/" {
+                view! { <span class="sd-muted">" or "</span> }.into_any()
+            } else {
+                view! { <kbd class="sd-kbd">{part}</kbd>" " }.into_any()
+            }
+        })
+        .collect_view()
+}
 
 /// True when a key event comes from somewhere the person types.
 pub fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
@@ -71,19 +85,28 @@ pub fn Shortcuts() -> impl IntoView {
         <Show when=move || open.get()>
             <Modal title="Keyboard shortcuts" on_close=move |_| open.set(false)>
                 <div class="sd-modal__body">
-                    <dl class="sd-dl sd-shortcuts">
-                        {SHORTCUTS
-                            .iter()
-                            .map(|(k, what)| {
-                                view! {
-                                    <dt>
-                                        {k.split(' ').map(|part| view! { <kbd class="sd-kbd">{part}</kbd>" " }).collect_view()}
-                                    </dt>
-                                    <dd>{*what}</dd>
-                                }
-                            })
-                            .collect_view()}
-                    </dl>
+                    {Area::ALL
+                        .into_iter()
+                        .map(|area| {
+                            view! {
+                                <h3 class="sd-h3 sd-shortcuts__area">{area.heading()}</h3>
+                                <dl class="sd-dl sd-shortcuts" data-testid="shortcut-table">
+                                    {SHORTCUTS
+                                        .iter()
+                                        .filter(|s| s.area == area)
+                                        .map(|s| {
+                                            view! {
+                                                <dt>
+                                                    <KeyCaps keys=s.keys />
+                                                </dt>
+                                                <dd>{s.what}</dd>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </dl>
+                            }
+                        })
+                        .collect_view()}
                 </div>
                 <div class="sd-modal__foot">
                     <button type="button" class="sd-btn" on:click=move |_| open.set(false)>"Close"</button>

@@ -1,5 +1,5 @@
 //! A devbox's snapshot timeline: newest at the top, one node per snapshot with its
-//! status (fetched for the nodes on screen only), metadata, pin, Restore and Delete,
+//! status (fetched for the nodes on screen only), metadata, pin, Restore, Fan out and Delete,
 //! and the devboxes that were started from it (lineage). It renders one page (the
 //! caller slices it), so a devbox with 10 000 snapshots keeps a small DOM.
 
@@ -75,6 +75,7 @@ pub fn Timeline(
         snapshots.with(|v| v.iter().take(n).cloned().collect::<Vec<_>>())
     };
     let restore_for = RwSignal::new(None::<Snapshot>);
+    let fanout_for = RwSignal::new(None::<Snapshot>);
     let delete_for = RwSignal::new(None::<DeleteAsk>);
     let bulk = use_bulk_run("timeline");
     let toasts = use_toasts();
@@ -126,6 +127,7 @@ pub fn Timeline(
                             kids=kids
                             statuses=statuses
                             on_restore=Callback::new(move |s| restore_for.set(Some(s)))
+                            on_fanout=Callback::new(move |s| fanout_for.set(Some(s)))
                             on_delete=ask_delete
                         />
                     }
@@ -144,6 +146,13 @@ pub fn Timeline(
                         />
                     }
                 })
+        }}
+        {move || {
+            fanout_for.get().map(|s| {
+                view! {
+                    <crate::pages::fanout::dialog::FanoutDialog snapshot=s on_close=move |_| fanout_for.set(None) />
+                }
+            })
         }}
         {move || {
             delete_for
@@ -179,6 +188,8 @@ fn TimelineNode(
     statuses: Statuses,
     /// Restore was pressed.
     on_restore: Callback<Snapshot>,
+    /// Fan out was pressed.
+    on_fanout: Callback<Snapshot>,
     /// Delete was pressed.
     on_delete: Callback<Snapshot>,
 ) -> impl IntoView {
@@ -243,7 +254,7 @@ fn TimelineNode(
                         <SnapshotBadge status=status />
                         {move || detail().map(|d| view! { <span class="sd-node__detail">{d}</span> })}
                     </div>
-                    <NodeActions snapshot=snapshot.clone() status=status on_restore=on_restore on_delete=on_delete />
+                    <NodeActions snapshot=snapshot.clone() status=status on_restore=on_restore on_fanout=on_fanout on_delete=on_delete />
                 </div>
                 <MetaChips metadata=metadata />
                 <Branches kids=kids />
@@ -252,7 +263,8 @@ fn TimelineNode(
     }
 }
 
-/// A node's buttons: pin/unpin, Restore (complete snapshots), Delete (with why not).
+/// A node's buttons: pin/unpin, Restore and Fan out (complete snapshots), Delete (with
+/// why not).
 #[component]
 fn NodeActions(
     /// The snapshot.
@@ -261,9 +273,12 @@ fn NodeActions(
     status: Memo<Option<SnapshotStatus>>,
     /// Restore was pressed.
     on_restore: Callback<Snapshot>,
+    /// Fan out was pressed.
+    on_fanout: Callback<Snapshot>,
     /// Delete was pressed.
     on_delete: Callback<Snapshot>,
 ) -> impl IntoView {
+    let s_fanout = snapshot.clone();
     let s_restore = snapshot.clone();
     let s_delete = snapshot.clone();
     view! {
@@ -279,6 +294,19 @@ fn NodeActions(
                             on:click=move |_| on_restore.run(s.clone())
                         >
                             "Restore"
+                        </button>
+                    }
+                }
+                {
+                    let s = s_fanout.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="sd-btn sd-btn--sm"
+                            title="Start several devboxes from this snapshot"
+                            on:click=move |_| on_fanout.run(s.clone())
+                        >
+                            "Fan out"
                         </button>
                     }
                 }

@@ -327,6 +327,8 @@ fn DevboxRow(
         <tr
             class="sd-rowlink"
             data-testid="devbox-row"
+            data-list-row="devbox"
+            tabindex="-1"
             data-id=devbox.id.clone()
             data-status=status.as_str()
             on:click=open

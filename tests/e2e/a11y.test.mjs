@@ -88,6 +88,9 @@ function pages() {
     // Lineage (issue #17): the whole graph, and one scoped on a devbox.
     ['/lineage', '[data-testid="lineage-node"]'],
     [`/lineage?focus=${ids.devbox}&family=${ids.devbox}`, '[data-testid="lineage-node"][data-focused="true"]'],
+    // Storage charts: the devbox's (above, with its timeline) and Cleanup's overlay.
+    [`/devboxes/${ids.devbox}`, '[data-testid="storage-bar"]'],
+    [`/cleanup?devbox=${ids.devbox}&keep=1`, '[data-testid="storage-frees"]'],
   ];
 }
 
@@ -144,6 +147,32 @@ for (const colorScheme of ['light', 'dark']) {
     await page.waitForTimeout(300);
     found = await audit(page);
     if (found.length) failures.push(`Delete blueprint:\n${report(found)}`);
+    assert.deepEqual(errors, []);
+    await context.close();
+    assert.equal(failures.length, 0, `axe found serious/critical violations:\n${failures.join('\n\n')}`);
+  });
+}
+
+// ---- the command palette, open with results (and the `?` help it shares a table with) ----
+for (const colorScheme of ['light', 'dark']) {
+  test(`the open command palette has no serious or critical axe violation (${colorScheme})`, async () => {
+    const { context, page, errors } = await openApp(browser, server.url, '/devboxes', { colorScheme });
+    await page.locator('[data-testid="devbox-row"]').first().waitFor();
+    const failures = [];
+    await page.keyboard.press('Control+k');
+    await page.getByRole('combobox').waitFor();
+    await page.keyboard.type('ci');
+    await page.locator('[role=option][data-kind=snapshot]').first().waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.waitForTimeout(300);
+    let found = await audit(page);
+    if (found.length) failures.push(`Command palette:\n${report(found)}`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.waitForTimeout(300);
+    found = await audit(page);
+    if (found.length) failures.push(`Keyboard shortcuts:\n${report(found)}`);
     assert.deepEqual(errors, []);
     await context.close();
     assert.equal(failures.length, 0, `axe found serious/critical violations:\n${failures.join('\n\n')}`);

@@ -1,11 +1,13 @@
 // Workflow: blueprints. Create a blueprint and watch it build phase by phase, start a
 // devbox from it by name with the New devbox dialog (it shows in Devboxes at once and
-// boots in place), and try to delete a blueprint that snapshots depend on (refused,
+// boots in place), and on from there in one run: snapshot that devbox → its page from
+// the tray → metadata merged with a key set behind the UI's back → a new devbox from the
+// snapshot → the snapshot's descendants list it. Then try to delete a blueprint that snapshots depend on (refused,
 // with the snapshots listed). Screenshots light and dark at 1280 and 360 px.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
+import { launchBrowser, openApp, screenshot, snapshotOpRow, startServer, takeSnapshot } from './harness.mjs';
 
 let server;
 let browser;
@@ -89,6 +91,58 @@ test('a blueprint built from the dialog starts a devbox by name that boots in De
   await row.getByRole('link', { name: id.slice(0, 6), exact: false }).click();
   await page.waitForURL(new RegExp(`/blueprints/${id}$`));
   await page.getByTestId('family-devboxes').getByText('e2e-from-blueprint').waitFor();
+
+  // The chain goes on from that devbox: take a snapshot → open its page from the tray.
+  await page.goto(`${server.url}/devboxes/${created.id}`);
+  await takeSnapshot(page, 'e2e-bp-snap');
+  const op = snapshotOpRow(page, 'e2e-bp-snap');
+  await op.and(page.locator('[data-state="ok"]')).waitFor({ timeout: 20_000 });
+  await op.getByTestId('op-snapshot-link').click();
+  await page.waitForURL(/\/snapshots\/[^/]+$/);
+  const snapId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  await page.getByRole('heading', { name: 'e2e-bp-snap' }).waitFor();
+  await page.getByTestId('snapshot-status').and(page.locator('[data-status="complete"]')).waitFor({ timeout: 20_000 });
+  // Its ancestry starts at the blueprint just built: blueprint → devbox → this snapshot.
+  const ancestry = page.getByTestId('ancestry');
+  await ancestry.getByText('e2e-node').waitFor();
+  await ancestry.getByText('e2e-from-blueprint').waitFor();
+
+  // Edit its metadata while another key is set behind the UI's back: both survive.
+  const meta = page.getByTestId('snapshot-metadata');
+  await meta.getByRole('button', { name: 'Edit' }).click();
+  const editor = page.getByTestId('metadata-editor');
+  await editor.getByRole('button', { name: '+ Add pair' }).click();
+  await editor.getByPlaceholder('key').last().fill('stage');
+  await editor.getByPlaceholder('value').last().fill('warm');
+  const current = (await server.api.get(`/v1/devboxes/disk_snapshots/${snapId}/status`)).json.snapshot;
+  const behind = await server.api.post(`/v1/devboxes/disk_snapshots/${snapId}`, {
+    name: current.name,
+    commit_message: current.commit_message,
+    metadata: { ...current.metadata, reviewer: 'ops' },
+  });
+  assert.equal(behind.status, 200, behind.text);
+  await editor.getByRole('button', { name: 'Save metadata' }).click();
+  await editor.waitFor({ state: 'detached' });
+  await meta.getByText('reviewer').waitFor();
+  const merged = (await server.api.get(`/v1/devboxes/disk_snapshots/${snapId}/status`)).json.snapshot;
+  assert.equal(merged.metadata.reviewer, 'ops', 'the key set behind the UI survives the merge');
+  assert.equal(merged.metadata.stage, 'warm');
+
+  // New devbox from it (the one New devbox dialog, this snapshot preselected).
+  await page.getByTestId('new-devbox-from-snapshot').click();
+  const fromSnap = page.getByRole('dialog', { name: 'New devbox' });
+  await fromSnap.waitFor();
+  assert.equal(await fromSnap.getByLabel('Snapshot id').inputValue(), snapId, 'preselected');
+  assert.match(await fromSnap.getByTestId('source-hint').textContent(), /Continues from where one devbox was/);
+  await fromSnap.getByLabel('Name', { exact: true }).fill('e2e-from-snapshot');
+  await screenshot(page, 'blueprints-chain-new-devbox-from-snapshot-light');
+  await fromSnap.getByRole('button', { name: 'Start devbox' }).click();
+  await fromSnap.waitFor({ state: 'detached' });
+  // Its descendants list shows that devbox.
+  await page.getByTestId('descendant').filter({ hasText: 'e2e-from-snapshot' }).waitFor({ timeout: 20_000 });
+  const child = (await server.api.devboxes()).find((d) => d.name === 'e2e-from-snapshot');
+  assert.equal(child.snapshot_id, snapId, 'started from the snapshot');
+  await screenshot(page, 'blueprints-chain-snapshot-page-light');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -183,3 +183,22 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   }
   assert.deepEqual(errors, []);
 });
+
+test('a timeline node offers Fan out for a complete snapshot, opening the same dialog for it', async () => {
+  const devbox = (await server.api.devboxes()).find((d) => d.name === 'ci-warm-cache');
+  const snaps = (await server.api.snapshots(`&devbox_id=${devbox.id}`))
+    .sort((a, b) => b.create_time_ms - a.create_time_ms);
+  const { context, page, errors } = await openApp(browser, server.url, `/devboxes/${devbox.id}`);
+  const node = page.locator(`[data-testid="snapshot-node"][data-snapshot-id="${snaps[0].id}"]`);
+  await node.and(page.locator('[data-status="complete"]')).waitFor({ timeout: 10_000 });
+  await node.getByRole('button', { name: 'Fan out', exact: true }).click();
+  const label = snaps[0].name || snaps[0].id;
+  const dialog = page.getByRole('dialog', { name: `Fan out from “${label}”` });
+  await dialog.getByLabel('Children').fill('2');
+  await dialog.getByTestId('fanout-preview').getByText(/Starts 2 devboxes from this snapshot/).waitFor();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal((await server.api.devboxes()).filter((d) => d.snapshot_id === snaps[0].id && d.metadata?.['snapdeck.fanout']).length, 0, 'nothing started on Cancel');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -165,3 +165,16 @@ export async function screenshotBoth(browser, url, path, name, ready) {
     await context.close();
   }
 }
+
+/** Takes a snapshot named `name` from a devbox page's Snapshot button (the dialog closes). */
+export async function takeSnapshot(page, name) {
+  await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Take snapshot' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByLabel('Name').press('Enter');
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/** The operations tray's row of the snapshot named `name`. */
+export const snapshotOpRow = (page, name) =>
+  page.locator('[data-testid="op-row"]').filter({ hasText: `Snapshot “${name}”` });

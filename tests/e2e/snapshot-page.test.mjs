@@ -7,7 +7,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
+import { launchBrowser, openApp, screenshot, snapshotOpRow, startServer, takeSnapshot } from './harness.mjs';
 
 let server;
 let browser;
@@ -23,18 +23,9 @@ after(async () => {
   await server?.stop();
 });
 
-async function takeSnapshot(page, name) {
-  await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
-  const dialog = page.getByRole('dialog', { name: 'Take snapshot' });
-  await dialog.getByLabel('Name').fill(name);
-  await dialog.getByLabel('Name').press('Enter');
-  await dialog.waitFor({ state: 'detached' });
-}
-
 const PINNED = 'snapdeck.pinned';
 
-const opRow = (page, name) =>
-  page.locator('[data-testid="op-row"]').filter({ hasText: `Snapshot “${name}”` });
+const opRow = snapshotOpRow;
 
 test('a snapshot page: live status with an estimate, merged metadata, descendants, and a deleted snapshot', async () => {
   const devbox = (await server.api.devboxes()).find((d) => d.status === 'running' && d.name);

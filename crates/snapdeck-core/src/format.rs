@@ -61,6 +61,20 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// The exact size for tooltips: "2,791,728,742 bytes" ("1 byte").
+pub fn bytes_exact(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 6);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(if n == 1 { " byte" } else { " bytes" });
+    out
+}
+
 /// A size that may be unknown (`size_bytes` is nullable): "—" when absent.
 pub fn bytes_opt(n: Option<u64>) -> String {
     n.map_or_else(|| "—".to_owned(), bytes)
@@ -124,6 +138,15 @@ impl Civil {
             milli: (in_day % 1_000) as u32,
         }
     }
+}
+
+/// A short calendar date for axis labels: "28 Nov" (shift `ms` first for local time).
+pub fn day_month(ms: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let c = Civil::of_ms(ms);
+    format!("{} {}", c.day, MONTHS[(c.month as usize).clamp(1, 12) - 1])
 }
 
 /// Shortens an id in the middle, keeping the type prefix: `dbx_3f9…a21c`.
@@ -200,6 +223,18 @@ mod tests {
         assert_eq!(bytes(1024 * 1024 - 1), "1.0 MiB");
         assert_eq!(bytes(u64::MAX), "16.0 EiB");
         assert_eq!(bytes_opt(None), "—");
+        assert_eq!(bytes_exact(2_791_728_742), "2,791,728,742 bytes");
+        assert_eq!(bytes_exact(999), "999 bytes");
+        assert_eq!(bytes_exact(1000), "1,000 bytes");
+        assert_eq!(bytes_exact(1), "1 byte");
+        assert_eq!(bytes_exact(0), "0 bytes");
+    }
+
+    #[test]
+    fn day_month_is_a_short_date() {
+        // 2026-11-28T10:42:07Z
+        assert_eq!(day_month(1_795_862_527_000), "28 Nov");
+        assert_eq!(day_month(0), "1 Jan");
     }
 
     #[test]

@@ -21,6 +21,10 @@
 //! * [`jobs`]: the jobs API's wire types and calls (server-side plans and bulk runs).
 //! * [`eligibility`]: whether a snapshot can be deleted at all (one rule for every
 //!   delete path) and how risky one delete is (newest complete, pinned, live children).
+//! * [`palette`]: the command palette's fuzzy scorer, result order, verbs and recents.
+//! * [`keys`]: the one table of keyboard shortcuts (help dialog and palette read it).
+//! * [`storage`]: storage over time — a devbox's sizes as bars on a time axis with running
+//!   totals (and what a plan frees), binary axis ticks, bytes by devbox or blueprint.
 //! * [`query`]: list rules — search, column sorts with one tie-break, paging.
 //! * [`edit`]: read-merge-write snapshot updates (metadata is replaced whole), pinning.
 //! * [`validate`]: checks of names, metadata and commit messages people type.
@@ -37,13 +41,16 @@ pub mod fanout;
 pub mod format;
 pub mod graph;
 pub mod jobs;
+pub mod keys;
 pub mod launch;
 pub mod layered;
 pub mod lineage;
+pub mod palette;
 pub mod query;
 pub mod recheck;
 pub mod retention;
 pub mod status_cache;
+pub mod storage;
 pub mod validate;
 pub mod watch;
 

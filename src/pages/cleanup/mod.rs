@@ -29,12 +29,14 @@ mod plan;
 mod policy;
 mod run;
 mod source;
+mod storage;
 
 use source::{PlanSource, use_plan_source};
 
 use plan::PlanStep;
 use policy::PolicyStep;
 use run::RunStep;
+use storage::PlanStorage;
 
 /// Rows drawn per plan list: the DOM stays small with thousands of snapshots; the
 /// filter box finds the rest.
@@ -146,6 +148,9 @@ pub fn CleanupPage() -> impl IntoView {
             </div>
             <DevboxesUnavailable />
             <PolicyStep query=query devboxes=devbox_list go=go />
+            <Show when=move || { scope_devbox.with(Option::is_some) && phase.get() == LoadPhase::Ready }>
+                <PlanStorage plan=plan confirmed=confirmed />
+            </Show>
             <PlanStep source=source unticked=unticked devboxes=devbox_list />
             <RunStep
                 bulk=bulk

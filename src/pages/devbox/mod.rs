@@ -8,12 +8,14 @@ mod header;
 mod origin;
 mod skeleton;
 mod snapshots;
+mod storage;
 mod timeline;
 
 use self::facts::Facts;
 use self::header::DevboxHeader;
 use self::skeleton::DevboxSkeleton;
 use self::snapshots::use_snapshot_list;
+use self::storage::StorageSection;
 use self::timeline::TimelineSection;
 
 use crate::api::use_page_api;
@@ -94,6 +96,7 @@ pub fn DevboxPage() -> impl IntoView {
                         <div class="sd-devbox">
                             <Facts devbox=d />
                             <div class="sd-devbox__main">
+                                <StorageSection devbox_id=id snapshots=snapshots />
                                 <TimelineSection
                                     devbox=d
                                     snapshots=snapshots

@@ -6,13 +6,15 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use snapdeck_api::{ExecutionDetail, SnapshotParams, SnapshotStatus};
+use snapdeck_api::{ExecutionDetail, SnapshotParams};
 use snapdeck_core::fanout::{
     ATTEMPT_KEY, BATCH_KEY, Batch, OthersAction, Phase, Step, collate, continue_steps,
 };
+use snapdeck_core::{SnapshotWatch, WatchStep};
 
 use crate::api::{Api, ApiError, SnapshotFilter, api_message, use_page_api};
 use crate::components::ConfirmDialog;
+use crate::hooks::use_now::now_ms;
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_toasts::{Tone, use_toasts};
 
@@ -392,29 +394,44 @@ async fn run_step(api: Api, batch_id: &str, label: &str, step: &Step) -> Result<
                     },
                 )
                 .await?;
-            // Wait for it to complete (the pin is a metadata write on a complete one).
-            let mut tries = 0;
+            // Wait for it to complete (the pin is a metadata write on a complete one),
+            // polled on snapdeck-core's watch schedule like every other snapshot.
+            let watch = SnapshotWatch::new(started.id.clone(), Some(devbox_id.clone()), now_ms());
+            let failed = |message: String| ApiError::Api {
+                status: 500,
+                message,
+            };
             let done = loop {
-                tries += 1;
-                match api.snapshot_status(&started.id).await {
-                    Ok(v) if v.status == SnapshotStatus::Complete => {
-                        break v.snapshot.unwrap_or(started.clone());
+                let step = match watch.next_poll(now_ms()) {
+                    WatchStep::PollIn(ms) => {
+                        gloo_timers::future::TimeoutFuture::new(
+                            u32::try_from(ms.max(0)).unwrap_or(u32::MAX),
+                        )
+                        .await;
+                        match api.snapshot_status(&started.id).await {
+                            Ok(view) => watch.observe(&view, now_ms()),
+                            Err(e) if e.is_not_found() => WatchStep::Deleted,
+                            // A failed poll is not the snapshot failing: keep to the schedule.
+                            Err(_) => continue,
+                        }
                     }
-                    Ok(v) if v.status == SnapshotStatus::Error => {
-                        return Err(ApiError::Api {
-                            status: 500,
-                            message: v
-                                .error_message
-                                .unwrap_or_else(|| "the snapshot failed".into()),
-                        });
+                    other => other,
+                };
+                match step {
+                    WatchStep::PollIn(_) => continue,
+                    WatchStep::Complete(s) => break s.unwrap_or(started.clone()),
+                    WatchStep::Failed(message) => return Err(failed(message)),
+                    WatchStep::Deleted => {
+                        return Err(failed(
+                            "the snapshot was deleted before it completed".into(),
+                        ));
                     }
-                    _ if tries > 600 => {
+                    WatchStep::TimedOut => {
                         return Err(ApiError::Api {
                             status: 504,
-                            message: "the snapshot did not finish in 10 minutes".into(),
+                            message: "the snapshot did not finish in time".into(),
                         });
                     }
-                    _ => gloo_timers::future::TimeoutFuture::new(1_000).await,
                 }
             };
             crate::components::timeline::set_pinned(api, &done, true).await?;

@@ -1,4 +1,5 @@
-//! The snapshot page's actions: pin, Restore, New devbox, Delete. Restore and Delete
+//! The snapshot page's actions: pin, Restore, New devbox (the one New devbox dialog,
+//! this snapshot as its source), Fan out, Delete. Restore and Delete
 //! are the timeline's own (the restore dialog; the one-snapshot delete with its risks
 //! and typed override, held to the floor by snapdeck-core's rules), not copies.
 
@@ -6,10 +7,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use snapdeck_api::{Devbox, Snapshot, SnapshotStatus};
 use snapdeck_core::eligibility::{Deletable, assess, deletable};
+use snapdeck_core::launch::Source;
 
 use crate::api::{SnapshotFilter, use_api};
-use crate::components::RestoreDialog;
 use crate::components::timeline::{DeleteAsk, DeleteSnapshotDialog, PinButton, start_delete};
+use crate::components::{NewDevboxDialog, RestoreDialog};
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::hooks::use_statuses::use_statuses;
 use crate::hooks::use_toasts::{Tone, use_toasts};
@@ -22,6 +24,7 @@ enum Open {
     Restore(Box<Devbox>),
     Delete(DeleteAsk),
     Fanout,
+    NewDevbox,
 }
 
 /// The buttons, and the dialog one of them opened.
@@ -126,7 +129,12 @@ pub(super) fn SnapshotActions(
                 on:click=move |_| restore.run(())>
                 "Restore"
             </button>
-            <NewDevboxButton snapshot=snapshot enabled=Signal::derive(complete) on_open=restore />
+            <button type="button" class="sd-btn sd-btn--sm" data-testid="new-devbox-from-snapshot"
+                disabled=move || !complete()
+                title=move || (!complete()).then_some("Only a complete snapshot can start devboxes")
+                on:click=move |_| open.set(Some(Open::NewDevbox))>
+                "New devbox"
+            </button>
             <button type="button" class="sd-btn sd-btn--sm" disabled=move || !complete()
                 title=move || (!complete()).then_some("Only a complete snapshot can start devboxes")
                 on:click=move |_| open.set(Some(Open::Fanout))>
@@ -144,6 +152,13 @@ pub(super) fn SnapshotActions(
             Some(Open::Fanout) => Some(view! {
                 <crate::pages::fanout::dialog::FanoutDialog snapshot=snapshot.get_untracked() on_close=move |_| open.set(None) />
             }.into_any()),
+            Some(Open::NewDevbox) => {
+                let s = snapshot.get_untracked();
+                Some(view! {
+                    <NewDevboxDialog source=Source::Snapshot(s.id.clone()) source_label=s.name.unwrap_or_default()
+                        on_close=move |_| open.set(None) />
+                }.into_any())
+            }
             Some(Open::Restore(d)) => Some(view! {
                 <RestoreDialog snapshot=snapshot.get_untracked() devbox=*d on_close=move |_| open.set(None) />
             }.into_any()),
@@ -155,30 +170,5 @@ pub(super) fn SnapshotActions(
                 }.into_any())
             }
         }}
-    }
-}
-
-/// "New devbox from this snapshot".
-///
-/// SLOT for issue #14 part A: the one "New devbox" dialog (source tabs Blueprint ·
-/// Snapshot · Default image) replaces `on_open` here, opened with this snapshot as its
-/// source. Until it is merged, it opens the Restore dialog (a new devbox from this
-/// snapshot, the current one left as it is unless asked).
-#[component]
-fn NewDevboxButton(
-    /// The snapshot to start from.
-    snapshot: Signal<Snapshot>,
-    /// Only a complete snapshot can start a devbox.
-    enabled: Signal<bool>,
-    /// Opens the dialog.
-    on_open: Callback<()>,
-) -> impl IntoView {
-    let _ = snapshot;
-    view! {
-        <button type="button" class="sd-btn sd-btn--sm" data-testid="new-devbox-from-snapshot"
-            disabled=move || !enabled.get()
-            on:click=move |_| on_open.run(())>
-            "New devbox"
-        </button>
     }
 }

@@ -12,7 +12,7 @@ use crate::api::{Api, SnapshotFilter, use_page_api};
 use crate::components::{IdCell, StatusBadge};
 use crate::hooks::use_devboxes::use_devboxes;
 use crate::lineage::{devbox_label, snapshot_label};
-use crate::routes::{Page, SnapshotsQuery};
+use crate::routes::Page;
 
 /// Steps walked up before stopping (a longer chain ends with "…").
 const MAX_DEPTH: usize = 12;
@@ -24,7 +24,8 @@ const SNAPSHOTS_NAMED: usize = 5;
 /// One step of the ancestry, oldest first.
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
-    Blueprint(String),
+    /// A blueprint's id, and its name when it could be read.
+    Blueprint(String, Option<String>),
     DefaultImage,
     Devbox {
         id: String,
@@ -84,7 +85,8 @@ async fn walk(api: Api, mut devbox_id: String) -> Vec<Step> {
                 }
             }
             (None, Some(bp)) => {
-                up.push(Step::Blueprint(bp));
+                let name = api.get_blueprint(&bp).await.ok().map(|b| b.name);
+                up.push(Step::Blueprint(bp, name));
                 return finish(up);
             }
             (None, None) => {
@@ -127,9 +129,10 @@ pub(super) fn Ancestry(
 
 fn step_view(step: Step) -> impl IntoView {
     let inner = match step {
-        Step::Blueprint(bp) => {
-            let href = Page::Snapshots(SnapshotsQuery { blueprint: Some(bp.clone()), ..Default::default() }).href();
-            view! { <span class="sd-muted">"blueprint "</span><a class="sd-mono" href=href title=bp.clone()>{crate::fmt::middle_truncate(&bp)}</a> }.into_any()
+        Step::Blueprint(bp, name) => {
+            let href = Page::blueprint(bp.clone()).href();
+            let text = name.unwrap_or_else(|| crate::fmt::middle_truncate(&bp));
+            view! { <span class="sd-muted">"blueprint "</span><a href=href title=bp.clone()>{text}</a> }.into_any()
         }
         Step::DefaultImage => view! { <span class="sd-muted">"default image"</span> }.into_any(),
         Step::Devbox { id, label } => view! {

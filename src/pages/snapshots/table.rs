@@ -229,6 +229,8 @@ pub(super) fn SnapshotRow(
     view! {
         <tr
             data-testid="snapshot-row"
+            data-list-row="snapshot"
+            tabindex="-1"
             data-id=snapshot.id.clone()
             data-status=move || status.get().map(|s| s.as_str()).unwrap_or("")
             aria-selected=move || checked().to_string()
