@@ -72,9 +72,21 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   await tile('a').getByTestId('tile-reason').getByText('Failed to boot: health check failed').waitFor();
   await screenshot(page, 'fanout-grid-failed-light-1280');
   await tile('a').getByRole('button', { name: 'Retry a' }).click();
+  // On a timeout, say what the grid and the API showed (a rare CI failure here).
+  const explained = async (what, wait) => {
+    try {
+      await wait;
+    } catch (e) {
+      const shown = await grid.innerText().catch(() => '(no grid)');
+      const api = (await children(batch))
+        .map((d) => `${d.metadata[ATTEMPT]}:${d.id}:${d.status}`).join(' ');
+      e.message += `\n${what}\ngrid: ${shown.replace(/\s+/g, ' ')}\napi: ${api}\npage errors: ${errors.join(' | ')}`;
+      throw e;
+    }
+  };
   for (const l of ['a', 'b', 'c']) {
-    await tile(l).and(page.locator('[data-phase="running"]')).waitFor({ timeout: 30_000 });
-    await tile(l).getByTestId('task-written').waitFor({ timeout: 10_000 });
+    await explained(`${l} running`, tile(l).and(page.locator('[data-phase="running"]')).waitFor({ timeout: 30_000 }));
+    await explained(`${l} task written`, tile(l).getByTestId('task-written').waitFor({ timeout: 10_000 }));
   }
   await page.getByTestId('fanout-state').getByText('3 of 3 running').waitFor();
   await tile('a').getByText('retried 1×').waitFor();

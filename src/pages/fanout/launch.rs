@@ -121,7 +121,35 @@ pub fn launch(api: Api, notes: Notes, plan: StoredPlan, on_change: Callback<()>)
         return;
     }
     spawn_local(async move {
-        let listed = api.list_devboxes().await.unwrap_or_default();
+        // A failed listing is never read as "no child exists yet": that would start
+        // every child again. Try a few times, then leave the plan for a later resume.
+        let mut listed = None;
+        let mut last_error = None;
+        for attempt in 0..4u32 {
+            match api.list_devboxes().await {
+                Ok(l) => {
+                    listed = Some(l);
+                    break;
+                }
+                Err(e) => last_error = Some(e),
+            }
+            gloo_timers::future::TimeoutFuture::new(500 << attempt).await;
+        }
+        let Some(listed) = listed else {
+            let why = last_error.map(|e| api_message(&e)).unwrap_or_default();
+            for c in &plan.children {
+                notes.set(
+                    &plan.batch_id,
+                    &c.label,
+                    ChildNote::Failed(format!(
+                        "Could not list devboxes to resume the launch ({why}); reload to try again."
+                    )),
+                );
+            }
+            LAUNCHING.with(|l| l.borrow_mut().remove(&plan.batch_id));
+            on_change.run(());
+            return;
+        };
         let queue: Rc<RefCell<VecDeque<StoredChild>>> =
             Rc::new(RefCell::new(plan.children.iter().cloned().collect()));
         let workers = plan.cap.clamp(1, plan.children.len().max(1));
