@@ -509,6 +509,11 @@ impl Api {
         self.jobs_capability().await.available
     }
 
+    /// Whether the server this page came from runs jobs of `kind`.
+    pub async fn runs_jobs(&self, kind: snapdeck_core::jobs::JobKind) -> bool {
+        self.jobs_capability().await.runs(kind)
+    }
+
     /// What the server this page came from says about its jobs (`/healthz`, asked
     /// until it answers, then once per page load). Direct mode has none.
     async fn jobs_capability(&self) -> JobsCapability {
@@ -600,7 +605,8 @@ impl Api {
 
     // ---- plumbing ----
 
-    fn client(&self) -> Client<BrowserTransport> {
+    /// The client this handle sends through (for the shared drivers of snapdeck-run).
+    pub(crate) fn client(&self) -> Client<BrowserTransport> {
         let cfg = self.config.get_untracked();
         let same_origin = cfg.base_url.trim().is_empty();
         let transport = match self.abort.and_then(|a| a.try_get_value()) {

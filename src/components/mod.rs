@@ -29,7 +29,7 @@ pub use icon::{Icon, IconKind};
 pub use id_cell::IdCell;
 pub use lineage_graph::{LineageGraph, LineageSection};
 pub use modal::{ConfirmDialog, Modal};
-pub use new_devbox_dialog::{NewDevboxDialog, use_new_devbox_key};
+pub use new_devbox_dialog::{IdleFields, NewDevboxDialog, use_new_devbox_key};
 pub use ops_tray::OpsTray;
 pub use pager::Pager;
 pub use palette::PaletteHost;

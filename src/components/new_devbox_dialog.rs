@@ -132,18 +132,7 @@ pub fn NewDevboxDialog(
                 .map(Source::Snapshot),
             Tab::Default => Some(Source::DefaultImage),
         };
-        let secs = idle_minutes
-            .get()
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|m| *m > 0)
-            .map(|m| m.saturating_mul(60));
-        let idle = match (idle_kind.get().as_str(), secs) {
-            ("suspend", Some(s)) => IdleAction::Suspend(s),
-            ("shutdown", Some(s)) => IdleAction::Shutdown(s),
-            _ => IdleAction::None,
-        };
+        let idle = IdleAction::from_choice(&idle_kind.get(), &idle_minutes.get());
         source.map(|source| NewDevbox {
             name: name.get(),
             source,
@@ -368,26 +357,44 @@ fn LaunchFields(
                     {ARCHITECTURES.iter().map(|a| view! { <option value={*a}>{*a}</option> }).collect_view()}
                 </select>
             </div>
-            <div class="sd-field">
-                <label for="sd-new-idle">"When idle"</label>
-                <div class="sd-row sd-row--tight">
-                    <select id="sd-new-idle" class="sd-input" on:change=move |e| idle_kind.set(event_target_value(&e))>
-                        <option value="none">"keep running"</option>
-                        <option value="suspend">"suspend after"</option>
-                        <option value="shutdown">"shut down after"</option>
-                    </select>
-                    <Show when=move || idle_kind.get() != "none">
-                        <input
-                            class="sd-input sd-input--num"
-                            type="number"
-                            min="1"
-                            aria-label="Idle minutes"
-                            prop:value=move || idle_minutes.get()
-                            on:input=move |e| idle_minutes.set(event_target_value(&e))
-                        />
-                        <span class="sd-help">"min"</span>
-                    </Show>
-                </div>
+            <IdleFields id="sd-new-idle" label="When idle" kind=idle_kind minutes=idle_minutes />
+        </div>
+    }
+}
+
+/// "When idle": keep running, suspend or shut down after some minutes (read with
+/// `IdleAction::from_choice`).
+#[component]
+pub fn IdleFields(
+    /// The select's id.
+    id: &'static str,
+    /// Its label.
+    label: &'static str,
+    /// `none`, `suspend` or `shutdown`.
+    kind: RwSignal<String>,
+    /// Idle minutes, as typed.
+    minutes: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="sd-field">
+            <label for=id>{label}</label>
+            <div class="sd-row sd-row--tight">
+                <select id=id class="sd-input" on:change=move |e| kind.set(event_target_value(&e))>
+                    <option value="none" selected=move || kind.get() == "none">"keep running"</option>
+                    <option value="suspend" selected=move || kind.get() == "suspend">"suspend after"</option>
+                    <option value="shutdown" selected=move || kind.get() == "shutdown">"shut down after"</option>
+                </select>
+                <Show when=move || kind.get() != "none">
+                    <input
+                        class="sd-input sd-input--num"
+                        type="number"
+                        min="1"
+                        aria-label="Idle minutes"
+                        prop:value=move || minutes.get()
+                        on:input=move |e| minutes.set(event_target_value(&e))
+                    />
+                    <span class="sd-help">"min"</span>
+                </Show>
             </div>
         </div>
     }

@@ -330,6 +330,12 @@ fn OthersJobRow(
                 String::new()
             }
         ),
+        JobKind::Fanout => format!(
+            "{who} fan-out {}: {} of {} running",
+            job.batch_id.as_deref().unwrap_or(""),
+            p.done,
+            p.total
+        ),
     };
     view! {
         <li class="sd-op sd-op--busy" data-testid="others-job" data-job=job.id.clone()>

@@ -57,6 +57,13 @@ pub fn SnapshotDialog(
     /// Called when the dialog closes (after submit too).
     #[prop(into)]
     on_close: Callback<()>,
+    /// Told the snapshot's operation once it started (for a next step that waits on it).
+    #[prop(optional, into)]
+    on_started: Option<Callback<u64>>,
+    /// The title and the submit button ("Take snapshot" unless given).
+    #[prop(optional)]
+    title: Option<&'static str>,
+    #[prop(optional)] submit_label: Option<&'static str>,
 ) -> impl IntoView {
     let ops = use_ops();
     let _toasts = use_toasts();
@@ -83,14 +90,17 @@ pub fn SnapshotDialog(
             Err(e) => error.set(Some(e.to_string())),
             Ok(params) => {
                 // No "started" toast: the new node and the tray row say it.
-                ops.start_snapshot(devbox_id.clone(), label.clone(), params);
+                let op = ops.start_snapshot(devbox_id.clone(), label.clone(), params);
+                if let Some(next) = on_started {
+                    next.run(op);
+                }
                 on_close.run(());
             }
         }
     };
 
     view! {
-        <Modal title="Take snapshot" on_close=on_close>
+        <Modal title=title.unwrap_or("Take snapshot").to_string() on_close=on_close>
             <form class="sd-form" on:submit=on_submit>
                 <div class="sd-modal__body sd-form">
                     <div class="sd-field">
@@ -123,7 +133,7 @@ pub fn SnapshotDialog(
                     <button type="button" class="sd-btn sd-btn--ghost" on:click=move |_| on_close.run(())>
                         "Cancel"
                     </button>
-                    <button type="submit" class="sd-btn sd-btn--primary">"Take snapshot"</button>
+                    <button type="submit" class="sd-btn sd-btn--primary">{submit_label.unwrap_or("Take snapshot")}</button>
                 </div>
             </form>
         </Modal>

@@ -184,6 +184,11 @@ impl Ops {
         self.save();
     }
 
+    /// The operation `id` (tracked: a view or effect reading it follows its state).
+    pub fn watch_op(&self, id: u64) -> Option<Operation> {
+        self.list.with(|l| l.iter().find(|o| o.id == id).cloned())
+    }
+
     fn get(&self, id: u64) -> Option<Operation> {
         self.list
             .with_untracked(|l| l.iter().find(|o| o.id == id).cloned())
@@ -240,8 +245,13 @@ impl Ops {
 
     // ---- snapshots ----
 
-    /// Starts a snapshot of `devbox_id` and watches it to the end.
-    pub fn start_snapshot(&self, devbox_id: String, devbox_label: String, params: SnapshotParams) {
+    /// Starts a snapshot of `devbox_id` and watches it to the end; the operation's id.
+    pub fn start_snapshot(
+        &self,
+        devbox_id: String,
+        devbox_label: String,
+        params: SnapshotParams,
+    ) -> u64 {
         let id = self.push(OpKind::Snapshot {
             devbox_id: devbox_id.clone(),
             devbox_label,
@@ -284,6 +294,7 @@ impl Ops {
                 }
             }
         });
+        id
     }
 
     fn spawn_watch(&self, id: u64) {

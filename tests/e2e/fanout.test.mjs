@@ -36,28 +36,34 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   const source = (await server.api.devboxes()).find((d) => d.status === 'running' && d.name);
   const { page, errors } = await openApp(browser, server.url, `/devboxes/${source.id}`);
 
-  // Snapshot now, then fan out from its page.
-  await page.getByRole('button', { name: 'Snapshot', exact: true }).click();
-  const take = page.getByRole('dialog', { name: 'Take snapshot' });
+  // Snapshot now, then fan out: one action on the devbox's page.
+  await page.getByRole('button', { name: 'Fan out…', exact: true }).click();
+  const take = page.getByRole('dialog', { name: 'Snapshot now, then fan out' });
   await take.getByLabel('Name').fill('fan-base');
-  await take.getByLabel('Name').press('Enter');
-  const op = page.locator('[data-testid="op-row"]').filter({ hasText: 'Snapshot “fan-base”' });
-  await op.and(page.locator('[data-state="ok"]')).waitFor({ timeout: 20_000 });
-  await op.getByTestId('op-snapshot-link').click();
-  await page.getByRole('heading', { name: 'fan-base' }).waitFor();
-  const snapshotId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
-
   // The first child to boot fails (health check), by the emulator's fault knob.
   await server.api.faults({ fail_next_boots: 1 });
-  await page.getByRole('button', { name: 'Fan out', exact: true }).click();
+  await take.getByRole('button', { name: 'Take snapshot, then fan out' }).click();
+  await page.getByTestId('fanout-waiting').waitFor();
   const dialog = page.getByRole('dialog', { name: 'Fan out from “fan-base”' });
+  await dialog.waitFor({ timeout: 20_000 });
+  const base = (await server.api.snapshots(`&devbox_id=${source.id}`)).filter((s) => s.name === 'fan-base');
+  assert.equal(base.length, 1, 'one snapshot taken');
+  const snapshotId = base[0].id;
   await dialog.getByLabel('Children').fill('3');
   await dialog.getByLabel('At once').fill('1');
   await dialog.getByLabel(/^Its text/).fill('Attempt {label}: make the flaky test pass.');
-  await dialog.getByTestId('fanout-preview').getByText('Starts 3 devboxes from this snapshot, 1 at a time: fan-base-try-a, fan-base-try-b, fan-base-try-c.').waitFor();
+  await dialog.getByLabel('Each child, when idle').selectOption('suspend');
+  await dialog.getByLabel('Idle minutes').fill('45');
+  await dialog.getByTestId('fanout-preview').getByText('Starts 3 devboxes from this snapshot, 1 at a time: fan-base-try-a, fan-base-try-b, fan-base-try-c; each suspends after 45 min idle.').waitFor();
   await dialog.getByRole('button', { name: 'Fan out', exact: true }).click();
   await page.waitForURL(/\/fanouts\/fo_[a-z0-9]+$/);
   const batch = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  // With snapdeck-server there, the launch is the server's job, not the tab's.
+  const jobs = await server.api.get('/_snapdeck/jobs');
+  assert.equal(jobs.status, 200, jobs.text);
+  const job = JSON.parse(jobs.text).jobs.find((j) => j.batch_id === batch);
+  assert.ok(job, `a fan-out job for ${batch}`);
+  assert.equal(job.kind, 'fanout');
 
   // A reload while the launch is under way: the page resumes it, nothing twice.
   await page.getByTestId('fanout-tile').first().waitFor({ timeout: 10_000 });
@@ -98,6 +104,7 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   assert.deepEqual(Object.keys(byLabel).sort(), ['a', 'b', 'c']);
   for (const [l, d] of Object.entries(byLabel)) {
     assert.equal(d.snapshot_id, snapshotId);
+    assert.deepEqual(d.launch_parameters.after_idle, { idle_time_seconds: 2700, on_idle: 'suspend' });
     const task = await server.api.post(`/v1/devboxes/${d.id}/read_file_contents`, { file_path: 'TASK.md' });
     assert.equal(task.status, 200, task.text);
     assert.equal(task.text, `Attempt ${l}: make the flaky test pass.`);
@@ -125,6 +132,14 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
   assert.deepEqual(await row('score').locator('td').allTextContents(), ['61', '94', '72']);
   await table.getByTestId('compare-snapshots').waitFor();
   assert.deepEqual(await table.getByTestId('compare-snapshots').locator('td').allTextContents(), ['none', 'none', 'none']);
+  assert.deepEqual(await table.getByTestId('compare-size').locator('td').allTextContents(), ['0 B', '0 B', '0 B']);
+  // Sorted by score, best first; the batch's order back.
+  await page.getByLabel('Sort by').selectOption('score');
+  await table.getByTestId('compare-head').first().and(page.locator('[data-label="b"]')).waitFor();
+  assert.deepEqual(await row('score').locator('td').allTextContents(), ['94', '72', '61']);
+  assert.deepEqual(await row('approach').locator('td').allTextContents(), ['backoff', 'breaker', 'retry']);
+  await page.getByLabel('Sort by').selectOption('');
+  await table.getByTestId('compare-head').first().and(page.locator('[data-label="a"]')).waitFor();
 
   // A check command in each child.
   await page.getByLabel('Check command').fill('grep -o backoff result.json || echo none');
@@ -148,8 +163,9 @@ test('fan out 3 from a snapshot, compare their results, continue with the best',
     }
   }
 
-  // Continue with b: one confirm that lists every child's step.
-  await page.getByLabel('Attempt b').check();
+  // Continue with b, picked in the table: one confirm that lists every child's step.
+  await table.getByRole('button', { name: 'Pick b' }).click();
+  assert.equal(await page.getByLabel('Attempt b').isChecked(), true, 'the pick is the choice below');
   await page.getByRole('button', { name: 'Continue with b…' }).click();
   const confirm = page.getByRole('dialog', { name: 'Continue with b?' });
   const plan = await confirm.getByTestId('continue-plan').locator('li').allTextContents();
@@ -211,6 +227,40 @@ test('a timeline node offers Fan out for a complete snapshot, opening the same d
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'detached' });
   assert.equal((await server.api.devboxes()).filter((d) => d.snapshot_id === snaps[0].id && d.metadata?.['snapdeck.fanout']).length, 0, 'nothing started on Cancel');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('in direct mode the tab launches the batch itself, and a reload resumes it', async () => {
+  const devbox = (await server.api.devboxes()).find((d) => d.name === 'ci-warm-cache');
+  const snap = (await server.api.snapshots(`&devbox_id=${devbox.id}`))
+    .sort((a, b) => b.create_time_ms - a.create_time_ms)[0];
+  const { page, errors, context } = await openApp(browser, server.url, `/snapshots/${snap.id}`, { tabOnly: true });
+  await page.getByRole('button', { name: 'Fan out', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: /^Fan out from/ });
+  await dialog.getByLabel('Children').fill('2');
+  await dialog.getByLabel('At once').fill('1');
+  await dialog.getByLabel(/^Its text/).fill('Tab attempt {label}');
+  await dialog.getByRole('button', { name: 'Fan out', exact: true }).click();
+  await page.waitForURL(/\/fanouts\/fo_[a-z0-9]+$/);
+  const batch = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  await page.getByTestId('fanout-tile').first().waitFor({ timeout: 10_000 });
+  assert.ok((await children(batch)).length < 2, 'the reload lands mid-launch');
+  await page.reload();
+  const grid = page.getByTestId('fanout-grid');
+  for (const l of ['a', 'b']) {
+    const tile = grid.locator(`[data-testid="fanout-tile"][data-label="${l}"]`);
+    await tile.and(page.locator('[data-phase="running"]')).waitFor({ timeout: 30_000 });
+    await tile.getByTestId('task-written').waitFor({ timeout: 10_000 });
+  }
+  const kids = await children(batch);
+  assert.equal(kids.length, 2, 'none created twice');
+  for (const d of kids) {
+    const task = await server.api.post(`/v1/devboxes/${d.id}/read_file_contents`, { file_path: 'TASK.md' });
+    assert.equal(task.text, `Tab attempt ${d.metadata[ATTEMPT]}`);
+  }
+  const jobs = JSON.parse((await server.api.get('/_snapdeck/jobs')).text).jobs;
+  assert.equal(jobs.filter((j) => j.batch_id === batch).length, 0, 'no server job: the tab did it');
   assert.deepEqual(errors, []);
   await context.close();
 });

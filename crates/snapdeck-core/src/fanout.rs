@@ -47,13 +47,53 @@ pub struct FanoutRequest {
 }
 
 /// One child to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChildSpec {
     pub label: String,
     pub name: String,
     pub metadata: Metadata,
     /// The task file for this child, text already filled in.
     pub task: Option<(String, String)>,
+}
+
+/// Where one child's launch is, as its launcher (the tab or a server job) reports it
+/// beyond what the devbox list shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum ChildNote {
+    /// Its create request is out.
+    Creating,
+    /// Created (this devbox); waiting for it to run.
+    Booting(String),
+    /// Running; its task file (this path) is being written.
+    WritingTask(String),
+    /// Running, and its task file (this path) holds its text.
+    TaskWritten(String),
+    /// Running; it has no task file.
+    Running,
+    /// It did not come up: it failed, stopped, or was never created (why).
+    Failed(String),
+}
+
+impl ChildNote {
+    /// Nothing more will happen to the child in this launch.
+    pub fn is_settled(&self) -> bool {
+        matches!(self, Self::TaskWritten(_) | Self::Running | Self::Failed(_))
+    }
+}
+
+/// The newest devbox of `batch` labelled `label` (a retried attempt has several).
+pub fn newest_with_label<'a>(list: &'a [Devbox], batch: &str, label: &str) -> Option<&'a Devbox> {
+    list.iter()
+        .filter(|d| {
+            d.metadata.get(BATCH_KEY).is_some_and(|b| b == batch)
+                && d.metadata.get(ATTEMPT_KEY).is_some_and(|l| l == label)
+        })
+        .max_by(|a, b| {
+            a.create_time_ms
+                .cmp(&b.create_time_ms)
+                .then(a.id.cmp(&b.id))
+        })
 }
 
 /// Why a request cannot be launched.
@@ -385,6 +425,33 @@ pub fn collate(results: &[Option<String>]) -> Vec<CompareRow> {
         .collect()
 }
 
+/// The order of the compare table's columns sorted by the row `key`, best first: numbers
+/// from highest, then other values alphabetically, then attempts without the key; ties
+/// keep the batch's order. Without such a row, the batch's order.
+pub fn column_order(rows: &[CompareRow], key: &str, columns: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..columns).collect();
+    let Some(row) = rows.iter().find(|r| r.key == key) else {
+        return order;
+    };
+    let rank = |i: usize| -> (u8, f64, String) {
+        match row.values.get(i).cloned().flatten() {
+            None => (2, 0.0, String::new()),
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => (0, -n, String::new()),
+                _ => (1, 0.0, v),
+            },
+        }
+    };
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (rank(a), rank(b));
+        ra.0.cmp(&rb.0)
+            .then(ra.1.total_cmp(&rb.1))
+            .then(ra.2.cmp(&rb.2))
+            .then(a.cmp(&b))
+    });
+    order
+}
+
 /// What "continue with the best" does to one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -614,5 +681,20 @@ mod props {
                 prop_assert_eq!(row.differs, row.values.iter().any(|v| v != first));
             }
         }
+    }
+
+    #[test]
+    fn columns_sort_by_a_key_highest_number_first_then_text_then_missing() {
+        let rows = collate(&[
+            Some(r#"{"score": 61, "note": "ok"}"#.into()),
+            Some(r#"{"score": 94}"#.into()),
+            None,
+            Some(r#"{"score": "n/a"}"#.into()),
+            Some(r#"{"score": 72.5}"#.into()),
+        ]);
+        assert_eq!(column_order(&rows, "score", 5), vec![1, 4, 0, 3, 2]);
+        // Ties keep the batch's order; an unknown key changes nothing.
+        assert_eq!(column_order(&rows, "note", 5), vec![0, 1, 2, 3, 4]);
+        assert_eq!(column_order(&rows, "nope", 5), vec![0, 1, 2, 3, 4]);
     }
 }

@@ -14,6 +14,8 @@ use snapdeck_api::http::{Query, encode_path_segment};
 use snapdeck_api::{ApiError, Endpoint, FromResponse, HttpResponse, Request};
 
 use crate::bulk::{BulkItem, Confirmed, Counts};
+use crate::fanout::{ChildNote, ChildSpec};
+use crate::launch::IdleAction;
 use crate::retention::{CleanupPlan, RetentionPolicy};
 
 /// Where the jobs API lives, on the same origin as `/v1`.
@@ -38,6 +40,58 @@ pub enum JobSpec {
     Plan { policy: RetentionPolicy },
     /// Delete what the person confirmed, re-checking each wave just before its deletes.
     Delete(DeleteSpec),
+    /// Start a fan-out's children (each: create unless the batch has it, wait until it
+    /// runs, write its task file), at most `cap` at once.
+    Fanout(FanoutSpec),
+}
+
+/// A fan-out launch: the planned children of one batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FanoutSpec {
+    /// `fo_…`, the value of every child's `snapdeck.fanout` key.
+    pub batch_id: String,
+    /// The snapshot every child starts from.
+    pub snapshot_id: String,
+    /// Children starting at once (1 or more).
+    pub cap: usize,
+    pub children: Vec<ChildSpec>,
+    /// What every child does when idle.
+    #[serde(default, skip_serializing_if = "IdleAction::is_none")]
+    pub idle: IdleAction,
+    /// Create every child anew, even when the batch has one with its label (a retry
+    /// of a failed attempt); otherwise such a child is the one waited for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh: bool,
+}
+
+/// Why a fan-out job cannot be accepted.
+pub fn check_fanout(spec: &FanoutSpec) -> Result<(), String> {
+    if spec.children.is_empty() || spec.children.len() > crate::fanout::MAX_CHILDREN {
+        return Err(format!(
+            "a fan-out starts 1 to {} children, not {}",
+            crate::fanout::MAX_CHILDREN,
+            spec.children.len()
+        ));
+    }
+    if spec.cap == 0 {
+        return Err("cap must be 1 or more".into());
+    }
+    if spec.batch_id.trim().is_empty() || spec.snapshot_id.trim().is_empty() {
+        return Err("batch_id and snapshot_id are required".into());
+    }
+    let mut labels: Vec<&str> = spec.children.iter().map(|c| c.label.as_str()).collect();
+    labels.sort_unstable();
+    if let Some(w) = labels.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("the label “{}” is used twice", w[0]));
+    }
+    Ok(())
+}
+
+/// One child of a fan-out job, as its summary carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildProgress {
+    pub label: String,
+    pub note: ChildNote,
 }
 
 /// A confirmed bulk delete: either the confirmed snapshots themselves, or ids picked
@@ -84,6 +138,7 @@ pub struct NewJob {
 pub enum JobKind {
     Plan,
     Delete,
+    Fanout,
 }
 
 impl JobSpec {
@@ -92,6 +147,7 @@ impl JobSpec {
         match self {
             Self::Plan { .. } => JobKind::Plan,
             Self::Delete(_) => JobKind::Delete,
+            Self::Fanout(_) => JobKind::Fanout,
         }
     }
 
@@ -100,6 +156,7 @@ impl JobSpec {
         match self {
             Self::Plan { policy } => Some(policy),
             Self::Delete(d) => d.policy.as_ref(),
+            Self::Fanout(_) => None,
         }
     }
 }
@@ -206,6 +263,12 @@ pub struct JobSummary {
     /// How many times the job was resumed after the server stopped mid-run.
     #[serde(default)]
     pub resumed: u32,
+    /// Fan-out jobs: the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
+    /// Fan-out jobs: each child's launch as far as the job took it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildProgress>,
 }
 
 /// A job in full: `GET /_snapdeck/jobs/{id}`.
@@ -244,6 +307,13 @@ pub struct JobsCapability {
     /// Whether live events are served (`…/{id}/events`, `…/events`).
     #[serde(default)]
     pub events: bool,
+    /// The kinds of job it runs (an older server says nothing: plans and deletes).
+    #[serde(default = "plan_and_delete")]
+    pub kinds: Vec<JobKind>,
+}
+
+fn plan_and_delete() -> Vec<JobKind> {
+    vec![JobKind::Plan, JobKind::Delete]
 }
 
 impl JobsCapability {
@@ -253,7 +323,13 @@ impl JobsCapability {
             available: true,
             path: JOBS_PATH.to_owned(),
             events: true,
+            kinds: vec![JobKind::Plan, JobKind::Delete, JobKind::Fanout],
         }
+    }
+
+    /// Whether it runs jobs of `kind`.
+    pub fn runs(&self, kind: JobKind) -> bool {
+        self.available && self.kinds.contains(&kind)
     }
 }
 

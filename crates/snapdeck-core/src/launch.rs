@@ -59,14 +59,93 @@ pub const DEFAULT_SIZE: &str = "SMALL";
 pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
 
 /// What happens when the devbox sits idle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "on_idle",
+    content = "idle_time_seconds",
+    rename_all = "snake_case"
+)]
 pub enum IdleAction {
     /// Nothing: it runs until its keep-alive time ends.
+    #[default]
     None,
     /// Shut down after this many idle seconds (the disk is discarded).
     Shutdown(u32),
     /// Suspend after this many idle seconds (the disk is kept; resume later).
     Suspend(u32),
+}
+
+impl IdleAction {
+    /// Keeps running.
+    pub fn is_none(&self) -> bool {
+        *self == Self::None
+    }
+
+    /// What a dialog's "When idle" choice (`none`, `suspend`, `shutdown`) and minutes
+    /// mean; minutes that are not a positive number mean "keep running".
+    pub fn from_choice(kind: &str, minutes: &str) -> Self {
+        let secs = minutes
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|m| *m > 0)
+            .map(|m| m.saturating_mul(60));
+        match (kind, secs) {
+            ("suspend", Some(s)) => Self::Suspend(s),
+            ("shutdown", Some(s)) => Self::Shutdown(s),
+            _ => Self::None,
+        }
+    }
+
+    /// Sets `after_idle` in `lp` (nothing for [`IdleAction::None`]).
+    pub fn apply(&self, lp: &mut LaunchParameters) {
+        let idle = match *self {
+            Self::None => None,
+            Self::Shutdown(s) => Some((s, "shutdown")),
+            Self::Suspend(s) => Some((s, "suspend")),
+        };
+        if let Some((secs, on_idle)) = idle {
+            lp.extra.insert(
+                "after_idle".into(),
+                serde_json::json!({"idle_time_seconds": secs, "on_idle": on_idle}),
+            );
+        }
+    }
+
+    /// The idle action a devbox was launched with (its `after_idle`).
+    pub fn of_launch(lp: &LaunchParameters) -> Self {
+        let Some(idle) = lp.extra.get("after_idle") else {
+            return Self::None;
+        };
+        let secs = idle
+            .get("idle_time_seconds")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|s| u32::try_from(s).ok());
+        match (
+            idle.get("on_idle").and_then(serde_json::Value::as_str),
+            secs,
+        ) {
+            (Some("suspend"), Some(s)) => Self::Suspend(s),
+            (Some("shutdown"), Some(s)) => Self::Shutdown(s),
+            _ => Self::None,
+        }
+    }
+
+    /// The launch parameters that carry it alone (`None` for keep running).
+    pub fn launch_parameters(&self) -> Option<LaunchParameters> {
+        let mut lp = LaunchParameters::default();
+        self.apply(&mut lp);
+        (lp != LaunchParameters::default()).then_some(lp)
+    }
+
+    /// "; suspends after 30 min idle" (empty for keep running), for summaries.
+    pub fn phrase(&self) -> String {
+        match *self {
+            Self::None => String::new(),
+            Self::Shutdown(s) => format!("; shuts down after {} idle", minutes(s)),
+            Self::Suspend(s) => format!("; suspends after {} idle", minutes(s)),
+        }
+    }
 }
 
 /// Everything the dialog asks for.
@@ -104,17 +183,7 @@ impl NewDevbox {
         if self.architecture != ARCHITECTURES[0] && !self.architecture.is_empty() {
             lp.architecture = Some(self.architecture.clone());
         }
-        let idle = match self.idle {
-            IdleAction::None => None,
-            IdleAction::Shutdown(s) => Some((s, "shutdown")),
-            IdleAction::Suspend(s) => Some((s, "suspend")),
-        };
-        if let Some((secs, on_idle)) = idle {
-            lp.extra.insert(
-                "after_idle".into(),
-                serde_json::json!({"idle_time_seconds": secs, "on_idle": on_idle}),
-            );
-        }
+        self.idle.apply(&mut lp);
         if lp != LaunchParameters::default() {
             body.launch_parameters = Some(lp);
         }
@@ -127,11 +196,7 @@ impl NewDevbox {
             "" => "an unnamed devbox".to_owned(),
             n => format!("“{n}”"),
         };
-        let idle = match self.idle {
-            IdleAction::None => String::new(),
-            IdleAction::Shutdown(s) => format!("; shuts down after {} idle", minutes(s)),
-            IdleAction::Suspend(s) => format!("; suspends after {} idle", minutes(s)),
-        };
+        let idle = self.idle.phrase();
         format!(
             "Starts {name} from {} on {} {}{idle}, and shows it booting in Devboxes.",
             self.source.describe(),
@@ -231,6 +296,43 @@ mod tests {
         assert_eq!(
             d.summary(),
             "Starts an unnamed devbox from the latest successful build of blueprint “node-20” on SMALL x86_64; shuts down after 2 h idle, and shows it booting in Devboxes."
+        );
+    }
+
+    #[test]
+    fn an_idle_choice_reads_minutes_and_rides_alone_in_launch_parameters() {
+        assert_eq!(
+            IdleAction::from_choice("suspend", " 30 "),
+            IdleAction::Suspend(1800)
+        );
+        assert_eq!(
+            IdleAction::from_choice("shutdown", "2"),
+            IdleAction::Shutdown(120)
+        );
+        assert_eq!(IdleAction::from_choice("suspend", "0"), IdleAction::None);
+        assert_eq!(IdleAction::from_choice("suspend", "soon"), IdleAction::None);
+        assert_eq!(IdleAction::from_choice("none", "30"), IdleAction::None);
+        assert_eq!(IdleAction::None.launch_parameters(), None);
+        let lp = IdleAction::Shutdown(600)
+            .launch_parameters()
+            .expect("an idle action is a launch parameter");
+        assert_eq!(
+            lp.extra["after_idle"],
+            serde_json::json!({"idle_time_seconds": 600, "on_idle": "shutdown"})
+        );
+        // As a job carries it.
+        let json = serde_json::to_value(IdleAction::Suspend(60)).expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({"on_idle": "suspend", "idle_time_seconds": 60})
+        );
+        let back: IdleAction = serde_json::from_value(json).expect("reads back");
+        assert_eq!(back, IdleAction::Suspend(60));
+        // Read back from a devbox's launch parameters (a retry launches the same).
+        assert_eq!(IdleAction::of_launch(&lp), IdleAction::Shutdown(600));
+        assert_eq!(
+            IdleAction::of_launch(&LaunchParameters::default()),
+            IdleAction::None
         );
     }
 }

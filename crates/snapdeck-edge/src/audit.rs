@@ -48,6 +48,9 @@ pub fn policy(spec: &EdgeSpec, summary_policy: Option<&RetentionPolicy>) -> Stri
         EdgeSpec::Api {
             spec: JobSpec::Plan { policy },
         } => policy.describe(),
+        EdgeSpec::Api {
+            spec: JobSpec::Fanout(f),
+        } => format!("fan-out {}", f.batch_id),
     }
 }
 

@@ -276,6 +276,10 @@ pub fn new_summary(
             policies.first().filter(|_| policies.len() == 1).cloned(),
             None,
         ),
+        // Refused at creation (the edge's healthz does not offer them).
+        EdgeSpec::Api {
+            spec: JobSpec::Fanout(_),
+        } => (None, None),
     };
     JobSummary {
         id,
@@ -295,6 +299,8 @@ pub fn new_summary(
         updated_at_ms: now_ms,
         finished_at_ms: None,
         resumed: 0,
+        batch_id: None,
+        children: Vec::new(),
     }
 }
 

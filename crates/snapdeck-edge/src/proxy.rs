@@ -9,7 +9,7 @@ use worker::{
 };
 
 use snapdeck_core::audit::AUDIT_PATH;
-use snapdeck_core::jobs::{JOBS_PATH, JobsCapability};
+use snapdeck_core::jobs::{JOBS_PATH, JobKind, JobsCapability};
 
 use crate::access::{self, ALLOWED_REQUEST_HEADERS, Caller, Denied, TOKEN_HEADER};
 use crate::config::{self, Settings};
@@ -29,8 +29,10 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     if path == "/healthz" {
         // What the app's API-target pill asks a same-origin server; says nothing secret.
         // Jobs run here, but followers poll: a Durable Object's alarms hold no stream.
+        // Fan-outs are launched by the tab here (not as a job).
         let jobs = JobsCapability {
             events: false,
+            kinds: vec![JobKind::Plan, JobKind::Delete],
             ..JobsCapability::available()
         };
         return Response::from_json(

@@ -15,6 +15,8 @@
 //! listing (with the few `/status` calls its judgment needs) and `run.max_concurrency`
 //! deletes in flight; every decision is the state machine's.
 
+pub mod fanout;
+
 use std::time::Duration;
 
 use futures::future::{self, Either, LocalBoxFuture};

@@ -5,12 +5,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use snapdeck_api::{Devbox, DevboxStatus};
 
-use crate::api::{ApiError, api_message, use_api};
+use crate::api::{ApiError, SnapshotFilter, api_message, use_api};
 use crate::components::icon::{Icon, IconKind};
 use crate::components::modal::ConfirmDialog;
 use crate::components::{IdCell, SnapshotDialog, StatusBadge};
 use crate::hooks::use_toasts::{Tone, use_toasts};
 use crate::lineage::devbox_label;
+use crate::services::ops::{OpKind, OpState, use_ops};
 
 /// Name, id, status and the actions.
 #[component]
@@ -23,6 +24,54 @@ pub(super) fn DevboxHeader(
     let api = use_api();
     let toasts = use_toasts();
     let snapshot_open = RwSignal::new(false);
+    // "Snapshot now, then fan out": the dialog, then the snapshot's operation waited on,
+    // then the fan-out dialog for the snapshot it made.
+    let fanout_snapshot_open = RwSignal::new(false);
+    let fanout_op = RwSignal::new(None::<u64>);
+    let fanout_from = RwSignal::new(None::<snapdeck_api::Snapshot>);
+    let ops = use_ops();
+    Effect::new(move |_| {
+        let Some(id) = fanout_op.get() else { return };
+        let Some(op) = ops.watch_op(id) else {
+            fanout_op.set(None);
+            return;
+        };
+        let snapshot_id = match (&op.state, &op.kind) {
+            (OpState::Running, _) => return,
+            (OpState::Done { .. }, OpKind::Snapshot { watch: Some(w), .. }) => {
+                w.snapshot_id.clone()
+            }
+            // It failed (the tray and a toast say why): nothing to fan out from.
+            _ => {
+                fanout_op.set(None);
+                return;
+            }
+        };
+        let devbox_id = devbox.with_untracked(|d| d.id.clone());
+        spawn_local(async move {
+            let filter = SnapshotFilter {
+                devbox_id: Some(devbox_id),
+                ..SnapshotFilter::default()
+            };
+            let found = api
+                .list_snapshots(&filter)
+                .await
+                .map(|l| l.into_iter().find(|s| s.id == snapshot_id));
+            fanout_op.set(None);
+            match found {
+                // Done means complete (a failed snapshot ends its operation as failed).
+                Ok(Some(s)) => fanout_from.set(Some(s)),
+                Ok(None) => toasts.push(
+                    Tone::Err,
+                    "The new snapshot is no longer listed, so there is nothing to fan out from.",
+                ),
+                Err(e) => toasts.push(
+                    Tone::Err,
+                    format!("Could not read the new snapshot: {}", api_message(&e)),
+                ),
+            }
+        });
+    });
     let shutdown_open = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let status = Signal::derive(move || devbox.with(|d| d.status));
@@ -68,6 +117,15 @@ pub(super) fn DevboxHeader(
                     <Icon kind=IconKind::Camera />
                     "Snapshot"
                 </button>
+                <button
+                    type="button"
+                    class="sd-btn"
+                    disabled=move || status.get() != DevboxStatus::Running || fanout_op.get().is_some()
+                    title="Take a snapshot now, then start several devboxes from it"
+                    on:click=move |_| fanout_snapshot_open.set(true)
+                >
+                    "Fan out…"
+                </button>
                 {move || match status.get() {
                     DevboxStatus::Running => {
                         view! {
@@ -100,6 +158,24 @@ pub(super) fn DevboxHeader(
         <Show when=move || snapshot_open.get()>
             <SnapshotDialog devbox=devbox.get_untracked() on_close=move |_| snapshot_open.set(false) />
         </Show>
+        {move || fanout_op.get().map(|_| view! {
+            <p class="sd-callout sd-row" role="status" data-testid="fanout-waiting">
+                "Taking the snapshot; the fan-out opens when it is complete."
+                <button type="button" class="sd-btn sd-btn--sm sd-btn--ghost" on:click=move |_| fanout_op.set(None)>"Don’t fan out"</button>
+            </p>
+        })}
+        <Show when=move || fanout_snapshot_open.get()>
+            <SnapshotDialog
+                devbox=devbox.get_untracked()
+                title="Snapshot now, then fan out"
+                submit_label="Take snapshot, then fan out"
+                on_started=move |op| fanout_op.set(Some(op))
+                on_close=move |_| fanout_snapshot_open.set(false)
+            />
+        </Show>
+        {move || fanout_from.get().map(|s| view! {
+            <crate::pages::fanout::dialog::FanoutDialog snapshot=s on_close=move |_| fanout_from.set(None) />
+        })}
         <Show when=move || shutdown_open.get()>
             <ShutdownDialog
                 devbox=devbox.get_untracked()

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use snapdeck_api::{ExecutionDetail, SnapshotParams};
 use snapdeck_core::fanout::{
-    ATTEMPT_KEY, BATCH_KEY, Batch, OthersAction, Phase, Step, collate, continue_steps,
+    ATTEMPT_KEY, BATCH_KEY, Batch, OthersAction, Phase, Step, collate, column_order, continue_steps,
 };
 use snapdeck_core::{SnapshotWatch, WatchStep};
 
@@ -26,6 +26,8 @@ type Answer<T> = Option<Result<T, String>>;
 pub(super) fn Compare(
     /// The batch as the page last read it.
     batch: Memo<Option<Batch>>,
+    /// The attempt picked to continue with (shared with "continue with the best").
+    chosen: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_page_api();
     let path = RwSignal::new("/home/user/result.json".to_string());
@@ -33,7 +35,9 @@ pub(super) fn Compare(
     // Each answer with the label it belongs to (the batch may change under the table).
     let results = RwSignal::new(Vec::<(String, Answer<String>)>::new());
     // What each child has snapshotted since it started: count, newest commit message.
-    let taken = RwSignal::new(Vec::<Result<(usize, Option<String>), String>>::new());
+    let taken = RwSignal::new(Vec::<Result<(usize, Option<String>, u64), String>>::new());
+    // The row whose values order the columns ("" keeps the batch's order).
+    let sort_key = RwSignal::new(String::new());
     let checks = RwSignal::new(Vec::<(String, Answer<ExecutionDetail>)>::new());
     let reading = RwSignal::new(false);
     let checking = RwSignal::new(false);
@@ -78,7 +82,8 @@ pub(super) fn Compare(
                         let newest = l
                             .first()
                             .and_then(|s| s.commit_message.clone().or(s.name.clone()));
-                        (l.len(), newest)
+                        let bytes = l.iter().filter_map(|s| s.size_bytes).sum::<u64>();
+                        (l.len(), newest, bytes)
                     })
                     .map_err(|e| api_message(&e))
             }))
@@ -113,6 +118,15 @@ pub(super) fn Compare(
             collate(&texts)
         })
     });
+    let order =
+        Memo::new(move |_| rows.with(|r| column_order(r, &sort_key.get(), results.with(Vec::len))));
+    // `items` in the columns' order.
+    fn arranged<T: Clone>(items: &[T], order: &[usize]) -> Vec<T> {
+        order
+            .iter()
+            .filter_map(|&i| items.get(i).cloned())
+            .collect()
+    }
 
     view! {
         <section class="sd-fanout__section" aria-labelledby="sd-fo-compare">
@@ -126,35 +140,74 @@ pub(super) fn Compare(
                 </button>
             </form>
             {move || (!results.with(Vec::is_empty)).then(|| {
-                let heads: Vec<String> = results.with(|r| r.iter().map(|(l, _)| l.clone()).collect());
+                let order = order.get();
+                let heads: Vec<String> = results.with(|r| arranged(r, &order).into_iter().map(|(l, _)| l).collect());
+                let running = running_labels(batch);
                 view! {
+                    <div class="sd-row">
+                        <label for="sd-fo-sort">"Sort by"</label>
+                        <select id="sd-fo-sort" class="sd-input" on:change=move |e| sort_key.set(event_target_value(&e))>
+                            <option value="" selected=move || sort_key.get().is_empty()>"batch order"</option>
+                            {rows.get().into_iter().map(|r| {
+                                let k = r.key.clone();
+                                let k2 = r.key.clone();
+                                view! { <option value=k selected=move || sort_key.get() == k2>{format!("{} (highest first)", r.key)}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
                     <div class="sd-tablewrap">
                         <table class="sd-table sd-compare" data-testid="compare-table">
-                            <thead><tr><th scope="col">"Key"</th>{heads.iter().map(|l| view! { <th scope="col">{l.clone()}</th> }).collect_view()}</tr></thead>
+                            <thead><tr><th scope="col">"Key"</th>{heads.iter().map(|l| {
+                                let pick = l.clone();
+                                let is_picked = l.clone();
+                                let can = running.contains(l);
+                                view! {
+                                    <th scope="col" data-testid="compare-head" data-label=l.clone()>
+                                        {l.clone()}
+                                        {can.then(|| view! {
+                                            <button type="button" class="sd-btn sd-btn--sm sd-btn--ghost sd-compare__pick"
+                                                aria-pressed=move || chosen.with(|c| c.as_deref() == Some(is_picked.as_str())).to_string()
+                                                on:click=move |_| chosen.set(Some(pick.clone()))>
+                                                {format!("Pick {l}")}
+                                            </button>
+                                        })}
+                                    </th>
+                                }
+                            }).collect_view()}</tr></thead>
                             <tbody>
                                 <tr class="sd-muted">
                                     <th scope="row">"file"</th>
-                                    {results.get().into_iter().map(|(_, a)| view! { <td>{match a {
+                                    {arranged(&results.get(), &order).into_iter().map(|(_, a)| view! { <td>{match a {
                                         Some(Ok(_)) => "read".to_string(),
                                         Some(Err(e)) => e,
                                         None => "—".into(),
                                     }}</td> }).collect_view()}
                                 </tr>
-                                {move || (!taken.with(Vec::is_empty)).then(|| view! {
-                                    <tr data-testid="compare-snapshots">
-                                        <th scope="row">"snapshots since"</th>
-                                        {taken.get().into_iter().map(|t| view! { <td>{match t {
-                                            Ok((0, _)) => "none".to_string(),
-                                            Ok((n, Some(m))) => format!("{n} · newest “{m}”"),
-                                            Ok((n, None)) => n.to_string(),
-                                            Err(e) => e,
-                                        }}</td> }).collect_view()}
-                                    </tr>
+                                {let order = order.clone(); move || (!taken.with(Vec::is_empty)).then(|| {
+                                    let t = arranged(&taken.get(), &order);
+                                    view! {
+                                        <tr data-testid="compare-snapshots">
+                                            <th scope="row">"snapshots since"</th>
+                                            {t.iter().cloned().map(|t| view! { <td>{match t {
+                                                Ok((0, _, _)) => "none".to_string(),
+                                                Ok((n, Some(m), _)) => format!("{n} · newest “{m}”"),
+                                                Ok((n, None, _)) => n.to_string(),
+                                                Err(e) => e,
+                                            }}</td> }).collect_view()}
+                                        </tr>
+                                        <tr data-testid="compare-size">
+                                            <th scope="row">"their size"</th>
+                                            {t.into_iter().map(|t| match t {
+                                                Ok((_, _, b)) => view! { <td title=snapdeck_core::format::bytes_exact(b)>{snapdeck_core::format::bytes(b)}</td> }.into_any(),
+                                                Err(_) => view! { <td>"—"</td> }.into_any(),
+                                            }).collect_view()}
+                                        </tr>
+                                    }
                                 })}
                                 {rows.get().into_iter().map(|row| view! {
-                                    <tr class:sd-compare__differs=row.differs data-testid="compare-row" data-key=row.key.clone() data-differs=row.differs.to_string()>
+                                    <tr class:sd-compare__differs=row.differs class:sd-compare__sorted=sort_key.get_untracked() == row.key data-testid="compare-row" data-key=row.key.clone() data-differs=row.differs.to_string()>
                                         <th scope="row" class="sd-mono">{row.key.clone()}{row.differs.then_some(" ≠")}</th>
-                                        {row.values.into_iter().map(|v| view! { <td class="sd-mono">{v.unwrap_or_else(|| "—".into())}</td> }).collect_view()}
+                                        {arranged(&row.values, &order).into_iter().map(|v| view! { <td class="sd-mono">{v.unwrap_or_else(|| "—".into())}</td> }).collect_view()}
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -232,6 +285,8 @@ pub(super) fn ContinueBest(
     batch: Memo<Option<Batch>>,
     /// Something changed: read the batch again.
     on_change: Callback<()>,
+    /// The attempt picked (here or in the compare table).
+    chosen: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_page_api();
     let toasts = use_toasts();
@@ -245,7 +300,6 @@ pub(super) fn ContinueBest(
                 .collect::<Vec<_>>()
         })
     });
-    let chosen = RwSignal::new(None::<String>);
     let others = RwSignal::new(OthersAction::Shutdown);
     let confirming = RwSignal::new(false);
     // Steps started: the button stays off (one continue per page).
@@ -457,4 +511,15 @@ async fn run_step(api: Api, batch_id: &str, label: &str, step: &Step) -> Result<
         Step::Suspend { devbox_id } => api.suspend(devbox_id).await.map(|_| "suspended".into()),
         Step::Leave { .. } => Ok("left as it is".into()),
     }
+}
+
+/// Labels of the running attempts (only those can be picked).
+fn running_labels(batch: Memo<Option<Batch>>) -> Vec<String> {
+    batch.with_untracked(|b| {
+        b.iter()
+            .flat_map(|b| b.attempts.iter())
+            .filter(|a| a.phase() == Phase::Running)
+            .map(|a| a.label.clone())
+            .collect()
+    })
 }

@@ -5,9 +5,11 @@
 use leptos::prelude::*;
 use snapdeck_api::{Metadata, Snapshot};
 use snapdeck_core::fanout::{DEFAULT_TEMPLATE, FanoutRequest, MAX_CHILDREN, plan};
+use snapdeck_core::launch::IdleAction;
 use snapdeck_core::validate;
 
 use super::launch::{StoredPlan, remember, remember_tasks};
+use crate::components::IdleFields;
 use crate::components::modal::Modal;
 use crate::hooks::use_nav::use_nav;
 use crate::lineage::snapshot_label;
@@ -57,6 +59,9 @@ pub fn FanoutDialog(
     let task_text = RwSignal::new("Attempt {label}: ".to_string());
     let shared = RwSignal::new(String::new());
     let cap = RwSignal::new("5".to_string());
+    let idle_kind = RwSignal::new("none".to_string());
+    let idle_minutes = RwSignal::new("30".to_string());
+    let idle = move || IdleAction::from_choice(&idle_kind.get(), &idle_minutes.get());
     let error = RwSignal::new(None::<String>);
     let snapshot_id = snapshot.id.clone();
 
@@ -127,6 +132,7 @@ pub fn FanoutDialog(
                     if more > 0 {
                         s.push_str(&format!(" and {more} more"));
                     }
+                    s.push_str(&idle().phrase().replacen("; ", "; each ", 1));
                     s.push('.');
                     s
                 }
@@ -151,7 +157,9 @@ pub fn FanoutDialog(
                     batch_id: r.batch_id.clone(),
                     snapshot_id: r.snapshot_id.clone(),
                     cap,
-                    children: children.into_iter().map(Into::into).collect(),
+                    children,
+                    idle: idle(),
+                    fresh: false,
                 };
                 remember(&stored);
                 remember_tasks(&stored);
@@ -203,6 +211,7 @@ pub fn FanoutDialog(
                         <textarea id="sd-fo-tasktext" class="sd-input sd-mono" rows="4"
                             prop:value=move || task_text.get() on:input=move |e| task_text.set(event_target_value(&e))></textarea>
                     </div>
+                    <IdleFields id="sd-fo-idle" label="Each child, when idle" kind=idle_kind minutes=idle_minutes />
                     <p class="sd-help sd-summary" aria-live="polite" data-testid="fanout-preview">{preview}</p>
                     {move || error.get().map(|e| view! { <p class="sd-formerror" role="alert">{e}</p> })}
                 </div>

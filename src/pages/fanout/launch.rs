@@ -1,50 +1,26 @@
-//! Launching a batch in the tab (direct mode): the plan is kept in local storage until
-//! every child has started, so a reload mid-launch resumes it. One step per child,
-//! idempotent: create it if the devbox list has no child with its label, wait until it
-//! runs, write its task file unless it already holds that text. At most `cap` children
-//! are in flight at once.
+//! Launching a batch: the plan is kept in local storage until every child has started,
+//! so a reload mid-launch resumes it. Where the server runs fan-out jobs, the launch is
+//! its job (it goes on without the tab); in direct mode the tab runs it. Both go
+//! through `snapdeck_run::fanout` (one idempotent step per child: create it unless the
+//! batch has it, wait until it runs, write its task file), at most `cap` at once.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::rc::Rc;
+use std::collections::{BTreeMap, HashSet};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
-use snapdeck_api::{CreateDevbox, Devbox, DevboxStatus, Metadata};
-use snapdeck_core::fanout::{ATTEMPT_KEY, BATCH_KEY, ChildSpec};
+use snapdeck_api::Devbox;
+pub use snapdeck_core::fanout::ChildNote;
+use snapdeck_core::fanout::{ATTEMPT_KEY, ChildSpec};
+use snapdeck_core::jobs::{FanoutSpec, JobKind, JobSpec, NewJob};
+use snapdeck_core::launch::IdleAction;
 
-use crate::api::{Api, ApiError, api_message};
+use crate::api::{Api, api_message};
 use crate::storage::{self, Area};
 
-/// A launch as kept in local storage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredPlan {
-    pub batch_id: String,
-    pub snapshot_id: String,
-    pub cap: usize,
-    pub children: Vec<StoredChild>,
-}
-
-/// One planned child.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredChild {
-    pub label: String,
-    pub name: String,
-    pub metadata: Metadata,
-    pub task: Option<(String, String)>,
-}
-
-impl From<ChildSpec> for StoredChild {
-    fn from(c: ChildSpec) -> Self {
-        Self {
-            label: c.label,
-            name: c.name,
-            metadata: c.metadata,
-            task: c.task,
-        }
-    }
-}
+/// A launch as kept in local storage: the job spec itself, so the tab and a server's
+/// job start exactly the same children.
+pub type StoredPlan = FanoutSpec;
 
 fn key(batch_id: &str) -> String {
     format!("snapdeck.fanout.plan.{batch_id}")
@@ -64,15 +40,6 @@ fn forget(batch_id: &str) {
     storage::remove(Area::Local, &key(batch_id));
 }
 
-/// What the tab knows about one child's launch (beyond the devbox list).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ChildNote {
-    Creating,
-    WritingTask(String),
-    TaskWritten(String),
-    Failed(String),
-}
-
 /// The tab's notes per batch and label, shared by the page and the launcher.
 #[derive(Debug, Clone, Copy)]
 pub struct Notes(RwSignal<BTreeMap<(String, String), ChildNote>>);
@@ -81,13 +48,6 @@ impl Notes {
     pub fn get(&self, batch: &str, label: &str) -> Option<ChildNote> {
         self.0
             .with(|m| m.get(&(batch.to_owned(), label.to_owned())).cloned())
-    }
-
-    fn clear(&self, batch: &str, label: &str) {
-        if !self.0.is_disposed() {
-            self.0
-                .update(|m| _ = m.remove(&(batch.to_owned(), label.to_owned())));
-        }
     }
 
     fn set(&self, batch: &str, label: &str, note: ChildNote) {
@@ -109,77 +69,133 @@ pub fn use_notes() -> Notes {
 }
 
 thread_local! {
-    /// Batches this tab is launching now (so a page remount does not start them twice).
+    /// Batches this tab is launching or following now (so a page remount does not start
+    /// them twice).
     static LAUNCHING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
 }
 
-/// Launches (or resumes) `plan`: reads the devbox list fresh, then runs each child's
-/// step with at most `plan.cap` at once; `on_change` after each create and each end.
+/// Launches (or resumes) `plan`: as a job where the server this page came from runs
+/// fan-outs (the same request id again answers the same job, so a reload resumes it),
+/// in the tab otherwise, through snapdeck-run's launcher either way. `on_change` after
+/// every step.
 pub fn launch(api: Api, notes: Notes, plan: StoredPlan, on_change: Callback<()>) {
     let fresh = LAUNCHING.with(|l| l.borrow_mut().insert(plan.batch_id.clone()));
     if !fresh {
         return;
     }
     spawn_local(async move {
-        // A failed listing is never read as "no child exists yet": that would start
-        // every child again. Try a few times, then leave the plan for a later resume.
-        let mut listed = None;
-        let mut last_error = None;
-        for attempt in 0..4u32 {
-            match api.list_devboxes().await {
-                Ok(l) => {
-                    listed = Some(l);
-                    break;
-                }
-                Err(e) => last_error = Some(e),
-            }
-            gloo_timers::future::TimeoutFuture::new(500 << attempt).await;
+        let request_id = format!("fanout-{}", plan.batch_id);
+        if api.runs_jobs(JobKind::Fanout).await {
+            follow_job(api, notes, &plan, request_id, on_change).await;
+        } else {
+            in_tab(api, notes, &plan, on_change).await;
         }
-        let Some(listed) = listed else {
-            let why = last_error.map(|e| api_message(&e)).unwrap_or_default();
-            for c in &plan.children {
-                notes.set(
-                    &plan.batch_id,
-                    &c.label,
-                    ChildNote::Failed(format!(
-                        "Could not list devboxes to resume the launch ({why}); reload to try again."
-                    )),
-                );
-            }
-            LAUNCHING.with(|l| l.borrow_mut().remove(&plan.batch_id));
-            on_change.run(());
-            return;
-        };
-        let queue: Rc<RefCell<VecDeque<StoredChild>>> =
-            Rc::new(RefCell::new(plan.children.iter().cloned().collect()));
-        let workers = plan.cap.clamp(1, plan.children.len().max(1));
-        let done = Rc::new(RefCell::new(0usize));
-        let listed = Rc::new(listed);
-        for _ in 0..workers {
-            let queue = queue.clone();
-            let done = done.clone();
-            let listed = listed.clone();
-            let plan = plan.clone();
-            spawn_local(async move {
-                loop {
-                    let next = queue.borrow_mut().pop_front();
-                    let Some(child) = next else { break };
-                    let existing = newest_with_label(&listed, &plan.batch_id, &child.label);
-                    let _ = ensure(api, notes, &plan, &child, existing, on_change).await;
-                    on_change.run(());
-                }
-                *done.borrow_mut() += 1;
-                if *done.borrow() == workers {
-                    forget(&plan.batch_id);
-                    LAUNCHING.with(|l| l.borrow_mut().remove(&plan.batch_id));
-                    on_change.run(());
-                }
-            });
-        }
+        LAUNCHING.with(|l| l.borrow_mut().remove(&plan.batch_id));
+        on_change.run(());
     });
 }
 
-/// Starts one more devbox for a failed attempt (same label, name, metadata and task).
+/// Runs `plan` in the tab; forgets it once every child's step ended.
+async fn in_tab(api: Api, notes: Notes, plan: &StoredPlan, on_change: Callback<()>) {
+    let batch = plan.batch_id.clone();
+    let note = |label: &str, n: ChildNote| {
+        notes.set(&batch, label, n);
+        on_change.run(());
+    };
+    match snapdeck_run::fanout::launch(&api.client(), plan, &note).await {
+        Ok(()) => {
+            if !plan.fresh {
+                forget(&plan.batch_id);
+            }
+        }
+        // Left remembered: the next visit tries again.
+        Err(e) => {
+            for c in &plan.children {
+                notes.set(
+                    &batch,
+                    &c.label,
+                    ChildNote::Failed(format!(
+                        "Could not list devboxes to resume the launch ({}); reload to try again.",
+                        api_message(&e)
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Creates (or finds again) the server's job for `plan` and mirrors its children's
+/// steps into the notes until it ends.
+async fn follow_job(
+    api: Api,
+    notes: Notes,
+    plan: &StoredPlan,
+    request_id: String,
+    on_change: Callback<()>,
+) {
+    let batch = plan.batch_id.clone();
+    let fail_all = |message: String| {
+        for c in &plan.children {
+            notes.set(&batch, &c.label, ChildNote::Failed(message.clone()));
+        }
+    };
+    let created = api
+        .create_job(NewJob {
+            request_id,
+            client_id: Some(crate::services::bulk_runs::client_id()),
+            spec: JobSpec::Fanout(plan.clone()),
+        })
+        .await;
+    let mut job = match created {
+        Ok(j) => j.summary,
+        Err(e) => {
+            fail_all(format!(
+                "The server could not start the launch: {}. Reload to try again.",
+                api_message(&e)
+            ));
+            return;
+        }
+    };
+    let mut misses = 0;
+    // What the job said last: only its news is passed on, so a retry's notes about the
+    // label's newer devbox are never overwritten by this job's older word.
+    let mut said: BTreeMap<String, ChildNote> = BTreeMap::new();
+    loop {
+        for c in &job.children {
+            if said.get(&c.label) != Some(&c.note) {
+                said.insert(c.label.clone(), c.note.clone());
+                notes.set(&batch, &c.label, c.note.clone());
+            }
+        }
+        on_change.run(());
+        if job.status.is_terminal() {
+            if let Some(e) = &job.error {
+                fail_all(e.clone());
+            } else if !plan.fresh {
+                forget(&plan.batch_id);
+            }
+            return;
+        }
+        gloo_timers::future::TimeoutFuture::new(700).await;
+        match api.get_job(&job.id).await {
+            Ok(j) => {
+                misses = 0;
+                job = j.summary;
+            }
+            Err(_) if misses < 20 => misses += 1,
+            Err(e) => {
+                fail_all(format!(
+                    "Lost track of the launch: {}. Reload to follow it again.",
+                    api_message(&e)
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// Starts one more devbox for a failed attempt (same label, name, metadata and task),
+/// as a job or in the tab like the launch.
 pub fn retry(
     api: Api,
     notes: Notes,
@@ -197,20 +213,29 @@ pub fn retry(
         .and_then(|p| p.children.into_iter().find(|c| c.label == label))
         .and_then(|c| c.task)
         .or_else(|| retry_task(&batch_id, &label));
-    let child = StoredChild {
-        label,
+    let child = ChildSpec {
+        label: label.clone(),
         name: failed.name.clone().unwrap_or_default(),
         metadata: failed.metadata.clone(),
         task,
     };
     let plan = StoredPlan {
-        batch_id,
+        batch_id: batch_id.clone(),
         snapshot_id,
         cap: 1,
-        children: vec![child.clone()],
+        children: vec![child],
+        idle: IdleAction::of_launch(&failed.launch_parameters),
+        fresh: true,
     };
+    notes.set(&batch_id, &label, ChildNote::Creating);
     spawn_local(async move {
-        let _ = ensure(api, notes, &plan, &child, None, on_change).await;
+        // One retry per failed devbox, however often it is asked for.
+        let request_id = format!("fanout-{}-retry-{}", plan.batch_id, failed.id);
+        if api.runs_jobs(JobKind::Fanout).await {
+            follow_job(api, notes, &plan, request_id, on_change).await;
+        } else {
+            in_tab(api, notes, &plan, on_change).await;
+        }
         on_change.run(());
     });
 }
@@ -239,77 +264,4 @@ pub fn remember_tasks(plan: &StoredPlan) {
             &m,
         );
     }
-}
-
-fn newest_with_label(list: &[Devbox], batch: &str, label: &str) -> Option<Devbox> {
-    list.iter()
-        .filter(|d| {
-            d.metadata.get(BATCH_KEY).is_some_and(|b| b == batch)
-                && d.metadata.get(ATTEMPT_KEY).is_some_and(|l| l == label)
-        })
-        .max_by_key(|d| d.create_time_ms)
-        .cloned()
-}
-
-/// One child's step: create (unless `existing`), wait until it runs, write its task.
-async fn ensure(
-    api: Api,
-    notes: Notes,
-    plan: &StoredPlan,
-    child: &StoredChild,
-    existing: Option<Devbox>,
-    on_change: Callback<()>,
-) -> Result<(), ApiError> {
-    let batch = plan.batch_id.as_str();
-    let label = child.label.as_str();
-    let fail = |e: &ApiError| notes.set(batch, label, ChildNote::Failed(api_message(e)));
-    let devbox = match existing {
-        Some(d) => d,
-        None => {
-            notes.set(batch, label, ChildNote::Creating);
-            let body = CreateDevbox {
-                name: Some(child.name.clone()),
-                metadata: Some(child.metadata.clone()),
-                snapshot_id: Some(plan.snapshot_id.clone()),
-                ..Default::default()
-            };
-            let d = api.create_devbox(&body).await.inspect_err(fail)?;
-            notes.clear(batch, label);
-            on_change.run(());
-            d
-        }
-    };
-    let settled = [
-        DevboxStatus::Running,
-        DevboxStatus::Failure,
-        DevboxStatus::Shutdown,
-        DevboxStatus::Suspended,
-    ];
-    let mut now = devbox;
-    let mut waits = 0;
-    while !settled.contains(&now.status) && waits < 60 {
-        waits += 1;
-        match api.wait_for_status(&now.id, &settled, 20.0).await {
-            Ok(Some(d)) => now = d,
-            Ok(None) => {}
-            Err(e) if e.is_not_found() => return Err(e).inspect_err(fail),
-            Err(_) => gloo_timers::future::TimeoutFuture::new(1_000).await,
-        }
-    }
-    on_change.run(());
-    if now.status != DevboxStatus::Running {
-        // The tile shows the devbox's own failure reason; nothing more to do here.
-        return Ok(());
-    }
-    if let Some((path, text)) = &child.task {
-        let already = api.read_file(&now.id, path).await.ok();
-        if already.as_deref() != Some(text.as_str()) {
-            notes.set(batch, label, ChildNote::WritingTask(path.clone()));
-            api.write_file(&now.id, path, text)
-                .await
-                .inspect_err(fail)?;
-        }
-        notes.set(batch, label, ChildNote::TaskWritten(path.clone()));
-    }
-    Ok(())
 }

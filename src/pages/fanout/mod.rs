@@ -176,6 +176,8 @@ fn BatchView(
         _ => None,
     });
     let one = move || b.get();
+    // The attempt to continue with, picked in the compare table or below it.
+    let chosen = RwSignal::new(None::<String>);
     let state = move || {
         one().map(|b| {
             let (starting, running, failed, stopped) = b.counts();
@@ -214,8 +216,8 @@ fn BatchView(
                 } />
         </ul>
         // Built once: their state (results read, steps run) outlives each refresh.
-        <Compare batch=b />
-        <ContinueBest batch=b on_change=on_change />
+        <Compare batch=b chosen=chosen />
+        <ContinueBest batch=b on_change=on_change chosen=chosen />
         <crate::components::LineageSection focus=Signal::derive(move || b.with(|b| b.as_ref().map(|b| b.snapshot_id.clone()).unwrap_or_default())) />
     }
 }
@@ -276,11 +278,14 @@ fn Tile(
             <span class="sd-muted sd-tile__time">
                 {move || if phase == Phase::Starting { format!("starting {}", elapsed(now.get() - started)) } else { String::new() }}
             </span>
+            // The launcher's word on this child (a failed boot is said by the tile's own
+            // reason below; a note about another devbox of the label is stale).
             {move || note().map(|n| match n {
-                ChildNote::Creating => view! { <span class="sd-muted">"creating…"</span> }.into_any(),
+                ChildNote::Creating if phase != Phase::Failed => view! { <span class="sd-muted">"creating…"</span> }.into_any(),
                 ChildNote::WritingTask(p) => view! { <span class="sd-muted">{format!("writing {p}…")}</span> }.into_any(),
-                ChildNote::TaskWritten(p) => view! { <span class="sd-ok" data-testid="task-written">{format!("✓ {p} written")}</span> }.into_any(),
-                ChildNote::Failed(m) => view! { <span class="sd-formerror" role="alert">{m}</span> }.into_any(),
+                ChildNote::TaskWritten(p) if phase == Phase::Running => view! { <span class="sd-ok" data-testid="task-written">{format!("✓ {p} written")}</span> }.into_any(),
+                ChildNote::Failed(m) if phase != Phase::Failed => view! { <span class="sd-formerror" role="alert">{m}</span> }.into_any(),
+                _ => ().into_any(),
             })}
             {(phase == Phase::Failed).then(|| view! {
                 <p class="sd-formerror" data-testid="tile-reason">{format!("Failed to boot: {}", reason.unwrap_or("no reason given"))}</p>

@@ -250,6 +250,13 @@ impl SnapdeckJobs {
                 })?;
                 let header = req.headers().get("x-request-id").ok().flatten();
                 let request_id = jobs::request_id(&new.request_id, header.as_deref())?;
+                if new.spec.kind() == snapdeck_core::jobs::JobKind::Fanout {
+                    // Its healthz says so; the tab launches fan-outs through /v1 here.
+                    return Err(Refusal {
+                        status: 400,
+                        message: "the edge worker does not run fan-out jobs: the dashboard launches them itself".into(),
+                    });
+                }
                 let spec = EdgeSpec::Api { spec: new.spec };
                 let (json, created) = self.create(&db, request_id, new.client_id, spec).await?;
                 json_response(&json, if created { 201 } else { 200 })
@@ -615,6 +622,14 @@ impl SnapdeckJobs {
             EdgeSpec::Api {
                 spec: JobSpec::Delete(_),
             } => row.stage = Stage::Run,
+            // Refused at creation: never stored.
+            EdgeSpec::Api {
+                spec: JobSpec::Fanout(_),
+            } => {
+                row.summary.error = Some("the edge worker does not run fan-out jobs".into());
+                jobs::finish(&mut row.summary, JobStatus::Failed, now);
+                row.stage = Stage::Done;
+            }
         }
         db.put_state(row)
     }
@@ -650,6 +665,9 @@ impl SnapdeckJobs {
             EdgeSpec::Api {
                 spec: JobSpec::Plan { .. },
             } => return Err("a plan job has no run".into()),
+            EdgeSpec::Api {
+                spec: JobSpec::Fanout(_),
+            } => return Err("the edge worker does not run fan-out jobs".into()),
         };
         run.max_concurrency = concurrency(&self.env);
         Ok(run)

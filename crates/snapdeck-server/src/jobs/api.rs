@@ -18,7 +18,7 @@ use futures::stream;
 use snapdeck_core::bulk::{BulkRun, Confirmed, confirmed_from_plan};
 use snapdeck_core::jobs::{
     DeleteSpec, EVENT_ITEM, EVENT_JOB, Job, JobList, JobProgress, JobSpec, JobStatus, JobSummary,
-    NewJob, SERVER_CONCURRENCY,
+    NewJob, SERVER_CONCURRENCY, check_fanout,
 };
 use tokio::sync::broadcast;
 
@@ -112,6 +112,15 @@ async fn create_job(
             let run = match &new.spec {
                 JobSpec::Plan { .. } => None,
                 JobSpec::Delete(spec) => Some(delete_run(&db, spec)?),
+                JobSpec::Fanout(spec) => {
+                    check_fanout(spec)
+                        .map_err(|e| Error::BadRequest(format!("invalid fan-out: {e}")))?;
+                    None
+                }
+            };
+            let (batch_id, total) = match &new.spec {
+                JobSpec::Fanout(f) => (Some(f.batch_id.clone()), f.children.len()),
+                _ => (None, 0),
             };
             let now = now_ms();
             let summary = JobSummary {
@@ -123,18 +132,23 @@ async fn create_job(
                 policy: run_policy(&db, &new.spec)?,
                 plan_job: match &new.spec {
                     JobSpec::Delete(d) => d.plan_job.clone(),
-                    JobSpec::Plan { .. } => None,
+                    JobSpec::Plan { .. } | JobSpec::Fanout(_) => None,
                 },
-                progress: run
-                    .as_ref()
-                    .map(|r| JobProgress::of_run(&r.counts()))
-                    .unwrap_or_default(),
+                progress: run.as_ref().map_or_else(
+                    || JobProgress {
+                        total,
+                        ..JobProgress::default()
+                    },
+                    |r| JobProgress::of_run(&r.counts()),
+                ),
                 cancel_requested: false,
                 error: None,
                 created_at_ms: now,
                 updated_at_ms: now,
                 finished_at_ms: None,
                 resumed: 0,
+                batch_id,
+                children: Vec::new(),
             };
             db.insert(&summary, &new.spec, run.as_ref())?;
             let job = Job {
@@ -172,6 +186,7 @@ fn run_policy(
             ..
         }) => db.plan(plan_job)?.map(|p| p.policy),
         JobSpec::Delete(d) => d.policy.clone(),
+        JobSpec::Fanout(_) => None,
     })
 }
 

@@ -11,8 +11,10 @@ use snapdeck_api::endpoints::ListSnapshots;
 use snapdeck_api::{Client, Snapshot, SnapshotStatus};
 use snapdeck_core::audit::{self, Actor, AuditEntry};
 use snapdeck_core::bulk::{BulkRun, ItemState};
+use snapdeck_core::fanout::ChildNote;
 use snapdeck_core::jobs::{
-    DeleteSpec, ItemEvent, JobProgress, JobSpec, JobStatus, JobSummary, SERVER_CONCURRENCY,
+    ChildProgress, DeleteSpec, FanoutSpec, ItemEvent, JobProgress, JobSpec, JobStatus, JobSummary,
+    SERVER_CONCURRENCY,
 };
 use snapdeck_core::recheck::RunRule;
 use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy, Scope};
@@ -115,6 +117,7 @@ async fn run_job(jobs: &Jobs, transport: Loopback, id: &str, resumed: bool) -> R
         JobSpec::Delete(spec) => {
             run_delete(jobs, &client, &mut summary, &spec, &cancel, resumed).await
         }
+        JobSpec::Fanout(spec) => run_fanout(jobs, &client, &mut summary, &spec).await,
     };
     jobs.forget_cancel_flag(id);
     outcome
@@ -361,5 +364,71 @@ async fn run_delete(
     summary.progress = JobProgress::of_run(&run.counts());
     summary.cancel_requested |= cancel.is_requested();
     finish(summary, status);
+    persist_summary(jobs, summary)
+}
+
+/// Starts the batch's children through the shared launcher, writing each child's step
+/// into the summary (and telling followers). Idempotent, so a resumed job runs it again
+/// from the top: children the batch already has are not created twice.
+async fn run_fanout(
+    jobs: &Jobs,
+    client: &Client<Loopback>,
+    summary: &mut JobSummary,
+    spec: &FanoutSpec,
+) -> Result<()> {
+    summary.children = spec
+        .children
+        .iter()
+        .map(|c| ChildProgress {
+            label: c.label.clone(),
+            note: summary
+                .children
+                .iter()
+                .find(|p| p.label == c.label)
+                .map_or(ChildNote::Creating, |p| p.note.clone()),
+        })
+        .collect();
+    let shared = RefCell::new((summary.clone(), None::<Error>, None::<Instant>));
+    let note = |label: &str, n: ChildNote| {
+        let mut guard = shared.borrow_mut();
+        let (s, failed, last) = &mut *guard;
+        if let Some(slot) = s.children.iter_mut().find(|c| c.label == label) {
+            slot.note = n;
+        }
+        s.progress.done = s
+            .children
+            .iter()
+            .filter(|c| matches!(c.note, ChildNote::TaskWritten(_) | ChildNote::Running))
+            .count();
+        s.progress.failed = s
+            .children
+            .iter()
+            .filter(|c| matches!(c.note, ChildNote::Failed(_)))
+            .count();
+        s.progress.running = s.children.len() - s.progress.done - s.progress.failed;
+        s.updated_at_ms = now_ms();
+        if let Err(e) = jobs.db().put_summary(s) {
+            *failed = Some(e);
+        }
+        if last.is_none_or(|t| t.elapsed() >= SUMMARY_EVERY) || s.progress.running == 0 {
+            *last = Some(Instant::now());
+            jobs.emit(Emitted::Summary(s.clone()));
+        }
+    };
+    let outcome = snapdeck_run::fanout::launch(client, spec, &note).await;
+    let (after, failed, _) = shared.into_inner();
+    *summary = after;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match outcome {
+        Ok(()) => finish(summary, JobStatus::Finished),
+        Err(e) => {
+            summary.error = Some(format!(
+                "Could not list the devboxes to launch the batch: {e}"
+            ));
+            finish(summary, JobStatus::Failed);
+        }
+    }
     persist_summary(jobs, summary)
 }
