@@ -200,7 +200,7 @@ test('`?` lists the shortcut table the palette reads', async () => {
     assert.ok(text.includes(what), `help lists the palette's "${h}"`);
   }
   for (const what of ['Open the command palette', 'Move to the next row', 'Select the row',
-    'Extend the selection to the row', 'Open the row', 'Repeat the last palette action on the row']) {
+    'Extend the selection from the last selected row', 'Open the row', 'Repeat the last palette action on the row']) {
     assert.ok(text.includes(what), `help lists "${what}"`);
   }
   assert.ok(text.includes('Ctrl+K') && text.includes('Shift+X'));

@@ -593,7 +593,10 @@ mod tests {
             got,
             [
                 // a2 is a day younger than a1.
-                ("a1", Decision::Delete(DeleteReason::BeyondKeepN { rank: 2, keep: 0 })),
+                (
+                    "a1",
+                    Decision::Delete(DeleteReason::BeyondKeepN { rank: 2, keep: 0 })
+                ),
                 ("a2", Decision::Keep(KeepReason::NewestComplete)),
                 ("b1", Decision::Keep(KeepReason::NewestComplete)),
                 ("n1", Decision::Keep(KeepReason::OutOfScope)),

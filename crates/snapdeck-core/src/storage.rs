@@ -601,7 +601,10 @@ mod tests {
             unknown: 0,
         };
         assert_eq!(tiny.percent(GIB), "<1%");
-        assert_eq!(tiny.describe(1), "1 B (1 byte) in 1 snapshot, 100% of the total");
+        assert_eq!(
+            tiny.describe(1),
+            "1 B (1 byte) in 1 snapshot, 100% of the total"
+        );
         let nothing = Share { bytes: 0, ..tiny };
         assert_eq!(nothing.percent(GIB), "0%");
     }
@@ -652,9 +655,17 @@ mod tests {
             origins.blueprint_of(s)
         };
         assert_eq!(of("s_root"), Some("bp_base"), "its devbox's blueprint");
-        assert_eq!(of("s_child"), Some("bp_base"), "through its devbox's snapshot");
+        assert_eq!(
+            of("s_child"),
+            Some("bp_base"),
+            "through its devbox's snapshot"
+        );
         assert_eq!(of("s_grand"), Some("bp_base"), "two steps up the chain");
-        assert_eq!(of("s_named"), Some("bp_other"), "the API's own answer first");
+        assert_eq!(
+            of("s_named"),
+            Some("bp_other"),
+            "the API's own answer first"
+        );
         assert_eq!(of("s_plain"), None, "the default image");
         assert_eq!(of("s_orphan"), None, "the chain's snapshot is not loaded");
         assert_eq!(of("s_loop_a"), None, "a loop ends");

@@ -253,16 +253,12 @@ fn label_of(
         return "No blueprint".into();
     };
     let named = match by {
-        GroupBy::Devbox => devboxes.with(|l| {
-            l.iter()
-                .find(|d| d.id == id)
-                .and_then(|d| d.name.clone())
-        }),
-        GroupBy::Blueprint => blueprints.with(|l| {
-            l.iter()
-                .find(|b| b.id == id)
-                .map(|b| b.name.clone())
-        }),
+        GroupBy::Devbox => {
+            devboxes.with(|l| l.iter().find(|d| d.id == id).and_then(|d| d.name.clone()))
+        }
+        GroupBy::Blueprint => {
+            blueprints.with(|l| l.iter().find(|b| b.id == id).map(|b| b.name.clone()))
+        }
     };
     named
         .filter(|n| !n.trim().is_empty())
