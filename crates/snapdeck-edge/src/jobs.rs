@@ -513,7 +513,10 @@ mod tests {
             },
         };
         assert_eq!(
-            (by_blueprint.listing_devbox(), by_blueprint.listing_blueprint()),
+            (
+                by_blueprint.listing_devbox(),
+                by_blueprint.listing_blueprint()
+            ),
             (None, Some("bpt_a"))
         );
         assert_eq!(cron.listing_devbox(), None);
