@@ -235,6 +235,7 @@ test("the Snapshots breakdown has the API's totals by devbox and blueprint, larg
   assert.equal(await cleanupCount(page), topBp.snapshots);
   const listed = await server.api.snapshots(`&source_blueprint_id=${topBp.key}`);
   assert.equal(listed.length, topBp.snapshots, 'the scope is what the API lists under the blueprint');
+  await screenshot(page, 'storage-breakdown-cleanup-blueprint-light');
   assert.deepEqual(errors, []);
   await context.close();
 

@@ -83,7 +83,7 @@ fn ScopeField(
                     "All devboxes"
                 </option>
                 {move || query.with(|q| q.blueprint.clone().filter(|_| q.devbox.is_none())).map(|bp| {
-                    let label = format!("Every devbox of blueprint {bp}");
+                    let label = format!("Every devbox of blueprint {}", crate::fmt::middle_truncate(&bp));
                     view! {
                         <option value=format!("{BLUEPRINT_VALUE}{bp}") selected=true>{label}</option>
                     }
