@@ -198,6 +198,7 @@ fn SnapshotsHead(
     let cleanup = move || {
         Page::Cleanup(CleanupQuery {
             devbox: query.with(|q| q.devbox.clone()),
+            blueprint: query.with(|q| q.blueprint.clone()),
             ..CleanupQuery::default()
         })
         .href()
