@@ -133,8 +133,10 @@ impl Default for SnapshotsQuery {
 /// The cleanup policy as it sits in the URL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanupQuery {
-    /// `None` = every devbox.
+    /// `None` = every devbox (or, with `blueprint`, every devbox of that blueprint).
     pub devbox: Option<String>,
+    /// Only the snapshots listed under this blueprint; a `devbox` wins over it.
+    pub blueprint: Option<String>,
     pub keep: u32,
     pub older_than_days: Option<u32>,
     pub include_errored: bool,
@@ -144,6 +146,7 @@ impl Default for CleanupQuery {
     fn default() -> Self {
         Self {
             devbox: None,
+            blueprint: None,
             keep: 3,
             older_than_days: None,
             // Off by default: the API refuses to delete a snapshot that is not complete
@@ -337,7 +340,11 @@ impl CleanupQuery {
     /// devbox is always kept.
     pub fn policy(&self) -> RetentionPolicy {
         RetentionPolicy {
-            scope: self.devbox.clone().map_or(Scope::All, Scope::Devbox),
+            scope: match (&self.devbox, &self.blueprint) {
+                (Some(d), _) => Scope::Devbox(d.clone()),
+                (None, Some(b)) => Scope::Blueprint(b.clone()),
+                (None, None) => Scope::All,
+            },
             keep_newest: self.keep,
             keep_younger_than_days: self.older_than_days,
             include_errored: self.include_errored,
@@ -353,8 +360,10 @@ impl CleanupQuery {
             Some("0" | "false" | "off") => false,
             _ => default,
         };
+        let devbox = q.non_empty("devbox");
         Self {
-            devbox: q.non_empty("devbox"),
+            blueprint: q.non_empty("blueprint").filter(|_| devbox.is_none()),
+            devbox,
             keep: q.get("keep").and_then(|s| s.parse().ok()).unwrap_or(d.keep),
             older_than_days: q.get("older").and_then(|s| s.parse().ok()),
             include_errored: flag("errored", d.include_errored),
@@ -440,6 +449,13 @@ impl Page {
                     "/cleanup",
                     &[
                         ("devbox", q.devbox.clone().unwrap_or_default()),
+                        (
+                            "blueprint",
+                            q.blueprint
+                                .clone()
+                                .filter(|_| q.devbox.is_none())
+                                .unwrap_or_default(),
+                        ),
                         ("keep", q.keep.to_string()),
                         (
                             "older",
@@ -632,6 +648,14 @@ impl Page {
             ..CleanupQuery::default()
         })
     }
+
+    /// The cleanup of a blueprint's snapshots: the default policy scoped to it.
+    pub fn cleanup_of_blueprint(blueprint_id: impl Into<String>) -> Self {
+        Page::Cleanup(CleanupQuery {
+            blueprint: Some(blueprint_id.into()),
+            ..CleanupQuery::default()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -737,6 +761,7 @@ mod tests {
     fn cleanup_policy_keeps_non_default_flags() {
         let q = CleanupQuery {
             devbox: Some("dbx_1".into()),
+            blueprint: None,
             keep: 2,
             older_than_days: Some(30),
             include_errored: true,
@@ -749,12 +774,13 @@ mod tests {
     fn the_url_policy_always_keeps_the_newest_and_maps_every_field() {
         let q = CleanupQuery {
             devbox: Some("dbx_1".into()),
+            blueprint: Some("bpt_1".into()),
             keep: 2,
             older_than_days: Some(30),
             include_errored: false,
         };
         let p = q.policy();
-        assert_eq!(p.scope, Scope::Devbox("dbx_1".into()));
+        assert_eq!(p.scope, Scope::Devbox("dbx_1".into()), "a devbox wins");
         assert_eq!((p.keep_newest, p.keep_younger_than_days), (2, Some(30)));
         assert!(!p.include_errored && !p.allow_deleting_newest);
     }
@@ -793,10 +819,12 @@ mod tests {
             Page::cleanup(),
             Page::Cleanup(CleanupQuery {
                 devbox: Some("dbx_1".into()),
+                blueprint: None,
                 keep: 0,
                 older_than_days: Some(14),
                 include_errored: true,
             }),
+            Page::cleanup_of_blueprint("bpt a&b/é"),
             Page::Audit(AuditQuery::default()),
             Page::Audit(AuditQuery {
                 filter: AuditFilter {
@@ -917,5 +945,22 @@ mod palette_pages {
         }
         let scoped = Page::cleanup_of("dbx_1");
         assert_eq!(Page::parse(&scoped.href()), Some(scoped));
+    }
+
+    #[test]
+    fn a_blueprint_scoped_cleanup_round_trips_and_plans_that_blueprint() {
+        let page = Page::cleanup_of_blueprint("bpt_1");
+        assert_eq!(page.href(), "/cleanup?blueprint=bpt_1&keep=3");
+        assert_eq!(Page::parse(&page.href()).as_ref(), Some(&page));
+        let Page::Cleanup(q) = page else {
+            panic!("a cleanup page")
+        };
+        assert_eq!(q.policy().scope, Scope::Blueprint("bpt_1".into()));
+        // Both in a hand-edited URL: the devbox is the scope, the blueprint is dropped.
+        let both = Page::parse("/cleanup?devbox=dbx_1&blueprint=bpt_1");
+        let Some(Page::Cleanup(q)) = both else {
+            panic!("a cleanup page")
+        };
+        assert_eq!((q.devbox.as_deref(), q.blueprint), (Some("dbx_1"), None));
     }
 }

@@ -91,15 +91,29 @@ function pages() {
     // Storage charts: the devbox's (above, with its timeline) and Cleanup's overlay.
     [`/devboxes/${ids.devbox}`, '[data-testid="storage-bar"]'],
     [`/cleanup?devbox=${ids.devbox}&keep=1`, '[data-testid="storage-frees"]'],
+    // Snapshots with the storage breakdown open (every row shown), and a Cleanup scoped
+    // to a blueprint, as its links open one.
+    ['/snapshots', '[data-testid="snapshot-row"]', async (page) => {
+      await page.getByTestId('storage-breakdown').locator('summary').click();
+      await page.locator('[data-testid="breakdown-row"]').first().waitFor();
+      for (const more of await page.getByRole('button', { name: /^Show all/ }).all()) await more.click();
+    }],
+    [`/cleanup?blueprint=${ids.blueprint}`, '[data-testid="cleanup-scope-blueprint"]'],
+    // Devboxes with a selection: the checkboxes and the bar over them.
+    ['/devboxes', '[data-testid="devbox-row"]', async (page) => {
+      await page.locator('[data-testid="devbox-row"] input[type=checkbox]').first().check();
+      await page.getByTestId('devbox-selection-bar').waitFor();
+    }],
   ];
 }
 
 for (const colorScheme of ['light', 'dark']) {
   test(`every page has no serious or critical axe violation (${colorScheme})`, async () => {
     const failures = [];
-    for (const [path, ready] of pages()) {
+    for (const [path, ready, then] of pages()) {
       const { context, page, errors } = await openApp(browser, server.url, path, { colorScheme });
       await page.locator(ready).first().waitFor();
+      if (then) await then(page);
       // Let loads and transitions settle (skeletons swapped, badges coloured).
       await page.waitForLoadState('networkidle');
       await page.waitForTimeout(300);
@@ -123,6 +137,17 @@ for (const colorScheme of ['light', 'dark']) {
     if (found.length) failures.push(`New devbox:\n${report(found)}`);
     await page.keyboard.press('Escape');
     await nd.waitFor({ state: 'detached' });
+
+    // Snapshot selected: the confirmation listing each devbox (nothing is confirmed).
+    await page.locator('[data-testid="devbox-row"][data-status="running"] input[type=checkbox]').first().check();
+    await page.getByRole('button', { name: 'Snapshot selected…' }).click();
+    const bulk = page.getByRole('dialog', { name: /^Snapshot \d+ devbox/ });
+    await bulk.waitFor();
+    await page.waitForTimeout(300);
+    found = await audit(page);
+    if (found.length) failures.push(`Snapshot selected:\n${report(found)}`);
+    await page.keyboard.press('Escape');
+    await bulk.waitFor({ state: 'detached' });
 
     await page.goto(`${server.url}/devboxes/${ids.devbox}`);
     await page.getByRole('button', { name: 'Snapshot', exact: true }).click();

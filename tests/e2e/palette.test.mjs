@@ -1,11 +1,12 @@
 // The command palette (Ctrl-K) and the list keys: find a snapshot by a fragment of its
 // id and restore it with the keyboard only (checked through the API); j/k/x/Shift+X/
-// Enter on the snapshot list, Enter and `.` on the devbox list; `?` lists the same
+// Enter on the snapshot list, Enter and `.` on the devbox list, x/Shift+X there and its
+// "Snapshot selected" (through the tray, checked through the API); `?` lists the same
 // shortcut table the palette reads; screenshots light/dark at 1280 and 360 px.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
+import { launchBrowser, openApp, screenshot, snapshotOpRow, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -178,6 +179,67 @@ test('j/k move a visible focus on the snapshot list, x and Shift+X select, Enter
   await context.close();
 });
 
+test('x and Shift+X select on the devbox list, and Snapshot selected snapshots the running ones', async () => {
+  const { context, page, errors } = await openApp(browser, server.url, '/devboxes');
+  const rows = page.locator('[data-testid="devbox-row"]');
+  await rows.nth(3).waitFor();
+  const shown = await rows.evaluateAll((els) => els.map((e) => ({ id: e.dataset.id, status: e.dataset.status })));
+  const start = shown.findIndex((d) => d.status === 'running');
+  assert.ok(start >= 0 && start + 2 < shown.length, 'a running devbox with two rows after it');
+  for (let i = 0; i <= start; i += 1) await page.keyboard.press('j');
+  await page.keyboard.press('x');
+  assert.equal(await rows.nth(start).getAttribute('aria-selected'), 'true');
+  assert.equal(page.url().endsWith('/devboxes'), true, 'selecting opens nothing');
+  await page.keyboard.press('j');
+  await page.keyboard.press('j');
+  await page.keyboard.press('Shift+X');
+  const selected = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-selected')));
+  const want = shown.map((_, i) => String(i >= start && i <= start + 2));
+  assert.deepEqual(selected, want);
+  const bar = page.getByTestId('devbox-selection-bar');
+  await bar.getByText('3 selected').waitFor();
+  await screenshot(page, 'devboxes-selection-light');
+  // x again on the focused row unselects it, and once more selects it.
+  await page.keyboard.press('x');
+  assert.equal(await rows.nth(start + 2).getAttribute('aria-selected'), 'false');
+  await bar.getByText('2 selected').waitFor();
+  await page.keyboard.press('x');
+  assert.equal(await rows.nth(start + 2).getAttribute('aria-selected'), 'true');
+
+  const picked = shown.slice(start, start + 3);
+  const running = picked.filter((d) => d.status === 'running').map((d) => d.id);
+  const before = await server.api.snapshots('');
+  await bar.getByRole('button', { name: 'Snapshot selected…' }).click();
+  const dialog = page.getByRole('dialog', { name: /^Snapshot \d+ devbox/ });
+  await dialog.waitFor();
+  const take = await dialog.locator('[data-testid="bulk-snapshot-take"]').evaluateAll(
+    (els) => els.map((e) => ({ id: e.dataset.id, name: e.querySelector('.sd-mono').textContent })),
+  );
+  assert.deepEqual(take.map((t) => t.id), running, 'the running ones, in list order');
+  const skipped = await dialog.locator('[data-testid="bulk-snapshot-skip"]').evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.deepEqual(skipped, picked.filter((d) => d.status !== 'running').map((d) => d.id));
+  await screenshot(page, 'devboxes-bulk-snapshot-light');
+  // Enter confirms (the confirm button has focus).
+  await page.keyboard.press('Enter');
+  await dialog.waitFor({ state: 'detached' });
+  await bar.waitFor({ state: 'detached' });
+  for (const t of take) await snapshotOpRow(page, t.name).waitFor();
+  let made = [];
+  for (let i = 0; i < 50; i += 1) {
+    const now = await server.api.snapshots('');
+    made = now.filter((s) => !before.some((b) => b.id === s.id));
+    if (made.length >= take.length) break;
+    await page.waitForTimeout(200);
+  }
+  assert.deepEqual(
+    made.map((s) => [s.source_devbox_id, s.name]).sort(),
+    take.map((t) => [t.id, t.name]).sort(),
+    'one snapshot of each running devbox, named as the dialog said',
+  );
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('`?` lists the shortcut table the palette reads', async () => {
   const { context, page, errors } = await openApp(browser, server.url, '/devboxes');
   await page.locator('[data-testid="devbox-row"]').first().waitFor();
@@ -200,7 +262,7 @@ test('`?` lists the shortcut table the palette reads', async () => {
     assert.ok(text.includes(what), `help lists the palette's "${h}"`);
   }
   for (const what of ['Open the command palette', 'Move to the next row', 'Select the row',
-    'Extend the selection to the row', 'Open the row', 'Repeat the last palette action on the row']) {
+    'Extend the selection from the last selected row', 'Open the row', 'Repeat the last palette action on the row']) {
     assert.ok(text.includes(what), `help lists "${what}"`);
   }
   assert.ok(text.includes('Ctrl+K') && text.includes('Shift+X'));

@@ -102,10 +102,17 @@ pub const SHORTCUTS: &[Shortcut] = &[
     ),
     s("j", "Move to the next row", Does::ListDown, Area::Lists),
     s("k", "Move to the previous row", Does::ListUp, Area::Lists),
-    s("x", "Select the row", Does::ListSelect, Area::Lists),
+    // A selection is what the list's bar acts on: Snapshot selected (Devboxes),
+    // Delete selected (Snapshots).
+    s(
+        "x",
+        "Select the row (to snapshot or delete the selected)",
+        Does::ListSelect,
+        Area::Lists,
+    ),
     s(
         "Shift+X",
-        "Extend the selection to the row",
+        "Extend the selection from the last selected row to the row",
         Does::ListExtend,
         Area::Lists,
     ),
@@ -189,6 +196,12 @@ mod tests {
             assert!(keys_of(does).is_some(), "{does:?}");
         }
         assert_eq!(keys_of(Does::Go("Snapshots")), Some("g s"));
+        // Both lists with a selection read these rows; there is no table per page.
+        for list in ["Devboxes", "Snapshots"] {
+            assert!(Area::Lists.heading().contains(list), "{list}");
+        }
+        assert_eq!(keys_of(Does::ListSelect), Some("x"));
+        assert_eq!(keys_of(Does::ListExtend), Some("Shift+X"));
         assert_eq!(go_keys("Snapshots"), Some("g s"));
         assert_eq!(go_keys("Settings"), None);
         assert_eq!(parts("Ctrl+K / ⌘+K"), ["Ctrl+K", "/", "⌘+K"]);

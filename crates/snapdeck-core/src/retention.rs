@@ -40,14 +40,35 @@ pub enum Scope {
     All,
     /// Only the snapshots of this devbox. JSON: `{"devbox": "dbx_…"}`.
     Devbox(String),
+    /// Only the snapshots the API lists under this blueprint (`source_blueprint_id`,
+    /// the list's own filter), each devbox still ranked on its own. JSON:
+    /// `{"blueprint": "bpt_…"}`.
+    Blueprint(String),
 }
 
 impl Scope {
-    /// Whether a snapshot of `devbox_id` is in scope.
-    pub fn includes(&self, devbox_id: &str) -> bool {
+    /// Whether `s` is in scope.
+    pub fn includes(&self, s: &Snapshot) -> bool {
         match self {
             Self::All => true,
-            Self::Devbox(id) => id == devbox_id,
+            Self::Devbox(id) => *id == s.source_devbox_id,
+            Self::Blueprint(id) => s.source_blueprint_id.as_deref() == Some(id.as_str()),
+        }
+    }
+
+    /// The devbox a listing of the scope asks the API for (`devbox_id`).
+    pub fn devbox(&self) -> Option<&str> {
+        match self {
+            Self::Devbox(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The blueprint a listing of the scope asks the API for (`source_blueprint_id`).
+    pub fn blueprint(&self) -> Option<&str> {
+        match self {
+            Self::Blueprint(id) => Some(id),
+            _ => None,
         }
     }
 }
@@ -117,6 +138,7 @@ impl RetentionPolicy {
         let scope = match &self.scope {
             Scope::All => "every devbox".to_owned(),
             Scope::Devbox(id) => format!("devbox {id}"),
+            Scope::Blueprint(id) => format!("the devboxes of blueprint {id}"),
         };
         format!("For {scope}: {}.", parts.join(", "))
     }
@@ -343,7 +365,7 @@ fn decide(
     now_ms: i64,
 ) -> Decision {
     use Decision::{Delete, Keep};
-    if !policy.scope.includes(&s.source_devbox_id) {
+    if !policy.scope.includes(s) {
         return Keep(KeepReason::OutOfScope);
     }
     match status {
@@ -537,6 +559,57 @@ mod tests {
             ]
         );
         assert_eq!(p.bytes_freed, 0);
+    }
+
+    #[test]
+    fn a_blueprint_scope_takes_the_snapshots_listed_under_it_ranked_per_devbox() {
+        let under = |mut s: Snapshot, bp: &str| {
+            s.source_blueprint_id = Some(bp.into());
+            s
+        };
+        let snaps = [
+            under(snap("a1", "a", 3, 1), "bp"),
+            under(snap("a2", "a", 2, 1), "bp"),
+            under(snap("b1", "b", 3, 1), "bp"),
+            under(snap("o1", "o", 1, 1), "other"),
+            snap("n1", "n", 1, 1),
+        ];
+        let st = statuses(&[
+            ("a1", Complete),
+            ("a2", Complete),
+            ("b1", Complete),
+            ("o1", Complete),
+            ("n1", Complete),
+        ]);
+        let policy = RetentionPolicy {
+            scope: Scope::Blueprint("bp".into()),
+            keep_newest: 0,
+            ..Default::default()
+        };
+        let p = plan(&policy, &snaps, &st, NOW);
+        let mut got = decisions(&p);
+        got.sort_by_key(|(id, _)| *id);
+        assert_eq!(
+            got,
+            [
+                // a2 is a day younger than a1.
+                (
+                    "a1",
+                    Decision::Delete(DeleteReason::BeyondKeepN { rank: 2, keep: 0 })
+                ),
+                ("a2", Decision::Keep(KeepReason::NewestComplete)),
+                ("b1", Decision::Keep(KeepReason::NewestComplete)),
+                ("n1", Decision::Keep(KeepReason::OutOfScope)),
+                ("o1", Decision::Keep(KeepReason::OutOfScope)),
+            ]
+        );
+        assert_eq!(
+            (policy.scope.blueprint(), policy.scope.devbox()),
+            (Some("bp"), None)
+        );
+        assert!(policy.describe().contains("blueprint bp"));
+        let json = serde_json::to_string(&policy.scope).expect("ser");
+        assert_eq!(json, r#"{"blueprint":"bp"}"#);
     }
 
     #[test]

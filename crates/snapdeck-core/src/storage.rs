@@ -6,15 +6,18 @@
 //!   overlap however close in time two snapshots are (a slot holding several is one
 //!   aggregated column), each with the running total kept up to it.
 //! * [`ticks`]: round axis values in binary units (a power of two bytes apart).
-//! * [`breakdown`]: stored bytes by devbox or by blueprint, largest first.
+//! * [`breakdown`]: stored bytes by devbox or by blueprint (through the devbox and
+//!   snapshot chain, [`Origins`]), largest first.
 //!
 //! Unknown sizes (`size_bytes` is null for errored and unfinished snapshots) count as
-//! 0 bytes everywhere, as the API's own sum would.
+//! 0 bytes in the chart's bars and totals, as the API's own sum would; the breakdown
+//! counts them apart and says so.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use snapdeck_api::Snapshot;
+use snapdeck_api::{Devbox, Snapshot};
 
+use crate::format;
 use crate::retention::is_pinned;
 
 /// One snapshot as a bar.
@@ -218,10 +221,53 @@ pub fn ticks(max: u64, target: usize) -> Ticks {
 /// What a breakdown groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
-    /// `source_devbox_id`.
+    /// The devbox a snapshot was taken of (`source_devbox_id`).
     Devbox,
-    /// `source_blueprint_id` (snapshots of devboxes with no blueprint group as `None`).
+    /// The blueprint it comes from ([`Origins::blueprint_of`]); `None`: no blueprint
+    /// (the default image), or none that can be found.
     Blueprint,
+}
+
+/// Where snapshots come from, for [`Origins::blueprint_of`]: the devboxes (their own
+/// blueprint, or the snapshot they started from) and the snapshots the chain may pass
+/// through. Both are lists a page has already loaded; nothing is fetched.
+#[derive(Debug, Clone, Default)]
+pub struct Origins<'a> {
+    devboxes: BTreeMap<&'a str, &'a Devbox>,
+    snapshots: BTreeMap<&'a str, &'a Snapshot>,
+}
+
+impl<'a> Origins<'a> {
+    pub fn new(devboxes: &'a [Devbox], snapshots: &'a [Snapshot]) -> Self {
+        Self {
+            devboxes: devboxes.iter().map(|d| (d.id.as_str(), d)).collect(),
+            snapshots: snapshots.iter().map(|s| (s.id.as_str(), s)).collect(),
+        }
+    }
+
+    /// The blueprint `s` comes from: the API's `source_blueprint_id` when it says; else
+    /// the blueprint of the devbox it was taken of — the devbox's own `blueprint_id`,
+    /// or, for a devbox started from a snapshot, that snapshot's blueprint, and so on
+    /// up the chain. `None` when the chain ends without one (the default image, a
+    /// devbox or snapshot not loaded) or loops.
+    pub fn blueprint_of(&self, s: &'a Snapshot) -> Option<&'a str> {
+        let mut at = s;
+        let mut passed = BTreeSet::new();
+        loop {
+            if let Some(bp) = at.source_blueprint_id.as_deref().filter(|b| !b.is_empty()) {
+                return Some(bp);
+            }
+            let devbox = self.devboxes.get(at.source_devbox_id.as_str())?;
+            if let Some(bp) = devbox.blueprint_id.as_deref().filter(|b| !b.is_empty()) {
+                return Some(bp);
+            }
+            let parent = devbox.snapshot_id.as_deref()?;
+            if !passed.insert(parent) {
+                return None;
+            }
+            at = self.snapshots.get(parent)?;
+        }
+    }
 }
 
 /// One row of a breakdown.
@@ -229,8 +275,12 @@ pub enum GroupBy {
 pub struct Share {
     /// The devbox or blueprint id; `None`: no blueprint.
     pub key: Option<String>,
+    /// The known sizes added up.
     pub bytes: u64,
+    /// Snapshots in the row, with a size or not.
     pub snapshots: usize,
+    /// Of which the API gives no size (in progress, errored): not in `bytes`.
+    pub unknown: usize,
 }
 
 impl Share {
@@ -242,12 +292,59 @@ impl Share {
             self.bytes as f64 / total as f64
         }
     }
+
+    /// Its part of `total` as a person reads it: whole percents, "<1%" for a sliver
+    /// that is not nothing.
+    pub fn percent(&self, total: u64) -> String {
+        let p = self.fraction(total) * 100.0;
+        if self.bytes > 0 && p < 0.5 {
+            "<1%".to_owned()
+        } else {
+            format!("{p:.0}%")
+        }
+    }
+
+    /// Its sizes and counts in words, with the exact bytes (a row's accessible
+    /// description): "3 GiB (3,221,225,472 bytes) in 4 snapshots, 42% of the total;
+    /// 1 more of unknown size, not counted".
+    pub fn describe(&self, total: u64) -> String {
+        let n = |k: usize| if k == 1 { "snapshot" } else { "snapshots" };
+        let mut out = format!(
+            "{} ({}) in {} {}, {} of the total",
+            format::bytes(self.bytes),
+            format::bytes_exact(self.bytes),
+            self.snapshots,
+            n(self.snapshots),
+            self.percent(total)
+        );
+        if self.unknown > 0 {
+            out.push_str(&format!(
+                "; {} of them of unknown size, not counted",
+                self.unknown
+            ));
+        }
+        out
+    }
 }
 
-/// Stored bytes of `snapshots` grouped `by`: largest first; equal sizes by more
-/// snapshots, then by key (no blueprint last), so the order is stable.
-pub fn breakdown(snapshots: &[Snapshot], by: GroupBy) -> Vec<Share> {
-    let mut groups: BTreeMap<Option<&str>, (u64, usize)> = BTreeMap::new();
+/// Stored bytes grouped one way: the rows largest first, and what they add up to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    /// Largest first; equal sizes by more snapshots, then by key (no blueprint last),
+    /// so the order never depends on the input's.
+    pub rows: Vec<Share>,
+    /// Every known size (each snapshot once).
+    pub bytes: u64,
+    pub snapshots: usize,
+    /// Snapshots with no size, counted apart from `bytes`.
+    pub unknown: usize,
+}
+
+/// Stored bytes of `snapshots` grouped `by` (blueprints found through `origins`). A
+/// snapshot listed twice counts once; an unknown size counts as a snapshot of unknown
+/// size, never as 0 bytes passed off as known.
+pub fn breakdown(snapshots: &[Snapshot], by: GroupBy, origins: &Origins<'_>) -> Breakdown {
+    let mut groups: BTreeMap<Option<&str>, Share> = BTreeMap::new();
     let mut seen = BTreeSet::new();
     for s in snapshots {
         if !seen.insert(s.id.as_str()) {
@@ -255,28 +352,37 @@ pub fn breakdown(snapshots: &[Snapshot], by: GroupBy) -> Vec<Share> {
         }
         let key = match by {
             GroupBy::Devbox => Some(s.source_devbox_id.as_str()),
-            GroupBy::Blueprint => s.source_blueprint_id.as_deref(),
+            GroupBy::Blueprint => origins.blueprint_of(s),
         };
-        let g = groups.entry(key).or_default();
-        g.0 += s.size_bytes.unwrap_or(0);
-        g.1 += 1;
-    }
-    let mut out: Vec<Share> = groups
-        .into_iter()
-        .map(|(key, (bytes, snapshots))| Share {
+        let g = groups.entry(key).or_insert_with(|| Share {
             key: key.map(str::to_owned),
-            bytes,
-            snapshots,
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.bytes
-            .cmp(&a.bytes)
-            .then_with(|| b.snapshots.cmp(&a.snapshots))
-            .then_with(|| a.key.is_none().cmp(&b.key.is_none()))
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    out
+            bytes: 0,
+            snapshots: 0,
+            unknown: 0,
+        });
+        g.snapshots += 1;
+        match s.size_bytes {
+            Some(b) => g.bytes = g.bytes.saturating_add(b),
+            None => g.unknown += 1,
+        }
+    }
+    let mut rows: Vec<Share> = groups.into_values().collect();
+    rows.sort_by(largest_first);
+    Breakdown {
+        bytes: rows.iter().fold(0u64, |t, r| t.saturating_add(r.bytes)),
+        snapshots: rows.iter().map(|r| r.snapshots).sum(),
+        unknown: rows.iter().map(|r| r.unknown).sum(),
+        rows,
+    }
+}
+
+/// The breakdown's order: see [`Breakdown::rows`].
+pub fn largest_first(a: &Share, b: &Share) -> std::cmp::Ordering {
+    b.bytes
+        .cmp(&a.bytes)
+        .then_with(|| b.snapshots.cmp(&a.snapshots))
+        .then_with(|| a.key.is_none().cmp(&b.key.is_none()))
+        .then_with(|| a.key.cmp(&b.key))
 }
 
 #[cfg(test)]
@@ -397,8 +503,9 @@ mod tests {
         let a = snap("a", "d", Some("bp"), 1, Some(GIB));
         let s = series(&[a.clone(), a.clone()], |_| false, &none());
         assert_eq!((s.bars.len(), s.total), (1, GIB));
-        let b = breakdown(&[a.clone(), a], GroupBy::Blueprint);
-        assert_eq!((b[0].bytes, b[0].snapshots), (GIB, 1));
+        let b = breakdown(&[a.clone(), a], GroupBy::Blueprint, &Origins::default());
+        assert_eq!((b.rows[0].bytes, b.rows[0].snapshots), (GIB, 1));
+        assert_eq!((b.bytes, b.snapshots), (GIB, 1));
     }
 
     #[test]
@@ -422,6 +529,21 @@ mod tests {
         assert_eq!(ticks(5, 0).values, [0, 8], "zero steps means one");
     }
 
+    fn devbox(id: &str, bp: Option<&str>, from: Option<&str>) -> Devbox {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "status": "running", "create_time_ms": 0,
+            "blueprint_id": bp, "snapshot_id": from,
+        }))
+        .expect("a devbox")
+    }
+
+    fn rows(b: &Breakdown) -> Vec<(Option<&str>, u64, usize, usize)> {
+        b.rows
+            .iter()
+            .map(|s| (s.key.as_deref(), s.bytes, s.snapshots, s.unknown))
+            .collect()
+    }
+
     #[test]
     fn the_breakdown_is_largest_first_with_a_stable_tie_break() {
         let list = vec![
@@ -432,28 +554,59 @@ mod tests {
             snap("5", "dbx_d", None, 5, Some(GIB / 2)),
             snap("6", "dbx_e", Some("bp_2"), 6, None),
         ];
-        let rows = breakdown(&list, GroupBy::Devbox);
-        let by_devbox: Vec<(Option<&str>, u64, usize)> = rows
-            .iter()
-            .map(|s| (s.key.as_deref(), s.bytes, s.snapshots))
-            .collect();
+        let none = Origins::default();
+        let by_devbox = breakdown(&list, GroupBy::Devbox, &none);
         assert_eq!(
-            by_devbox,
+            rows(&by_devbox),
             [
-                (Some("dbx_c"), 3 * GIB, 1),
+                (Some("dbx_c"), 3 * GIB, 1, 0),
                 // Equal bytes: more snapshots first, then by id.
-                (Some("dbx_d"), GIB, 2),
-                (Some("dbx_a"), GIB, 1),
-                (Some("dbx_b"), GIB, 1),
-                (Some("dbx_e"), 0, 1),
+                (Some("dbx_d"), GIB, 2, 0),
+                (Some("dbx_a"), GIB, 1, 0),
+                (Some("dbx_b"), GIB, 1, 0),
+                // Its size is not known: counted apart, not as a known 0.
+                (Some("dbx_e"), 0, 1, 1),
             ]
         );
-        let by_bp = breakdown(&list, GroupBy::Blueprint);
-        let keys: Vec<Option<&str>> = by_bp.iter().map(|s| s.key.as_deref()).collect();
+        assert_eq!(
+            (by_devbox.bytes, by_devbox.snapshots, by_devbox.unknown),
+            (6 * GIB, 6, 1)
+        );
+        let by_bp = breakdown(&list, GroupBy::Blueprint, &none);
+        let keys: Vec<Option<&str>> = by_bp.rows.iter().map(|s| s.key.as_deref()).collect();
         assert_eq!(keys, [None, Some("bp_1"), Some("bp_2")]);
-        assert_eq!(by_bp[0].bytes, 4 * GIB);
-        assert!((by_bp[0].fraction(6 * GIB) - 4.0 / 6.0).abs() < 1e-9);
-        assert_eq!(by_bp[0].fraction(0), 0.0);
+        assert_eq!(by_bp.rows[0].bytes, 4 * GIB);
+        assert!((by_bp.rows[0].fraction(6 * GIB) - 4.0 / 6.0).abs() < 1e-9);
+        assert_eq!(by_bp.rows[0].fraction(0), 0.0);
+        assert_eq!(breakdown(&[], GroupBy::Devbox, &none), Breakdown::default());
+    }
+
+    #[test]
+    fn a_share_reads_with_its_exact_bytes_and_what_it_leaves_out() {
+        let share = Share {
+            key: Some("dbx_a".into()),
+            bytes: 3 * GIB,
+            snapshots: 4,
+            unknown: 1,
+        };
+        assert_eq!(
+            share.describe(7 * GIB),
+            "3.0 GiB (3,221,225,472 bytes) in 4 snapshots, 43% of the total; \
+             1 of them of unknown size, not counted"
+        );
+        let tiny = Share {
+            key: None,
+            bytes: 1,
+            snapshots: 1,
+            unknown: 0,
+        };
+        assert_eq!(tiny.percent(GIB), "<1%");
+        assert_eq!(
+            tiny.describe(1),
+            "1 B (1 byte) in 1 snapshot, 100% of the total"
+        );
+        let nothing = Share { bytes: 0, ..tiny };
+        assert_eq!(nothing.percent(GIB), "0%");
     }
 
     #[test]
@@ -462,11 +615,71 @@ mod tests {
             snap("1", "d", None, 1, Some(GIB)),
             snap("2", "d", Some("bp_z"), 2, Some(GIB)),
         ];
-        let keys: Vec<Option<String>> = breakdown(&list, GroupBy::Blueprint)
+        let keys: Vec<Option<String>> = breakdown(&list, GroupBy::Blueprint, &Origins::default())
+            .rows
             .into_iter()
             .map(|s| s.key)
             .collect();
         assert_eq!(keys, [Some("bp_z".to_string()), None]);
+    }
+
+    #[test]
+    fn a_snapshot_without_a_blueprint_of_its_own_takes_its_devboxs_or_its_chains() {
+        let devboxes = [
+            // Started from the blueprint.
+            devbox("dbx_root", Some("bp_base"), None),
+            // Restored from a snapshot of dbx_root, then again from one of its own.
+            devbox("dbx_child", None, Some("s_root")),
+            devbox("dbx_grand", None, Some("s_child")),
+            // The default image; and one restored from a snapshot not loaded.
+            devbox("dbx_plain", None, None),
+            devbox("dbx_orphan", None, Some("s_gone")),
+            // Two devboxes each restored from the other's snapshot (a bad answer).
+            devbox("dbx_loop_a", None, Some("s_loop_b")),
+            devbox("dbx_loop_b", None, Some("s_loop_a")),
+        ];
+        let snapshots = [
+            snap("s_root", "dbx_root", None, 1, Some(GIB)),
+            snap("s_child", "dbx_child", None, 2, Some(2 * GIB)),
+            snap("s_grand", "dbx_grand", None, 3, Some(4 * GIB)),
+            snap("s_named", "dbx_plain", Some("bp_other"), 4, Some(MIB)),
+            snap("s_plain", "dbx_plain", None, 5, Some(MIB)),
+            snap("s_orphan", "dbx_orphan", None, 6, None),
+            snap("s_loop_a", "dbx_loop_a", None, 7, Some(1)),
+            snap("s_loop_b", "dbx_loop_b", None, 8, Some(1)),
+            snap("s_unknown_devbox", "dbx_never_listed", None, 9, Some(1)),
+        ];
+        let origins = Origins::new(&devboxes, &snapshots);
+        let of = |id: &str| {
+            let s = snapshots.iter().find(|s| s.id == id).expect("listed");
+            origins.blueprint_of(s)
+        };
+        assert_eq!(of("s_root"), Some("bp_base"), "its devbox's blueprint");
+        assert_eq!(
+            of("s_child"),
+            Some("bp_base"),
+            "through its devbox's snapshot"
+        );
+        assert_eq!(of("s_grand"), Some("bp_base"), "two steps up the chain");
+        assert_eq!(
+            of("s_named"),
+            Some("bp_other"),
+            "the API's own answer first"
+        );
+        assert_eq!(of("s_plain"), None, "the default image");
+        assert_eq!(of("s_orphan"), None, "the chain's snapshot is not loaded");
+        assert_eq!(of("s_loop_a"), None, "a loop ends");
+        assert_eq!(of("s_unknown_devbox"), None);
+
+        let b = breakdown(&snapshots, GroupBy::Blueprint, &origins);
+        assert_eq!(
+            rows(&b),
+            [
+                (Some("bp_base"), 7 * GIB, 3, 0),
+                (None, MIB + 3, 5, 1),
+                (Some("bp_other"), MIB, 1, 0),
+            ]
+        );
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -511,20 +724,53 @@ mod tests {
         }
 
         proptest! {
-            /// Whatever the snapshots, each breakdown's rows add up to the series' total
-            /// and to the snapshot count, largest first.
+            /// Whatever the snapshots and however their devboxes chain, each
+            /// breakdown's rows add up to the series' total, to the snapshot count and
+            /// to the count of unknown sizes; every row has a key of its own; the order
+            /// is largest first, ties broken the same way whatever the input order.
             #[test]
-            fn the_breakdown_parts_sum_to_the_total(list in list()) {
+            fn the_breakdown_parts_sum_to_the_total(
+                list in list(),
+                boxes in prop::collection::vec(
+                    (prop::option::of(0usize..3), prop::option::of(0usize..60)),
+                    4,
+                ),
+                seed in any::<u64>(),
+            ) {
+                let devboxes: Vec<Devbox> = boxes
+                    .iter()
+                    .enumerate()
+                    .map(|(d, (bp, from))| {
+                        let bp = bp.map(|b| format!("bp_{b}"));
+                        let from = from.map(|s| format!("s{s}"));
+                        devbox(&format!("dbx_{d}"), bp.as_deref(), from.as_deref())
+                    })
+                    .collect();
+                let origins = Origins::new(&devboxes, &list);
                 let total = series(&list, |_| false, &BTreeSet::new()).total;
-                let distinct = unique(&list).len();
+                let distinct = unique(&list);
+                let unknown = distinct.iter().filter(|s| s.size_bytes.is_none()).count();
+                // The same list in another order (a seeded shuffle), repeats included.
+                let mut shuffled = list.clone();
+                shuffled.extend(list.iter().take(3).cloned());
+                let n = shuffled.len().max(1) as u64;
+                for i in 0..shuffled.len() {
+                    let j = (seed.wrapping_mul(i as u64 + 7).rotate_left(13) % n) as usize;
+                    shuffled.swap(i, j);
+                }
                 for by in [GroupBy::Devbox, GroupBy::Blueprint] {
-                    let rows = breakdown(&list, by);
-                    prop_assert_eq!(rows.iter().map(|r| r.bytes).sum::<u64>(), total);
-                    prop_assert_eq!(rows.iter().map(|r| r.snapshots).sum::<usize>(), distinct);
-                    prop_assert!(rows.windows(2).all(|w| w[0].bytes >= w[1].bytes));
-                    let mut shuffled = list.clone();
-                    shuffled.reverse();
-                    prop_assert_eq!(&breakdown(&shuffled, by), &rows, "order does not depend on the input's");
+                    let b = breakdown(&list, by, &origins);
+                    prop_assert_eq!(b.rows.iter().map(|r| r.bytes).sum::<u64>(), total);
+                    prop_assert_eq!(b.bytes, total);
+                    prop_assert_eq!(b.rows.iter().map(|r| r.snapshots).sum::<usize>(), distinct.len());
+                    prop_assert_eq!(b.snapshots, distinct.len());
+                    prop_assert_eq!(b.rows.iter().map(|r| r.unknown).sum::<usize>(), unknown);
+                    prop_assert_eq!(b.unknown, unknown);
+                    prop_assert!(b.rows.iter().all(|r| r.unknown <= r.snapshots && r.snapshots > 0));
+                    prop_assert!(b.rows.windows(2).all(|w| w[0].bytes >= w[1].bytes));
+                    prop_assert!(b.rows.windows(2).all(|w| largest_first(&w[0], &w[1]).is_lt()),
+                        "strictly ordered: keys are distinct and the tie-break total");
+                    prop_assert_eq!(&breakdown(&shuffled, by, &origins), &b, "order does not depend on the input's");
                 }
             }
 

@@ -58,7 +58,9 @@ fn input() -> impl Strategy<Value = Input> {
                 name: None,
                 commit_message: None,
                 size_bytes: size,
-                source_blueprint_id: None,
+                // Each devbox has one base blueprint (the first ones share one), as the
+                // API derives it; the last has none.
+                source_blueprint_id: (dbx + 1 < DEVBOXES.len()).then(|| format!("bpt_{}", dbx / 2)),
             });
         }
         Input {
@@ -72,7 +74,8 @@ fn policy() -> impl Strategy<Value = RetentionPolicy> {
     (
         prop_oneof![
             Just(Scope::All),
-            (0..DEVBOXES.len()).prop_map(|i| Scope::Devbox(DEVBOXES[i].into()))
+            (0..DEVBOXES.len()).prop_map(|i| Scope::Devbox(DEVBOXES[i].into())),
+            (0..2usize).prop_map(|i| Scope::Blueprint(format!("bpt_{i}")))
         ],
         0u32..5,
         proptest::option::of(0u32..25),
@@ -124,7 +127,7 @@ proptest! {
         for item in plan.to_delete() {
             let s = &item.snapshot;
             prop_assert!(!retention::is_pinned(s), "pinned {} deleted", s.id);
-            prop_assert!(p.scope.includes(&s.source_devbox_id), "{} out of scope", s.id);
+            prop_assert!(p.scope.includes(s), "{} out of scope", s.id);
             let st = i.statuses.get(&s.id).copied();
             prop_assert!(
                 matches!(st, Some(SnapshotStatus::Complete) | Some(SnapshotStatus::Error)),

@@ -66,17 +66,25 @@ impl EdgeSpec {
         }
     }
 
-    /// The devbox the plan's listing is limited to, if any.
-    pub fn listing_devbox(&self) -> Option<&str> {
+    /// The scope the plan's listing is limited to (`All` for every other job).
+    pub fn listing_scope(&self) -> &Scope {
+        static ALL: Scope = Scope::All;
         match self {
             Self::Api {
                 spec: JobSpec::Plan { policy },
-            } => match &policy.scope {
-                Scope::Devbox(id) => Some(id),
-                Scope::All => None,
-            },
-            _ => None,
+            } => &policy.scope,
+            _ => &ALL,
         }
+    }
+
+    /// The devbox the plan's listing is limited to, if any.
+    pub fn listing_devbox(&self) -> Option<&str> {
+        self.listing_scope().devbox()
+    }
+
+    /// The blueprint the plan's listing is limited to, if any.
+    pub fn listing_blueprint(&self) -> Option<&str> {
+        self.listing_scope().blueprint()
     }
 
     /// A summary's kind: a dry run only plans.
@@ -501,6 +509,22 @@ mod tests {
             },
         };
         assert_eq!(scoped.listing_devbox(), Some("dbx_a"));
+        assert_eq!(scoped.listing_blueprint(), None);
+        let by_blueprint = EdgeSpec::Api {
+            spec: JobSpec::Plan {
+                policy: RetentionPolicy {
+                    scope: Scope::Blueprint("bpt_a".into()),
+                    ..RetentionPolicy::default()
+                },
+            },
+        };
+        assert_eq!(
+            (
+                by_blueprint.listing_devbox(),
+                by_blueprint.listing_blueprint()
+            ),
+            (None, Some("bpt_a"))
+        );
         assert_eq!(cron.listing_devbox(), None);
     }
 

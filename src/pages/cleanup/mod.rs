@@ -65,7 +65,7 @@ pub fn CleanupPage() -> impl IntoView {
     let devboxes = use_devboxes();
     let devbox_list = devboxes.list();
     let scope_devbox = Memo::new(move |_| query.with(|q| q.devbox.clone()));
-    let source = use_plan_source(policy, scope_devbox);
+    let source = use_plan_source(policy);
     let PlanSource {
         phase,
         total,
@@ -88,11 +88,13 @@ pub fn CleanupPage() -> impl IntoView {
         if n == 0 || !current.get_untracked() || typed.get_untracked().trim() != n.to_string() {
             return;
         }
-        let scope = match query.get_untracked().devbox {
-            Some(id) => devbox_list
+        let q = query.get_untracked();
+        let scope = match (q.devbox, q.blueprint) {
+            (Some(id), _) => devbox_list
                 .with_untracked(|l| l.iter().find(|d| d.id == id).and_then(|d| d.name.clone()))
                 .unwrap_or(id),
-            None => "all devboxes".into(),
+            (None, Some(bp)) => format!("blueprint {bp}"),
+            (None, None) => "all devboxes".into(),
         };
         let label = format!(
             "Cleanup of {scope}: delete {}",

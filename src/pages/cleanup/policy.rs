@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use snapdeck_api::Devbox;
 
 use crate::components::devbox_options;
-use crate::routes::CleanupQuery;
+use crate::routes::{CleanupQuery, Page};
 
 /// Step 1: the policy form. Every edit lands in the URL at once.
 #[component]
@@ -43,7 +43,11 @@ fn editor(
     }
 }
 
-/// Which devboxes the policy covers.
+/// The scope select's value for a blueprint (devbox ids are the other values).
+const BLUEPRINT_VALUE: &str = "blueprint:";
+
+/// Which devboxes the policy covers: all, one, or (from the Snapshots page's storage
+/// breakdown) every devbox of one blueprint.
 #[component]
 fn ScopeField(
     /// The policy in the URL.
@@ -63,16 +67,38 @@ fn ScopeField(
                 data-testid="cleanup-scope"
                 on:change=move |ev| {
                     let v = event_target_value(&ev);
-                    edit(&|q| q.devbox = (!v.is_empty()).then(|| v.clone()));
+                    if v.starts_with(BLUEPRINT_VALUE) {
+                        return;
+                    }
+                    edit(&|q| {
+                        q.devbox = (!v.is_empty()).then(|| v.clone());
+                        q.blueprint = None;
+                    });
                 }
             >
-                <option value="" selected=move || query.with(|q| q.devbox.is_none())>
+                <option
+                    value=""
+                    selected=move || query.with(|q| q.devbox.is_none() && q.blueprint.is_none())
+                >
                     "All devboxes"
                 </option>
+                {move || query.with(|q| q.blueprint.clone().filter(|_| q.devbox.is_none())).map(|bp| {
+                    let label = format!("Every devbox of blueprint {}", crate::fmt::middle_truncate(&bp));
+                    view! {
+                        <option value=format!("{BLUEPRINT_VALUE}{bp}") selected=true>{label}</option>
+                    }
+                })}
                 {move || {
                     devbox_options(devboxes.get(), query.with(|q| q.devbox.clone()))
                 }}
             </select>
+            {move || query.with(|q| q.blueprint.clone().filter(|_| q.devbox.is_none())).map(|bp| view! {
+                <p class="sd-help" data-testid="cleanup-scope-blueprint" data-blueprint=bp.clone()>
+                    "The snapshots the API lists under blueprint "
+                    <a class="sd-mono" href=Page::blueprint(&bp).href()>{bp.clone()}</a>
+                    "; each devbox keeps its newest on its own."
+                </p>
+            })}
         </div>
     }
 }

@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use snapdeck_api::{Snapshot, SnapshotStatus};
 use snapdeck_core::jobs::{Job, JobSpec, NewJob};
-use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy};
+use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy, Scope};
 
 use crate::api::{ApiConfig, ApiError, JobEvent, SnapshotFilter, use_page_api};
 use crate::components::LoadPhase;
@@ -47,12 +47,9 @@ pub(super) struct PlanSource {
     pub plan_job: Signal<Option<String>>,
 }
 
-/// The plan of `policy` over `scope_devbox` (all devboxes when `None`): a plan job when
-/// the server has jobs, the tab's own otherwise.
-pub(super) fn use_plan_source(
-    policy: Memo<RetentionPolicy>,
-    scope_devbox: Memo<Option<String>>,
-) -> PlanSource {
+/// The plan of `policy` over its scope: a plan job when the server has jobs, the tab's
+/// own otherwise.
+pub(super) fn use_plan_source(policy: Memo<RetentionPolicy>) -> PlanSource {
     let api = use_page_api();
     let mode = LocalResource::new(move || {
         let _config = api.track();
@@ -60,7 +57,8 @@ pub(super) fn use_plan_source(
     });
     let on_server = Signal::derive(move || mode.get() == Some(true));
     let in_tab = Signal::derive(move || mode.get() == Some(false));
-    let tab = use_tab_plan(policy, scope_devbox, in_tab);
+    let scope = Memo::new(move |_| policy.with(|p| p.scope.clone()));
+    let tab = use_tab_plan(policy, scope, in_tab);
     let job = use_job_plan(policy, on_server);
     let pick = move || if on_server.get() { job } else { tab };
     PlanSource {
@@ -80,7 +78,7 @@ pub(super) fn use_plan_source(
 /// The tab's own plan (only while `enabled`).
 fn use_tab_plan(
     policy: Memo<RetentionPolicy>,
-    scope_devbox: Memo<Option<String>>,
+    scope: Memo<Scope>,
     enabled: Signal<bool>,
 ) -> PlanSource {
     let api = use_page_api();
@@ -92,9 +90,10 @@ fn use_tab_plan(
         let _config = api.track();
         let _v = version.track();
         let on = enabled.get();
-        let scope = scope_devbox.get();
+        let scope = scope.get();
         let filter = SnapshotFilter {
-            devbox_id: scope.clone(),
+            devbox_id: scope.devbox().map(str::to_owned),
+            blueprint_id: scope.blueprint().map(str::to_owned),
             ..Default::default()
         };
         async move {
@@ -105,7 +104,7 @@ fn use_tab_plan(
         }
     });
     let answer = move || {
-        let now = Some(scope_devbox.get());
+        let now = Some(scope.get());
         snapshots.with(|r| match r {
             Some((scope, list)) if *scope == now => Some(list.clone()),
             _ => None,

@@ -1,12 +1,14 @@
 //! `/snapshots`: every snapshot across devboxes, filterable by devbox, metadata
 //! `key=value` and text, sortable by column (all in the URL), with multi-select and a
-//! bulk delete that runs through snapdeck-core's bulk runner.
+//! bulk delete that runs through snapdeck-core's bulk runner, and a breakdown of the
+//! listed snapshots' stored bytes by devbox and by blueprint (`breakdown`).
 //!
 //! The whole filtered list is loaded with the API's pagination stream (1000 a page),
 //! sorted and paged here, so "select all N matching" and shift-click ranges work across
 //! pages and follow the order on screen; statuses are fetched only for the rows on
 //! screen (and for the selection when the delete dialog opens), a few at a time.
 
+mod breakdown;
 mod delete_dialog;
 mod filters;
 mod table;
@@ -29,6 +31,7 @@ use crate::routes::{CleanupQuery, PAGE_SIZE, Page, SnapshotsQuery};
 use crate::selection::Selection;
 use crate::services::bulk_runs::use_bulk_run;
 
+use breakdown::StorageBreakdown;
 use delete_dialog::DeleteDialog;
 use filters::Filters;
 use table::{SelectionBar, SnapshotTable};
@@ -117,6 +120,7 @@ pub fn SnapshotsPage() -> impl IntoView {
             <SnapshotsHead query=query />
             <DevboxesUnavailable />
             <Filters query=query devboxes=devbox_names go=go />
+            <StorageBreakdown listed=snapshots filtered=filtered devboxes=devbox_names />
             <BulkPanel
                 run=bulk.state()
                 on_retry=move |_| bulk.retry_failed()
@@ -194,6 +198,7 @@ fn SnapshotsHead(
     let cleanup = move || {
         Page::Cleanup(CleanupQuery {
             devbox: query.with(|q| q.devbox.clone()),
+            blueprint: query.with(|q| q.blueprint.clone()),
             ..CleanupQuery::default()
         })
         .href()

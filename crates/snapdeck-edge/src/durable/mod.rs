@@ -502,6 +502,7 @@ impl SnapdeckJobs {
     ) -> Fallible<usize> {
         let query = ListSnapshots {
             devbox_id: row.spec.listing_devbox().map(str::to_owned),
+            source_blueprint_id: row.spec.listing_blueprint().map(str::to_owned),
             limit: Some(snapdeck_run::RECHECK_PAGE_SIZE),
             include_total_count: Some(false),
             ..ListSnapshots::default()

@@ -17,7 +17,7 @@ use snapdeck_core::jobs::{
     SERVER_CONCURRENCY,
 };
 use snapdeck_core::recheck::RunRule;
-use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy, Scope};
+use snapdeck_core::retention::{self, CleanupPlan, RetentionPolicy};
 use snapdeck_run::Observer;
 use tokio::sync::mpsc;
 
@@ -141,10 +141,8 @@ fn finish(summary: &mut JobSummary, status: JobStatus) {
 /// What the plan's listing asks for.
 fn scope_listing(policy: &RetentionPolicy) -> ListSnapshots {
     ListSnapshots {
-        devbox_id: match &policy.scope {
-            Scope::All => None,
-            Scope::Devbox(id) => Some(id.clone()),
-        },
+        devbox_id: policy.scope.devbox().map(str::to_owned),
+        source_blueprint_id: policy.scope.blueprint().map(str::to_owned),
         limit: Some(RECHECK_PAGE_SIZE),
         include_total_count: Some(false),
         ..ListSnapshots::default()

@@ -2,13 +2,19 @@
 //! columns, paging, all in the URL; refreshes itself every 2 s while any devbox is
 //! changing state.
 //!
+//! Rows can be selected (checkbox, `x`, `Shift+X` and shift-click ranges, as on
+//! Snapshots); a selection can be snapshotted at once (`bulk`).
+//!
 //! The list endpoint filters by one status only and has no name search, and the chips
 //! need counts for every status, so the page loads the whole list (paged through the
 //! API) and filters, sorts and pages it here.
 
+mod bulk;
+
 use leptos::ev;
 use leptos::prelude::*;
 use snapdeck_api::{Devbox, DevboxStatus};
+use wasm_bindgen::JsCast;
 
 use crate::api::use_page_api;
 use crate::components::shortcuts::typing_in_field;
@@ -23,9 +29,12 @@ use crate::hooks::use_nav::{use_nav, use_route};
 use crate::hooks::use_refresh::use_refresh;
 use crate::hooks::use_title::use_title;
 use crate::routes::{DevboxColumn, DevboxesQuery, PAGE_SIZE, Page};
+use crate::selection::Selection;
 use crate::services::limiter::limited;
 use crate::tone::Tone;
 use snapdeck_core::query::{self, devboxes::matches_search};
+
+use bulk::DevboxSelectionBar;
 
 /// The chips for a list: `all`, then every status present (and the selected one).
 pub fn status_chips(list: &[Devbox], query: &DevboxesQuery) -> Vec<Chip> {
@@ -110,6 +119,15 @@ pub fn DevboxesPage() -> impl IntoView {
         filtered.with(|f| query::page_of(f, page))
     });
 
+    // Selection follows the list: devboxes that leave it (filters, shutdowns that drop
+    // out of a status chip) are unselected.
+    let selection = RwSignal::new(Selection::new());
+    Effect::new(move |_| {
+        filtered.with(|f| {
+            selection.update(|s| s.retain_listed(f.iter().map(|x| x.id.as_str())));
+        })
+    });
+
     // `/` focuses the search box (unless typing somewhere already). Not in an embed:
     // the key belongs to the host page there.
     let search_ref = NodeRef::<leptos::html::Input>::new();
@@ -182,9 +200,10 @@ pub fn DevboxesPage() -> impl IntoView {
                 <NewDevboxDialog on_close=move |_| new_devbox.set(false) />
             </Show>
             <Chips label="Filter by status" chips=chips />
+            <DevboxSelectionBar selection=selection filtered=filtered />
             {move || match phase.get() {
                 LoadPhase::Loading => {
-                    view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true query=query /> }
+                    view! { <DevboxTable rows=Signal::stored(Vec::new()) loading=true query=query selection=selection filtered=filtered /> }
                         .into_any()
                 }
                 LoadPhase::Failed(e) => {
@@ -208,7 +227,7 @@ pub fn DevboxesPage() -> impl IntoView {
                             when=move || filtered.with(|f| !f.is_empty())
                             fallback=move || view! { <NoMatch query=query /> }
                         >
-                            <DevboxTable rows=visible loading=false query=query />
+                            <DevboxTable rows=visible loading=false query=query selection=selection filtered=filtered />
                             <Pager
                                 page=Signal::derive(move || query.with(|q| q.page))
                                 per_page=PAGE_SIZE
@@ -263,7 +282,21 @@ fn DevboxTable(
     loading: bool,
     /// Current filters and sort (the headers link to re-sorted lists).
     query: Memo<DevboxesQuery>,
+    /// The selection.
+    selection: RwSignal<Selection>,
+    /// The whole filtered list (the order shift-click ranges follow).
+    filtered: Memo<Vec<Devbox>>,
 ) -> impl IntoView {
+    let page_all =
+        move || selection.with(|s| rows.with(|r| s.has_all(r.iter().map(|x| x.id.as_str()))));
+    let toggle_page = move |_| {
+        let ids: Vec<String> = rows.with_untracked(|r| r.iter().map(|x| x.id.clone()).collect());
+        if page_all() {
+            selection.update(|s| s.deselect_all(ids.iter().map(String::as_str)));
+        } else {
+            selection.update(|s| s.select_all(ids.iter().map(String::as_str)));
+        }
+    };
     let sort = Signal::derive(move || query.with(|q| q.sort));
     let header = move |label, key, class| {
         sort_header(label, key, class, sort, move |sort| {
@@ -282,6 +315,15 @@ fn DevboxTable(
             <table class="sd-table" aria-busy=loading.then_some("true")>
                 <thead>
                     <tr>
+                        <th scope="col" class="sd-col-check">
+                            <input
+                                type="checkbox"
+                                class="sd-checkbox"
+                                aria-label="Select all on this page"
+                                prop:checked=page_all
+                                on:change=toggle_page
+                            />
+                        </th>
                         {header("Name", DevboxColumn::Name, "")}
                         <th scope="col" class="sd-col-hide-xs">"ID"</th>
                         {header("Status", DevboxColumn::Status, "")}
@@ -291,7 +333,7 @@ fn DevboxTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {loading.then(|| view! { <SkeletonRows cols=6 /> })}
+                    {loading.then(|| view! { <SkeletonRows cols=7 /> })}
                     // The sort is part of the key, so a re-sort re-creates rows instead
                     // of moving them (tachys' keyed diff can misplace moved rows when
                     // others enter or leave in the same update; see SnapshotTable).
@@ -301,7 +343,7 @@ fn DevboxTable(
                             let sort = query.with_untracked(|q| q.sort);
                             (sort, d.id.clone(), d.status, d.name.clone())
                         }
-                        children=|d| view! { <DevboxRow devbox=d /> }
+                        children=move |d| view! { <DevboxRow devbox=d selection=selection filtered=filtered /> }
                     />
                 </tbody>
             </table>
@@ -309,12 +351,42 @@ fn DevboxTable(
     }
 }
 
-/// One devbox row; clicking anywhere opens the devbox.
+/// One devbox row; clicking anywhere but its checkbox opens the devbox.
 #[component]
 fn DevboxRow(
     /// The devbox.
     devbox: Devbox,
+    /// The selection.
+    selection: RwSignal<Selection>,
+    /// The whole filtered list, for shift-click ranges.
+    filtered: Memo<Vec<Devbox>>,
 ) -> impl IntoView {
+    let id = StoredValue::new(devbox.id.clone());
+    let checked = move || selection.with(|s| s.contains(&id.get_value()));
+    let on_check = move |ev: ev::MouseEvent| {
+        // The row's own click opens the devbox; a click on the box only selects.
+        ev.stop_propagation();
+        let id = id.get_value();
+        filtered.with_untracked(|f| {
+            let order: Vec<&str> = f.iter().map(|x| x.id.as_str()).collect();
+            selection.update(|s| s.click(&id, ev.shift_key(), &order));
+        });
+        // The browser already flipped the box; make it agree with the selection.
+        if let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            input.set_checked(selection.with_untracked(|s| s.contains(&id)));
+        }
+    };
+    let select_label = format!(
+        "Select {}",
+        devbox
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| devbox.id.clone())
+    );
     let nav = use_nav();
     let href = Page::devbox(&devbox.id).href();
     let open = {
@@ -331,8 +403,19 @@ fn DevboxRow(
             tabindex="-1"
             data-id=devbox.id.clone()
             data-status=status.as_str()
+            aria-selected=move || checked().to_string()
             on:click=open
         >
+            // A miss beside the small box selects nothing and opens nothing.
+            <td class="sd-col-check" on:click=|e| e.stop_propagation()>
+                <input
+                    type="checkbox"
+                    class="sd-checkbox"
+                    aria-label=select_label
+                    prop:checked=checked
+                    on:click=on_check
+                />
+            </td>
             <td class="sd-cell-name">
                 <a href=href on:click=|e| e.stop_propagation()>
                     {match name {
