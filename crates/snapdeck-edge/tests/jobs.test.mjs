@@ -227,7 +227,10 @@ test("the jobs API asks for the portal's token and answers polling for live even
   const res = await edge("/_snapdeck/jobs", { method: "GET" });
   assert.equal(res.status, 401);
   const health = JSON.parse((await edge("/healthz")).text);
-  assert.deepEqual(health.jobs, { available: true, path: "/_snapdeck/jobs", events: false });
+  // Plans and deletes run here; fan-outs are launched by the dashboard itself.
+  assert.deepEqual(health.jobs, {
+    available: true, path: "/_snapdeck/jobs", events: false, kinds: ["plan", "delete"],
+  });
   const events = await jobs("GET", "/job_x/events");
   assert.equal(events.status, 501);
   assert.match(events.json.message, /poll/);
